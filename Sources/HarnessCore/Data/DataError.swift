@@ -1,0 +1,28 @@
+// Every way loading data can fail, each saying what to do about it.
+
+public enum DataError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case corrupt(path: String, reason: String)
+    case datasetNotInstalled(name: String, package: String, searched: [String])
+    case notADataset(path: String, expected: String)
+    case mismatch(String)
+    case badClassSelection(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .corrupt(path, reason):
+            return "\(path) is not a valid IDX file: \(reason)"
+        case let .datasetNotInstalled(name, package, searched):
+            return "the \(name) data set is not installed (looked in \(searched.joined(separator: ", "))). "
+                + "help: install it with `apt-get install \(package)`, or pass --data DIR with your own files"
+        case let .notADataset(path, expected):
+            return "\(path) does not hold a data set: expected \(expected)"
+        case let .mismatch(what):
+            return what
+        case let .badClassSelection(what):
+            return what
+        }
+    }
+}

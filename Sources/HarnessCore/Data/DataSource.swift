@@ -1,0 +1,45 @@
+// One way in for every data set: the bundled default (Fashion-MNIST from its Debian package),
+// a folder of IDX files, or a folder of PNG images per class.
+import Foundation
+
+public enum DataSource: Equatable, Sendable, CustomStringConvertible {
+    case fashionMNIST(directory: String?)
+    case directory(String)
+
+    public static let knownNames = ["fashion-mnist"]
+
+    /// `--dataset NAME`: the named data sets this harness knows.
+    public init(named name: String) throws {
+        switch name.lowercased() {
+        case "fashion-mnist", "fashion_mnist", "fashionmnist": self = .fashionMNIST(directory: nil)
+        default:
+            throw DataError.notADataset(path: name, expected: "a known data set name (\(DataSource.knownNames.joined(separator: ", "))) or --data DIR")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .fashionMNIST(let d): return d.map { "fashion-mnist (\($0))" } ?? "fashion-mnist"
+        case .directory(let d): return d
+        }
+    }
+
+    public func load(seed: UInt64 = 0) throws -> Dataset {
+        switch self {
+        case let .fashionMNIST(directory):
+            return try FashionMNIST.load(directory: directory)
+        case let .directory(path):
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+                throw DataError.unreadable(path: path, reason: "no such directory")
+            }
+            if IDXDataset.files(in: path) != nil {
+                // A folder holding Fashion-MNIST's own files keeps its class names.
+                let isFashion = (path as NSString).lastPathComponent.lowercased().contains("fashion")
+                return try IDXDataset.load(directory: path, classNames: isFashion ? FashionMNIST.classNames : nil)
+            }
+            if ImageFolder.isImageFolder(path) { return try ImageFolder.load(directory: path, seed: seed) }
+            throw DataError.notADataset(path: path, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels) or one sub-folder of PNG images per class")
+        }
+    }
+}

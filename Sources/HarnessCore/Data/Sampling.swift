@@ -1,0 +1,69 @@
+// Subsampling, shuffling and normalisation, all deterministic from a seed.
+
+extension ImageSet {
+    /// K images per class, drawn at random by seed (the small-target regime); classes with fewer
+    /// keep all they have. Order: by class, then by original position.
+    public func stratified(perClass k: Int, seed: UInt64) -> ImageSet {
+        var generator = SeededGenerator(seed: seed, stream: "stratified")
+        var chosen: [Int] = []
+        for (_, idx) in indicesByLabel().sorted(by: { $0.key < $1.key }) {
+            chosen += idx.shuffled(using: &generator).prefix(k).sorted()
+        }
+        return subset(chosen)
+    }
+
+    /// The first `n` images after a seeded shuffle: a quick random subset.
+    public func randomSubset(_ n: Int, seed: UInt64) -> ImageSet {
+        var generator = SeededGenerator(seed: seed, stream: "subset")
+        return subset(Array(Array(labels.indices).shuffled(using: &generator).prefix(n)))
+    }
+
+    /// Per-channel mean and standard deviation of the pixels.
+    public func channelStatistics() -> Normalization {
+        let hw = height * width
+        var mean = [Float](repeating: 0, count: channels), std = mean
+        pixels.withUnsafeBufferPointer { px in
+            for c in 0..<channels {
+                var s = 0.0, s2 = 0.0
+                for i in 0..<count {
+                    let base = (i * channels + c) * hw
+                    for j in 0..<hw { let v = Double(px[base + j]); s += v; s2 += v * v }
+                }
+                let n = Double(max(count * hw, 1))
+                let m = s / n
+                mean[c] = Float(m)
+                std[c] = Float(max(s2 / n - m * m, 1e-12).squareRoot())
+            }
+        }
+        return Normalization(mean: mean, std: std)
+    }
+
+    public mutating func normalize(_ stats: Normalization) {
+        let (hw, total, channels) = (height * width, count, channels)
+        pixels.withUnsafeMutableBufferPointer { px in
+            for i in 0..<total {
+                for c in 0..<channels {
+                    let base = (i * channels + c) * hw, m = stats.mean[c], inv = 1 / stats.std[c]
+                    for j in 0..<hw { px[base + j] = (px[base + j] - m) * inv }
+                }
+            }
+        }
+    }
+}
+
+/// Per-channel statistics, taken from the training images only so no test information leaks.
+public struct Normalization: Codable, Equatable, Sendable {
+    public var mean: [Float]
+    public var std: [Float]
+}
+
+extension Dataset {
+    /// Normalises train and test with the training set's statistics; returns them.
+    @discardableResult
+    public mutating func normalizeWithTrainingStatistics() -> Normalization {
+        let stats = train.channelStatistics()
+        train.normalize(stats)
+        test.normalize(stats)
+        return stats
+    }
+}

@@ -1,0 +1,57 @@
+// 2-D convolution (cross-correlation, as in Caffe and PyTorch) with bias, on oneDNN.
+import CDNNL
+
+final class Convolution: WeightedLayer {
+    let kernel: Int
+    let stride: Int
+    let padding: Int
+    let outChannels: Int
+
+    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.outChannels = outChannels
+        super.init(name: name, weightShape: [outChannels, inChannels, kernel, kernel], outputs: outChannels)
+    }
+
+    static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        (size + 2 * padding - kernel) / stride + 1
+    }
+
+    override func outputDims(input: [Int]) -> [Int] {
+        let o = { Convolution.outputSize($0, kernel: self.kernel, stride: self.stride, padding: self.padding) }
+        return [input[0], outChannels, o(input[2]), o(input[3])]
+    }
+
+    private var geometry: (strides: [dnnl_dim_t], padding: [dnnl_dim_t]) {
+        ([dnnl_dim_t(stride), dnnl_dim_t(stride)], [dnnl_dim_t(padding), dnnl_dim_t(padding)])
+    }
+
+    override func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc, dst: MemoryDesc) -> DNNLPrimitive {
+        var (s, w, b, d) = (src, weights, bias, dst)
+        var desc = dnnl_convolution_desc_t()
+        dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
+                                                     &s, &w, &b, &d, geometry.strides, geometry.padding, geometry.padding),
+                  "dnnl_convolution_forward_desc_init(\(name))")
+        return DNNLPrimitive("\(name) forward", opDesc: desc)
+    }
+
+    override func makeBackwardData(diffSrc: MemoryDesc, weights: MemoryDesc, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive {
+        var (s, w, d) = (diffSrc, weights, diffDst)
+        var desc = dnnl_convolution_desc_t()
+        dnnlCheck(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &s, &w, &d,
+                                                           geometry.strides, geometry.padding, geometry.padding),
+                  "dnnl_convolution_backward_data_desc_init(\(name))")
+        return DNNLPrimitive("\(name) backward-data", opDesc: desc, hint: hint)
+    }
+
+    override func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive {
+        var (s, w, b, d) = (src, diffWeights, diffBias, diffDst)
+        var desc = dnnl_convolution_desc_t()
+        dnnlCheck(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &s, &w, &b, &d,
+                                                              geometry.strides, geometry.padding, geometry.padding),
+                  "dnnl_convolution_backward_weights_desc_init(\(name))")
+        return DNNLPrimitive("\(name) backward-weights", opDesc: desc, hint: hint)
+    }
+}

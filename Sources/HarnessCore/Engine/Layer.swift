@@ -1,0 +1,51 @@
+// The contract every layer implements: Caffe's verbs (set up, forward, backward) over oneDNN
+// buffers. Layers are internal; users see `Network`, `NetworkSpec` and `Parameter`.
+//
+// The one rule that keeps layouts simple: a layer's `inputGradient` has the same layout as the
+// `input` it was given, so the gradient handed down the stack always fits the layer below.
+
+protocol Layer: AnyObject {
+    var name: String { get }
+    var parameters: [Parameter] { get }
+
+    /// Builds kernels for `input` (whose layout the layer below chose) and returns the output.
+    /// `inputGradient` is the buffer to write the input's gradient into (the layer below's
+    /// `outputGradient`); nil for the first layer, which saves a whole backward-data pass.
+    func prepare(input: DNNLMemory, inputGradient: DNNLMemory?) -> DNNLMemory
+
+    func forward(training: Bool)
+
+    /// Reads `outputGradient` and writes the parameters' gradients (unless all are frozen) and,
+    /// when `propagate` is true, the input's gradient.
+    func backward(propagate: Bool)
+
+    /// Set by `prepare`. The gradient of the output, same layout as the output; the layer above
+    /// (or the loss) writes it.
+    var output: DNNLMemory! { get }
+    var outputGradient: DNNLMemory! { get }
+}
+
+extension Layer {
+    var parameters: [Parameter] { [] }
+    var isTrainable: Bool { parameters.contains { !$0.isFrozen } }
+}
+
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    case shapeMismatch(parameter: String, expected: [Int], found: [Int])
+    case invalidSpec(String)
+    case unknownLayer(String, known: [String])
+    case badModelFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(p, e, f):
+            return "parameter \(p) has shape \(f), expected \(e)"
+        case let .invalidSpec(why):
+            return "invalid network spec: \(why)"
+        case let .unknownLayer(name, known):
+            return "unknown layer '\(name)' (known layers: \(known.joined(separator: ", ")))"
+        case let .badModelFile(path, reason):
+            return "\(path): \(reason)"
+        }
+    }
+}

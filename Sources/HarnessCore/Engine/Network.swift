@@ -1,0 +1,184 @@
+// A network built from a spec: layers in order, forward and backward over a batch, and the
+// operations transfer strategies need (copy layers, freeze them, re-initialise them, read
+// features at a layer). Kernels are built once per batch size and reused.
+
+public final class Network {
+    public let spec: NetworkSpec
+    let layers: [Layer]
+    /// Every learnable tensor, in layer order.
+    public let parameters: [Parameter]
+
+    private(set) var batchSize = 0
+    private var input: DNNLMemory!
+    private var inputGradient: DNNLMemory?
+
+    public init(spec: NetworkSpec, seed: UInt64, initializer: Initializer = .he) throws {
+        let shapes = try spec.validatedShapes()
+        self.spec = spec
+        var layers: [Layer] = []
+        var inShape = [spec.channels, spec.height, spec.width]
+        for (layer, outShape) in zip(spec.layers, shapes) {
+            switch layer.kind {
+            case .convolution:
+                layers.append(Convolution(name: layer.name, inChannels: inShape[0], outChannels: outShape[0],
+                                          kernel: layer.kernel!, stride: layer.stride ?? 1, padding: layer.padding ?? 0))
+            case .fullyConnected:
+                layers.append(FullyConnected(name: layer.name, inputs: inShape.reduce(1, *), outputs: outShape[0]))
+            case .maxPool:
+                layers.append(MaxPooling(name: layer.name, size: layer.kernel!, stride: layer.stride ?? layer.kernel!))
+            case .relu:
+                layers.append(ReLU(name: layer.name))
+            case .dropout:
+                layers.append(Dropout(name: layer.name, rate: layer.rate!, seed: seed))
+            }
+            inShape = outShape
+        }
+        self.layers = layers
+        parameters = layers.flatMap(\.parameters)
+        for name in spec.learnableLayerNames { try reinitialize(layer: name, with: initializer, seed: seed) }
+    }
+
+    public var classes: Int { spec.classes }
+    public var imageSize: Int { spec.channels * spec.height * spec.width }
+    public var learnableLayerNames: [String] { spec.learnableLayerNames }
+    public var layerNames: [String] { spec.layers.map(\.name) }
+
+    // MARK: Transfer operations
+
+    public func parameters(of layer: String) throws -> [Parameter] {
+        guard let l = layers.first(where: { $0.name == layer }) else {
+            throw EngineError.unknownLayer(layer, known: layerNames)
+        }
+        return l.parameters
+    }
+
+    /// Copies the named layers' weights and biases from another network with the same shapes
+    /// (Caffe's copy-by-layer-name).
+    public func copyLayers(_ names: [String], from source: Network) throws {
+        for name in names {
+            let mine = try parameters(of: name), theirs = try source.parameters(of: name)
+            for (p, q) in zip(mine, theirs) { try p.copy(from: q) }
+        }
+    }
+
+    /// Sets the learning-rate multiplier of the named layers; 0 freezes them.
+    public func setLearningRateMultiplier(_ multiplier: Float, layers names: [String]) throws {
+        for name in names { try parameters(of: name).forEach { $0.learningRateMultiplier = multiplier } }
+    }
+
+    /// Draws the layer's weights afresh (biases to zero), from a stream of its own so that
+    /// re-initialising one layer never changes another's draw.
+    public func reinitialize(layer name: String, with initializer: Initializer, seed: UInt64) throws {
+        let params = try parameters(of: name)
+        var generator = SeededGenerator(seed: seed, stream: "init/\(name)")
+        for p in params {
+            if p.decayMultiplier == 0 {
+                p.valuePointer.update(repeating: 0, count: p.count)
+            } else {
+                initializer.fill(p.valuePointer, shape: p.shape, using: &generator)
+            }
+            p.momentum = []
+            p.markChanged()
+        }
+    }
+
+    /// Number of parameters that training would change.
+    public var trainableParameterCount: Int {
+        parameters.filter { !$0.isFrozen }.reduce(0) { $0 + $1.count }
+    }
+
+    // MARK: Running a batch
+
+    /// Builds (or rebuilds, if the size changed) every kernel for batches of `size` images.
+    /// `inputGradient` asks for the gradient with respect to the images too (gradient checks).
+    func prepare(batch size: Int, inputGradient wantsInputGradient: Bool = false) {
+        guard size != batchSize || wantsInputGradient != (inputGradient != nil) else { return }
+        batchSize = size
+        input = DNNLMemory(plain: [size, spec.channels, spec.height, spec.width])
+        inputGradient = wantsInputGradient ? DNNLMemory(input.desc) : nil
+        var x: DNNLMemory = input, dx: DNNLMemory? = inputGradient
+        for layer in layers {
+            x = layer.prepare(input: x, inputGradient: dx)
+            dx = layer.outputGradient
+        }
+    }
+
+    /// The batch input buffer: batchSize images, plain NCHW.
+    var inputBuffer: UnsafeMutablePointer<Float> { input.floats }
+    var inputGradientBuffer: UnsafeMutablePointer<Float>? { inputGradient?.floats }
+    /// Output of the last layer: plain (batchSize, classes).
+    var logits: UnsafeMutablePointer<Float> { layers.last!.output.floats }
+    /// Gradient of the loss with respect to the logits, written by the loss before `backward`.
+    var logitsGradient: UnsafeMutablePointer<Float> { layers.last!.outputGradient.floats }
+
+    func forward(training: Bool) {
+        for layer in layers { layer.forward(training: training) }
+    }
+
+    /// Back-propagates from `logitsGradient`. Stops below the lowest layer that trains, so
+    /// frozen early layers (the AnB case) cost no backward work at all.
+    func backward() {
+        let lowest = inputGradient != nil ? 0 : (layers.firstIndex { $0.isTrainable } ?? layers.count)
+        var i = layers.count - 1
+        while i >= lowest {
+            layers[i].backward(propagate: i > lowest || inputGradient != nil)
+            i -= 1
+        }
+    }
+
+    /// Runs `images` (count x imageSize floats) through the network in batches and hands each
+    /// batch's rows of the chosen output to `body` (plain layout). The last batch is padded.
+    /// Reuses the kernels already built (e.g. the training batch size) rather than rebuilding.
+    func run(images: UnsafeBufferPointer<Float>, count: Int, batch: Int, upTo layerIndex: Int,
+             _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
+        if batchSize == 0 { prepare(batch: batch) }
+        let batch = batchSize
+        let layer = layers[layerIndex]
+        let dims = layer.output.desc.shape
+        let width = dims.dropFirst().reduce(1, *)
+        let plain = Relayout(from: layer.output, as: .plain(dims))
+        var start = 0
+        while start < count {
+            let n = min(batch, count - start)
+            inputBuffer.update(from: images.baseAddress! + start * imageSize, count: n * imageSize)
+            if n < batch { (inputBuffer + n * imageSize).update(repeating: 0, count: (batch - n) * imageSize) }
+            for l in layers[...layerIndex] { l.forward(training: false) }
+            plain.run()
+            body(plain.target.floats, start, n, width)
+            start += n
+        }
+    }
+
+    /// Logits (count x classes, row-major) for a set of images.
+    public func logits(for images: [Float], batch: Int = 256) -> [Float] {
+        try! features(at: layers.last!.name, for: images, batch: batch)
+    }
+
+    /// Predicted class for each image.
+    public func predict(_ images: [Float], batch: Int = 256) -> [Int] {
+        let k = classes
+        let z = logits(for: images, batch: batch)
+        return (0..<(images.count / imageSize)).map { i in
+            var best = 0
+            for c in 1..<k where z[i * k + c] > z[i * k + best] { best = c }
+            return best
+        }
+    }
+
+    /// The output of a named layer for each image (count x width, plain C, H, W order): the
+    /// "CNN codes" a linear classifier can be trained on.
+    public func features(at layerName: String, for images: [Float], batch: Int = 256) throws -> [Float] {
+        guard let index = layers.firstIndex(where: { $0.name == layerName }) else {
+            throw EngineError.unknownLayer(layerName, known: layerNames)
+        }
+        let count = images.count / imageSize
+        var out: [Float] = []
+        images.withUnsafeBufferPointer { buf in
+            run(images: buf, count: count, batch: batch, upTo: index) { rows, _, n, width in
+                if out.isEmpty { out.reserveCapacity(count * width) }
+                out.append(contentsOf: UnsafeBufferPointer(start: rows, count: n * width))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,138 @@
+// The one training loop. Strategies never write their own: they declare which layers move and
+// how fast (learning-rate multipliers), add penalties, and call this.
+import Foundation
+
+public struct TrainingSettings: Equatable, Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerSettings
+    public var schedule: LearningRateSchedule
+    /// Seeds the order of the training images each epoch.
+    public var seed: UInt64
+
+    public init(epochs: Int = 10, batchSize: Int = 64, optimizer: OptimizerSettings = .init(),
+                schedule: LearningRateSchedule = .oneCycle, seed: UInt64 = 1) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.seed = seed
+    }
+}
+
+/// An extra term in the loss, added to the gradients after each backward pass: the hook for
+/// conservation training (pull weights toward the source network's).
+public protocol Penalty {
+    /// Adds the penalty's gradient to the network's parameter gradients; returns its value.
+    func addGradients(to network: Network) -> Double
+}
+
+public struct EpochRecord: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var trainAccuracy: Double
+    public var learningRate: Float
+    public var seconds: Double
+}
+
+/// Reported after every batch, for progress displays.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var step: Int
+    public var stepsPerEpoch: Int
+    public var loss: Double
+    public var accuracy: Double
+    public var imagesPerSecond: Double
+    public var elapsed: Double
+}
+
+public struct TrainingReport: Sendable {
+    public var epochs: [EpochRecord]
+    public var seconds: Double
+    public var images: Int
+    public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+}
+
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case diverged(epoch: Int, step: Int)
+    case emptyTrainingSet
+    case shapeMismatch(network: [Int], data: [Int])
+
+    public var description: String {
+        switch self {
+        case let .diverged(e, s):
+            return "training diverged: the loss became NaN or infinite at epoch \(e), step \(s). help: lower --lr"
+        case .emptyTrainingSet: return "the training set is empty"
+        case let .shapeMismatch(n, d):
+            return "the network expects images of shape \(n) but the data has \(d)"
+        }
+    }
+}
+
+public enum Trainer {
+    public static func train(_ network: Network, on data: ImageSet, settings: TrainingSettings,
+                             penalties: [Penalty] = [],
+                             progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingReport {
+        guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
+        let netShape = [network.spec.channels, network.spec.height, network.spec.width]
+        guard netShape == [data.channels, data.height, data.width] else {
+            throw TrainingError.shapeMismatch(network: netShape, data: [data.channels, data.height, data.width])
+        }
+        let batch = min(settings.batchSize, data.count)
+        network.prepare(batch: batch)
+        // Drop the last partial batch, as a fixed batch size keeps one set of kernels.
+        let stepsPerEpoch = max(data.count / batch, 1)
+        let total = stepsPerEpoch * settings.epochs
+        let size = network.imageSize, classes = network.classes
+        var order = Array(0..<data.count)
+        var generator = SeededGenerator(seed: settings.seed, stream: "batch-order")
+        var labels = [Int32](repeating: 0, count: batch)
+        var records: [EpochRecord] = []
+        let start = Date()
+        var step = 0
+
+        for epoch in 1...max(settings.epochs, 1) where settings.epochs > 0 {
+            let epochStart = Date()
+            order.shuffle(using: &generator)
+            var lossSum = 0.0, correct = 0, seen = 0
+            var rate: Float = 0
+            for s in 0..<stepsPerEpoch {
+                data.pixels.withUnsafeBufferPointer { px in
+                    for j in 0..<batch {
+                        let i = order[s * batch + j]
+                        (network.inputBuffer + j * size).update(from: px.baseAddress! + i * size, count: size)
+                        labels[j] = Int32(data.labels[i])
+                    }
+                }
+                network.forward(training: true)
+                let (loss, right) = labels.withUnsafeBufferPointer {
+                    SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: batch,
+                                                        classes: classes, gradient: network.logitsGradient)
+                }
+                network.backward()
+                var penalty = 0.0
+                for p in penalties { penalty += p.addGradients(to: network) }
+                guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1) }
+
+                let (r, m) = settings.schedule.values(base: settings.optimizer.learningRate, momentum: settings.optimizer.momentum,
+                                                      step: step, total: total, stepsPerEpoch: stepsPerEpoch)
+                rate = r
+                SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m)
+                step += 1
+                lossSum += loss * Double(batch)
+                correct += right
+                seen += batch
+                if let progress {
+                    let elapsed = Date().timeIntervalSince(start)
+                    progress(TrainingProgress(epoch: epoch, epochs: settings.epochs, step: s + 1, stepsPerEpoch: stepsPerEpoch,
+                                              loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                                              imagesPerSecond: Double(step * batch) / max(elapsed, 1e-9), elapsed: elapsed))
+                }
+            }
+            records.append(EpochRecord(epoch: epoch, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+                                       learningRate: rate, seconds: Date().timeIntervalSince(epochStart)))
+        }
+        return TrainingReport(epochs: records, seconds: Date().timeIntervalSince(start), images: step * batch)
+    }
+}

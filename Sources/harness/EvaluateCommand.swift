@@ -1,0 +1,57 @@
+// `harness eval`: measure a saved network on a data set's test images.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a saved network (from harness train --out) on test images.")
+
+    @Option(help: ArgumentHelp("The saved network (safetensors).", valueName: "file"))
+    var model: String
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var execution: RunOptions
+
+    @Option(help: "Seed for --test-per-class subsampling.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        execution.apply()
+        let saved = try SavedModel.read(from: model)
+        var (dataset, _) = try data.load(seed: seed)
+        guard dataset.classCount == saved.network.classes else {
+            throw CLIError("\(model) classifies \(saved.network.classes) classes but the selected data has \(dataset.classCount); pick the same --classes as for training")
+        }
+        // Normalise as in training: with the saved statistics, not this data's.
+        if let n = saved.normalization {
+            var raw = try data.source.load(seed: seed)
+            raw = raw.restricted(to: try ClassSelection(data.classes).classes(in: raw, split: data.split == "dissimilar" ? .dissimilar : .random(classCount: raw.classCount, seed: data.splitSeed)))
+            dataset.test = data.testPerClass.map { raw.test.stratified(perClass: $0, seed: seed) } ?? raw.test
+            dataset.test.normalize(n)
+        }
+        let start = Date()
+        let predictions = saved.network.predict(dataset.test.pixels)
+        let seconds = Date().timeIntervalSince(start)
+        let metrics = ClassificationMetrics(predictions: predictions, labels: dataset.test.labels, classCount: dataset.classCount)
+        print(String(format: "test accuracy %.2f%% (macro-F1 %.4f) on %d images in %.2fs", metrics.accuracy * 100, metrics.macroF1, metrics.count, seconds))
+        printPerClass(metrics, classNames: dataset.classNames)
+        if execution.json {
+            try printJSON(EvalResult(testAccuracy: metrics.accuracy, testError: metrics.error, macroF1: metrics.macroF1,
+                                     seconds: seconds, imagesPerSecond: Double(metrics.count) / max(seconds, 1e-9),
+                                     testImages: metrics.count, perClassAccuracy: metrics.perClassAccuracy, confusion: metrics.confusion))
+        }
+    }
+}
+
+struct EvalResult: Encodable {
+    var testAccuracy: Double
+    var testError: Double
+    var macroF1: Double
+    var seconds: Double
+    var imagesPerSecond: Double
+    var testImages: Int
+    var perClassAccuracy: [Double]
+    var confusion: [[Int]]
+}

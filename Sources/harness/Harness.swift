@@ -1,0 +1,16 @@
+// The `harness` command: configuration only; each subcommand is its own small type.
+import ArgumentParser
+import HarnessCore
+
+@main
+struct Harness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "harness",
+        abstract: "Measure transfer-learning strategies side by side (Yosinski et al. 2014).",
+        discussion: """
+            The default data set is Fashion-MNIST from Debian's dataset-fashion-mnist package. \
+            Networks run on oneDNN; set threads with --threads.
+            """,
+        version: "harness 0.1 (engine \(EngineInfo.engineVersion))",
+        subcommands: [Train.self, Evaluate.self])
+}

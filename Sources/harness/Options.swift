@@ -1,0 +1,135 @@
+// Options shared by the subcommands, with their checks.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+/// Which data, which classes, how many images.
+struct DataOptions: ParsableArguments {
+    @Option(help: "A known data set: fashion-mnist.")
+    var dataset: String = "fashion-mnist"
+
+    @Option(help: ArgumentHelp("A folder with the four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz), or one sub-folder of PNG images per class. Overrides --dataset.", valueName: "dir"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("Classes to use: all, A or B (the two halves of the class split), or a list like 0,3,7.", valueName: "classes"))
+    var classes: String = "all"
+
+    @Option(help: ArgumentHelp("How to split the classes into A and B: random (by --split-seed) or dissimilar (Fashion-MNIST garments vs. footwear and bags).", valueName: "split"))
+    var split: String = "random"
+
+    @Option(help: "Seed of the random A/B class split.")
+    var splitSeed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Use only K training images per class, drawn by --seed (the small-target regime).", valueName: "K"))
+    var trainPerClass: Int?
+
+    @Option(help: ArgumentHelp("Use only K test images per class.", valueName: "K"))
+    var testPerClass: Int?
+
+    func validate() throws {
+        _ = try ClassSelection(classes)
+        guard ["random", "dissimilar"].contains(split.lowercased()) else {
+            throw ValidationError("--split takes random or dissimilar, not '\(split)'")
+        }
+        if let k = trainPerClass, k < 1 { throw ValidationError("--train-per-class must be at least 1") }
+        if let k = testPerClass, k < 1 { throw ValidationError("--test-per-class must be at least 1") }
+        if data == nil { _ = try DataSource(named: dataset) }
+    }
+
+    var source: DataSource {
+        get throws { try data.map { .directory($0) } ?? DataSource(named: dataset) }
+    }
+
+    /// Loads, picks the classes, subsamples and normalises with training statistics.
+    func load(seed: UInt64) throws -> (Dataset, Normalization) {
+        var dataset = try source.load(seed: seed)
+        let classSplit: ClassSplit
+        if split.lowercased() == "dissimilar" {
+            guard dataset.classNames == FashionMNIST.classNames else {
+                throw CLIError("--split dissimilar is defined for Fashion-MNIST's ten classes only; use --classes with a list instead")
+            }
+            classSplit = .dissimilar
+        } else {
+            classSplit = .random(classCount: dataset.classCount, seed: splitSeed)
+        }
+        let chosen = try ClassSelection(classes).classes(in: dataset, split: classSplit)
+        if chosen.count != dataset.classCount || chosen != Array(0..<dataset.classCount) {
+            dataset = dataset.restricted(to: chosen)
+        }
+        if let k = trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: seed) }
+        if let k = testPerClass { dataset.test = dataset.test.stratified(perClass: k, seed: seed) }
+        let stats = dataset.normalizeWithTrainingStatistics()
+        return (dataset, stats)
+    }
+}
+
+/// How to train.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Passes over the training set.")
+    var epochs: Int = 10
+
+    @Option(help: "Images per minibatch.")
+    var batch: Int = 64
+
+    @Option(help: ArgumentHelp("Base learning rate (the peak rate for onecycle).", valueName: "rate"))
+    var lr: Float = 0.05
+
+    @Option(help: ArgumentHelp("Learning-rate schedule: onecycle, cosine, constant, or step:EPOCHS:GAMMA.", valueName: "schedule"))
+    var schedule: String = "onecycle"
+
+    @Option(help: "SGD momentum (onecycle cycles it between 0.85 and 0.95 instead).")
+    var momentum: Float = 0.9
+
+    @Option(help: "L2 weight decay on weights (not biases).")
+    var weightDecay: Float = 5e-4
+
+    @Option(help: "L1 penalty on weights (not biases).")
+    var l1: Float = 0
+
+    @Option(help: ArgumentHelp("Weight initialiser: he, xavier, gaussian:SIGMA or constant:VALUE.", valueName: "init"))
+    var initializer: String = "he"
+
+    @Option(help: "Seed for initialisation, data order, dropout and subsampling.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+        guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
+        guard weightDecay >= 0, l1 >= 0 else { throw ValidationError("--weight-decay and --l1 must not be negative") }
+        guard LearningRateSchedule(schedule) != nil else {
+            throw ValidationError("--schedule takes onecycle, cosine, constant or step:EPOCHS:GAMMA (e.g. step:3:0.1), not '\(schedule)'")
+        }
+        guard Initializer(initializer) != nil else {
+            throw ValidationError("--initializer takes he, xavier, gaussian:SIGMA or constant:VALUE, not '\(initializer)'")
+        }
+    }
+
+    var settings: TrainingSettings {
+        TrainingSettings(epochs: epochs, batchSize: batch,
+                         optimizer: OptimizerSettings(learningRate: lr, momentum: momentum, weightDecay: weightDecay, l1: l1),
+                         schedule: LearningRateSchedule(schedule)!, seed: seed)
+    }
+}
+
+/// How to run and what to print.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Threads for the compute kernels (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print one JSON object with the results as the last line of standard output.")
+    var json = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func apply() { EngineThreads.set(threads) }
+}
+
+/// A failure to report in one line, with a non-zero exit.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
