@@ -87,7 +87,7 @@ struct TrainingOptions: ParsableArguments {
     var l1: Float = 0
 
     @Option(help: ArgumentHelp("Weight initialiser: he, xavier, gaussian:SIGMA or constant:VALUE.", valueName: "init"))
-    var initializer: String = "he"
+    var initializer: String = "xavier"
 
     @Option(help: "Seed for initialisation, data order, dropout and subsampling.")
     var seed: UInt64 = 1

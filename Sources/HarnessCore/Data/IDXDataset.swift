@@ -77,9 +77,10 @@ public enum FashionMNIST {
     public static let garments = [0, 1, 2, 3, 4, 6]
     public static let footwearAndBags = [5, 7, 8, 9]
 
-    /// Loads Fashion-MNIST from `directory`, or from the Debian package's location.
+    /// Loads Fashion-MNIST from `directory`, else from `$HARNESS_FASHION_MNIST_DIR`, else from
+    /// the Debian package's location.
     public static func load(directory: String? = nil) throws -> Dataset {
-        let dir = directory ?? defaultDirectory
+        let dir = directory ?? ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? defaultDirectory
         guard IDXDataset.files(in: dir) != nil else {
             throw DataError.datasetNotInstalled(name: "Fashion-MNIST", package: debianPackage, searched: [dir])
         }

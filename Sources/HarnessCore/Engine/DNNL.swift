@@ -21,6 +21,7 @@ func dnnlCheck(_ status: dnnl_status_t, _ call: @autoclosure () -> String) {
 /// The process-wide CPU engine and stream.
 enum DNNL {
     nonisolated(unsafe) static let engine: dnnl_engine_t = {
+        harness_flush_denormals()
         var engine: dnnl_engine_t?
         dnnlCheck(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
         return engine!
@@ -221,7 +222,10 @@ final class Relayout {
 
 /// Thread count for oneDNN's OpenMP pool.
 public enum EngineThreads {
-    public static func set(_ count: Int) { omp_set_num_threads(Int32(max(1, count))) }
+    public static func set(_ count: Int) {
+        harness_flush_denormals()
+        omp_set_num_threads(Int32(max(1, count)))
+    }
     public static var current: Int { Int(omp_get_max_threads()) }
 }
 

@@ -12,7 +12,7 @@ public final class Network {
     private var input: DNNLMemory!
     private var inputGradient: DNNLMemory?
 
-    public init(spec: NetworkSpec, seed: UInt64, initializer: Initializer = .he) throws {
+    public init(spec: NetworkSpec, seed: UInt64, initializer: Initializer = .xavier) throws {
         let shapes = try spec.validatedShapes()
         self.spec = spec
         var layers: [Layer] = []

@@ -1,0 +1,101 @@
+// The harness binary end to end, as a user runs it.
+import Foundation
+import XCTest
+
+final class CLITests: XCTestCase {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The built `harness`, next to the test bundle.
+    var binary: URL {
+        var dir = Bundle(for: CLITests.self).bundleURL
+        while dir.pathExtension == "xctest" || dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("harness")
+    }
+
+    func harness(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func temporaryDirectory() throws -> String {
+        let dir = NSTemporaryDirectory() + "harness-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
+
+    /// A failure is one "Error: …" line on stderr naming the problem, with a non-zero exit.
+    func assertOneLineError(_ r: Result, mentions fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertTrue(first.hasPrefix("Error: "), "stderr: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(first.contains(fragment), "'\(fragment)' not in: \(first)", file: file, line: line)
+    }
+
+    func testHelpListsSubcommands() throws {
+        let r = try harness(["--help"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("train"))
+        XCTAssertTrue(r.stdout.contains("eval"))
+    }
+
+    func testBadArgumentsAreOneLineErrors() throws {
+        assertOneLineError(try harness(["train", "--epochs", "0"]), mentions: "--epochs must be at least 1")
+        assertOneLineError(try harness(["train", "--classes", "0,x"]), mentions: "--classes takes all, A, B")
+        assertOneLineError(try harness(["train", "--schedule", "sometimes"]), mentions: "--schedule takes onecycle")
+        assertOneLineError(try harness(["train", "--dataset", "imagenet"]), mentions: "known data set name")
+        assertOneLineError(try harness(["train", "--lr", "abc"]), mentions: "--lr")
+        assertOneLineError(try harness(["train", "--classes", "3,12"]), mentions: "class 12 does not exist")
+    }
+
+    func testMissingDatasetSaysHowToInstallIt() throws {
+        let r = try harness(["train", "--epochs", "1"], environment: ["HARNESS_FASHION_MNIST_DIR": "/nonexistent/fashion"])
+        assertOneLineError(r, mentions: "apt-get install dataset-fashion-mnist")
+        assertOneLineError(try harness(["train", "--data", "/nonexistent/dir"]), mentions: "/nonexistent/dir: no such directory")
+    }
+
+    func testCorruptIDXFileIsNamed() throws {
+        let dir = try temporaryDirectory()
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28]
+        try Data(header + [UInt8](repeating: 7, count: 100)).write(to: URL(fileURLWithPath: dir + "/train-images-idx3-ubyte"))
+        for name in ["train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+            try Data([0, 0, 8, 1, 0, 0, 0, 10] + [UInt8](repeating: 1, count: 10)).write(to: URL(fileURLWithPath: dir + "/" + name))
+        }
+        assertOneLineError(try harness(["train", "--data", dir]), mentions: "train-images-idx3-ubyte is not a valid IDX file: truncated")
+    }
+
+    func testTrainSaveAndEvaluate() throws {
+        let model = try temporaryDirectory() + "/m.safetensors"
+        let r = try harness(["train", "--classes", "A", "--train-per-class", "30", "--test-per-class", "20",
+                             "--epochs", "2", "--lr", "0.01", "--out", model, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let last = try XCTUnwrap(r.stdout.split(separator: "\n").last)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let accuracy = try XCTUnwrap(json["test_accuracy"] as? Double)
+        XCTAssertNotNil(json["seconds"] as? Double)
+        XCTAssertGreaterThan(try XCTUnwrap(json["images_per_second"] as? Double), 0)
+        XCTAssertEqual(json["test_images"] as? Int, 100)
+        XCTAssertTrue(r.stderr.contains("epoch 2/2"), "plain progress lines when not a terminal")
+
+        let e = try harness(["eval", "--model", model, "--classes", "A", "--test-per-class", "20", "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let ejson = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(e.stdout.split(separator: "\n").last!.utf8)) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(ejson["test_accuracy"] as? Double), accuracy, accuracy: 1e-9, "eval reproduces train's test accuracy")
+
+        assertOneLineError(try harness(["eval", "--model", model, "--classes", "all"]), mentions: "classifies 5 classes")
+        assertOneLineError(try harness(["eval", "--model", "/nonexistent.safetensors"]), mentions: "no such file")
+    }
+}

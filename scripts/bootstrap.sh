@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages harness needs, if any are missing. Safe to run again.
+#   libdnnl-dev           oneDNN, the compute kernels (convolution, pooling, inner product)
+#   zlib1g-dev            reads gzip-compressed IDX files
+#   libpng-dev            reads image-folder data sets
+#   libjson-c-dev         parses strategies.json (strategy plugins)
+#   libffi-dev            calls strategy plugins' typed configure functions
+#   dataset-fashion-mnist the default data set, installed under /usr/share/datasets/fashion-mnist
+set -euo pipefail
+
+packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev dataset-fashion-mnist)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "bootstrap: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "bootstrap: swift is not on PATH (Swift 6 toolchain required)" >&2; exit 1; }
