@@ -2,8 +2,20 @@
 // harness: measure transfer-learning strategies side by side (Yosinski et al. 2014).
 //
 // Modules point one way: C libraries (one system-library target each) <- HarnessCore <- harness CLI.
-// StrategyAPI is the boundary that strategy plugins (Plugins/, one .so each) build against.
+// StrategyAPI is the boundary: each plugin under Plugins/ depends on it alone and is built as
+// its own shared library, which the CLI finds and loads with dlopen (it never imports a plugin).
 import PackageDescription
+
+/// Strategy plugins: (name in strategies.json, target folder under Plugins/, extra dependencies).
+let plugins: [(name: String, target: String, dependencies: [Target.Dependency])] = [
+    ("layer-transfer", "LayerTransfer", []),
+    ("freeze-n", "FreezeN", []),
+    ("finetune", "Finetune", []),
+    ("svm-codes", "SVMCodes", ["CLinear"]),
+    ("conservation", "Conservation", []),
+    ("random-filters", "RandomFilters", []),
+    ("scratch", "Scratch", []),
+]
 
 let package = Package(
     name: "harness",
@@ -11,7 +23,7 @@ let package = Package(
     products: [
         .executable(name: "harness", targets: ["harness"]),
         .library(name: "HarnessCore", targets: ["HarnessCore"]),
-    ],
+    ] + plugins.map { .library(name: "harness-strategy-\($0.name)", type: .dynamic, targets: [$0.target]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -20,12 +32,17 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CJSONC", path: "Sources/CJSONC"),
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
+        .systemLibrary(name: "CLinear", path: "Sources/CLinear"),
 
-        // Data sets, the CNN engine on oneDNN, and metrics.
-        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG"]),
+        // The strategy contract in C: harness_strategy.h, what every plugin exports.
+        .target(name: "CStrategyAPI"),
+        // The same contract for Swift authors: a protocol and a one-line export.
+        .target(name: "StrategyAPI", dependencies: ["CStrategyAPI"]),
 
-        // The contract every transfer strategy implements.
-        .target(name: "StrategyAPI", dependencies: []),
+        // Data sets, the CNN engine on oneDNN, metrics, and the strategy-plugin host.
+        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG", "CJSONC", "CFFI", "CStrategyAPI"]),
 
         // The command-line tool.
         .executableTarget(
@@ -35,7 +52,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore"]),
+        .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore", "CPNG"]),
         .testTarget(name: "HarnessCLITests", dependencies: ["harness"]),
-    ]
+    ] + plugins.map {
+        .target(name: $0.target, dependencies: ["StrategyAPI"] + $0.dependencies, path: "Plugins/\($0.target)")
+    }
 )

@@ -5,10 +5,11 @@
 #   libpng-dev            reads image-folder data sets
 #   libjson-c-dev         parses strategies.json (strategy plugins)
 #   libffi-dev            calls strategy plugins' typed configure functions
+#   liblinear-dev         the linear SVM of the svm-codes strategy
 #   dataset-fashion-mnist the default data set, installed under /usr/share/datasets/fashion-mnist
 set -euo pipefail
 
-packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev dataset-fashion-mnist)
+packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -115,15 +115,26 @@ public final class Network {
         for layer in layers { layer.forward(training: training) }
     }
 
+    /// Adds an extra gradient into one layer's output gradient during backward (feature
+    /// distillation): called with the layer's output-gradient storage once the layers above have
+    /// written it, before the layer itself runs backward.
+    var gradientTap: (layer: Int, add: (UnsafeMutablePointer<Float>) -> Void)?
+
     /// Back-propagates from `logitsGradient`. Stops below the lowest layer that trains, so
     /// frozen early layers (the AnB case) cost no backward work at all.
     func backward() {
         let lowest = inputGradient != nil ? 0 : (layers.firstIndex { $0.isTrainable } ?? layers.count)
         var i = layers.count - 1
         while i >= lowest {
+            if let tap = gradientTap, tap.layer == i { tap.add(layers[i].outputGradient.floats) }
             layers[i].backward(propagate: i > lowest || inputGradient != nil)
             i -= 1
         }
+    }
+
+    func layerIndex(_ name: String) throws -> Int {
+        guard let i = layers.firstIndex(where: { $0.name == name }) else { throw EngineError.unknownLayer(name, known: layerNames) }
+        return i
     }
 
     /// Runs `images` (count x imageSize floats) through the network in batches and hands each

@@ -20,12 +20,6 @@ public struct TrainingSettings: Equatable, Sendable {
     }
 }
 
-/// An extra term in the loss, added to the gradients after each backward pass: the hook for
-/// conservation training (pull weights toward the source network's).
-public protocol Penalty {
-    /// Adds the penalty's gradient to the network's parameter gradients; returns its value.
-    func addGradients(to network: Network) -> Double
-}
 
 public struct EpochRecord: Codable, Equatable, Sendable {
     public var epoch: Int
@@ -89,6 +83,8 @@ public enum Trainer {
         var generator = SeededGenerator(seed: settings.seed, stream: "batch-order")
         var labels = [Int32](repeating: 0, count: batch)
         var records: [EpochRecord] = []
+        for p in penalties { try p.begin(network) }
+        defer { for p in penalties { p.end(network) } }
         let start = Date()
         var step = 0
 
@@ -106,12 +102,13 @@ public enum Trainer {
                     }
                 }
                 network.forward(training: true)
+                var penalty = 0.0
+                for p in penalties { penalty += p.afterForward(network) }
                 let (loss, right) = labels.withUnsafeBufferPointer {
                     SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: batch,
                                                         classes: classes, gradient: network.logitsGradient)
                 }
                 network.backward()
-                var penalty = 0.0
                 for p in penalties { penalty += p.addGradients(to: network) }
                 guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1) }
 

@@ -1,0 +1,42 @@
+// conservation: fine-tune everything, but stay close to the source: an L2-SP penalty pulls the
+// copied weights toward the source's (plain L2 on the new classifier), and optionally a
+// distillation term pulls a layer's features toward the source network's on the same images.
+import StrategyAPI
+
+struct Conservation: Strategy {
+    static let name = "conservation"
+    static let version = "1.0"
+    static let summary = "fine-tuning regularised toward the source: L2-SP on copied weights, optional feature distillation"
+    static let parameters = [
+        StrategyParameter("l2sp", .double, default: "0.01", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2"),
+        StrategyParameter("distillation", .double, default: "0", help: "weight of the feature-distillation penalty (0 disables it)"),
+        StrategyParameter("layer", .string, default: "relu7", help: "layer whose output distillation matches"),
+        StrategyParameter("lr_mult", .double, default: "1.0", help: "learning-rate multiplier of the copied layers"),
+    ]
+
+    let l2sp: Double, distillation: Double, layer: String, lrMult: Double
+    init(_ values: StrategyValues) throws {
+        l2sp = values.double("l2sp")
+        distillation = values.double("distillation")
+        layer = values.string("layer")
+        lrMult = values.double("lr_mult")
+        guard l2sp >= 0, distillation >= 0, lrMult >= 0 else { throw StrategyError("l2sp, distillation and lr_mult must not be negative") }
+    }
+
+    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
+        let copied = Array(net.layers.dropLast())
+        try engine.copy(copied, from: task.source, to: net)
+        try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
+        var training = Training(for: task)
+        training.anchor = task.source
+        training.l2sp = l2sp
+        training.distillation = distillation
+        training.distillLayer = layer
+        try engine.train(net, on: task.train, training)
+        return try engine.predict(net, task.eval)
+    }
+}
+
+@_cdecl("harness_strategy_entry_v1")
+public func entry() -> UnsafeRawPointer { export(Conservation.self) }

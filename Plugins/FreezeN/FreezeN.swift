@@ -1,0 +1,26 @@
+// freeze-n: the first n layers copied from the source network and frozen; the rest start fresh
+// and train (Yosinski's AnB; with "source": "self", BnB).
+import StrategyAPI
+
+struct FreezeN: Strategy {
+    static let name = "freeze-n"
+    static let version = "1.0"
+    static let summary = "first n layers copied and frozen, the rest trained from fresh initialisation"
+    static let parameters = [StrategyParameter("n", .int, default: "3", help: "how many layers to copy and freeze")]
+
+    let n: Int
+    init(_ values: StrategyValues) { n = values.int("n") }
+
+    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
+        let copied = try LayerSelection.first(n, of: net.layers)
+        try engine.copy(copied, from: task.source, to: net)
+        try engine.setLearningRateMultiplier(0, for: copied, of: net)
+        engine.log("freeze-n: copied and froze \(copied.isEmpty ? "no layers" : copied.joined(separator: ", "))")
+        try engine.train(net, on: task.train, Training(for: task))
+        return try engine.predict(net, task.eval)
+    }
+}
+
+@_cdecl("harness_strategy_entry_v1")
+public func entry() -> UnsafeRawPointer { export(FreezeN.self) }

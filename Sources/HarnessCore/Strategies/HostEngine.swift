@@ -1,0 +1,244 @@
+// The engine the host lends to a strategy: the harness_engine table of C functions, each a thin
+// door onto Network and Trainer. harness_host* is a HostSession (one per strategy run) and
+// harness_network* a Network, both passed as unmanaged object pointers; the session keeps
+// every network a strategy creates alive until the strategy releases it or the run ends.
+import CStrategyAPI
+import Foundation
+
+final class HostSession {
+    /// Networks created for the strategy, by address.
+    private var owned: [OpaquePointer: Network] = [:]
+    /// Networks lent to the strategy (the source); never released by it.
+    private var lent: Set<OpaquePointer> = []
+    private var error: UnsafeMutablePointer<CChar>?
+    private var names: [UnsafeMutablePointer<CChar>] = []
+    let log: (String) -> Void
+    let progress: ((TrainingProgress) -> Void)?
+    /// Sees every network the strategy trains, after training (tests, telemetry).
+    let trained: ((Network, TrainingReport) -> Void)?
+
+    init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?) {
+        self.log = log
+        self.progress = progress
+        self.trained = trained
+    }
+
+    deinit {
+        free(error)
+        names.forEach { free($0) }
+    }
+
+    var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ host: OpaquePointer?) -> HostSession {
+        Unmanaged<HostSession>.fromOpaque(UnsafeRawPointer(host!)).takeUnretainedValue()
+    }
+
+    func lend(_ network: Network) -> OpaquePointer {
+        let p = OpaquePointer(Unmanaged.passUnretained(network).toOpaque())
+        lent.insert(p)
+        return p
+    }
+
+    func adopt(_ network: Network) -> OpaquePointer {
+        let p = OpaquePointer(Unmanaged.passUnretained(network).toOpaque())
+        owned[p] = network
+        return p
+    }
+
+    func release(_ p: OpaquePointer?) { if let p { owned[p] = nil } }
+
+    /// The network behind a pointer, if it is one this session handed out.
+    func network(_ p: OpaquePointer?) throws -> Network {
+        guard let p, owned[p] != nil || lent.contains(p) else { throw StrategyRunError.badHandle }
+        return Unmanaged<Network>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    }
+
+    var lastError: UnsafePointer<CChar>? { UnsafePointer(error) }
+    var lastErrorText: String? { error.map { String(cString: $0) } }
+
+    func setError(_ message: String) {
+        free(error)
+        error = strdup(message)
+    }
+
+    func keep(_ s: String) -> UnsafePointer<CChar> {
+        let c = strdup(s)!
+        names.append(c)
+        return UnsafePointer(c)
+    }
+
+    /// Runs an engine call: 0 on success, 1 with the error recorded on failure.
+    func attempt(_ body: () throws -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch {
+            setError("\(error)")
+            return 1
+        }
+    }
+}
+
+enum StrategyRunError: Error, CustomStringConvertible {
+    case badHandle
+    case badImages(String)
+
+    var description: String {
+        switch self {
+        case .badHandle: return "a network handle that this run did not hand out"
+        case let .badImages(why): return "bad images: \(why)"
+        }
+    }
+}
+
+extension ImageSet {
+    /// A copy of images a strategy passed back (they are the host's own buffers).
+    init(_ raw: harness_images) throws {
+        guard raw.count >= 0, raw.channels > 0, raw.height > 0, raw.width > 0, raw.pixels != nil || raw.count == 0 else {
+            throw StrategyRunError.badImages("count \(raw.count), shape \(raw.channels)x\(raw.height)x\(raw.width)")
+        }
+        let n = Int(raw.count), size = Int(raw.channels * raw.height * raw.width)
+        let pixels = n == 0 ? [] : Array(UnsafeBufferPointer(start: raw.pixels, count: n * size))
+        let labels = raw.labels.map { l in (0..<n).map { Int(l[$0]) } } ?? [Int](repeating: 0, count: n)
+        self.init(channels: Int(raw.channels), height: Int(raw.height), width: Int(raw.width), pixels: pixels, labels: labels)
+    }
+}
+
+enum HostEngine {
+    /// The table every strategy run receives; its functions find their session through `host`.
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<harness_engine> = {
+        let t = UnsafeMutablePointer<harness_engine>.allocate(capacity: 1)
+        t.initialize(to: harness_engine(
+            abi_version: UInt32(HARNESS_STRATEGY_ABI_VERSION),
+            struct_size: UInt32(MemoryLayout<harness_engine>.size),
+            new_network: newNetwork, release_network: releaseNetwork,
+            layer_count: layerCount, layer_name: layerName,
+            copy_layer: copyLayer, reinitialize: reinitialize, set_learning_rate_multiplier: setMultiplier,
+            train: train, features: features, predict: predict,
+            log: log, last_error: lastError, set_error: setError))
+        return t
+    }()
+
+    private static let newNetwork: @convention(c) (OpaquePointer?, OpaquePointer?, Int32, UInt64) -> OpaquePointer? = { host, like, classes, seed in
+        let s = HostSession.from(host)
+        var made: OpaquePointer?
+        _ = s.attempt {
+            let base = try s.network(like)
+            guard classes >= 2 else { throw EngineError.invalidSpec("a classifier needs at least 2 classes, not \(classes)") }
+            made = s.adopt(try Network(spec: base.spec.withClasses(Int(classes)), seed: seed))
+        }
+        return made
+    }
+
+    private static let releaseNetwork: @convention(c) (OpaquePointer?, OpaquePointer?) -> Void = { host, network in
+        HostSession.from(host).release(network)
+    }
+
+    private static let layerCount: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { host, network in
+        let s = HostSession.from(host)
+        return (try? s.network(network)).map { Int32($0.learnableLayerNames.count) } ?? 0
+    }
+
+    private static let layerName: @convention(c) (OpaquePointer?, OpaquePointer?, Int32) -> UnsafePointer<CChar>? = { host, network, index in
+        let s = HostSession.from(host)
+        guard let names = try? s.network(network).learnableLayerNames, index >= 0, Int(index) < names.count else { return nil }
+        return s.keep(names[Int(index)])
+    }
+
+    private static let copyLayer: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?) -> Int32 = { host, to, from, layer in
+        let s = HostSession.from(host)
+        return s.attempt { try s.network(to).copyLayers([String(cString: layer!)], from: try s.network(from)) }
+    }
+
+    private static let reinitialize: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UInt64) -> Int32 = { host, network, layer, initializer, seed in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let text = String(cString: initializer!)
+            guard let i = Initializer(text) else {
+                throw EngineError.invalidSpec("unknown initializer '\(text)' (use xavier, he, gaussian:SIGMA or constant:VALUE)")
+            }
+            try s.network(network).reinitialize(layer: String(cString: layer!), with: i, seed: seed)
+        }
+    }
+
+    private static let setMultiplier: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, Double) -> Int32 = { host, network, layer, m in
+        let s = HostSession.from(host)
+        return s.attempt {
+            guard m >= 0, m.isFinite else { throw EngineError.invalidSpec("a learning-rate multiplier must be a finite number >= 0, not \(m)") }
+            try s.network(network).setLearningRateMultiplier(Float(m), layers: [String(cString: layer!)])
+        }
+    }
+
+    private static let train: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<harness_images>?, UnsafePointer<harness_training>?) -> Int32 = { host, network, data, settings in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let net = try s.network(network)
+            let t = settings!.pointee
+            guard Int(t.struct_size) == MemoryLayout<harness_training>.size else {
+                throw EngineError.invalidSpec("harness_training.struct_size is \(t.struct_size), expected \(MemoryLayout<harness_training>.size)")
+            }
+            let scheduleText = t.schedule.map { String(cString: $0) } ?? "onecycle"
+            guard let schedule = LearningRateSchedule(scheduleText) else { throw EngineError.invalidSpec("unknown schedule '\(scheduleText)'") }
+            guard t.epochs >= 1, t.batch_size >= 1, t.learning_rate > 0 else {
+                throw EngineError.invalidSpec("training needs epochs >= 1, batch_size >= 1 and learning_rate > 0")
+            }
+            var penalties: [Penalty] = []
+            if t.l2sp > 0 || t.distillation > 0 {
+                let anchor = try s.network(t.anchor)
+                if t.l2sp > 0 { penalties.append(L2SP(anchor: anchor, alpha: Float(t.l2sp))) }
+                if t.distillation > 0 {
+                    penalties.append(FeatureDistillation(anchor: anchor, layer: t.distill_layer.map { String(cString: $0) } ?? "relu7",
+                                                         weight: Float(t.distillation)))
+                }
+            }
+            let settings = TrainingSettings(
+                epochs: Int(t.epochs), batchSize: Int(t.batch_size),
+                optimizer: OptimizerSettings(learningRate: Float(t.learning_rate), momentum: Float(t.momentum),
+                                             weightDecay: Float(t.weight_decay), l1: Float(t.l1)),
+                schedule: schedule, seed: t.seed)
+            let report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress)
+            s.trained?(net, report)
+        }
+    }
+
+    private static let features: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<harness_images>?,
+                                                 UnsafeMutablePointer<Float>?, Int64, UnsafeMutablePointer<Int64>?) -> Int32 = { host, network, layer, images, out, capacity, width in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let net = try s.network(network)
+            let name = String(cString: layer!)
+            let index = try net.layerIndex(name)
+            let w = try net.spec.validatedShapes()[index].reduce(1, *)
+            width?.pointee = Int64(w)
+            guard let out else { return }
+            let set = try ImageSet(images!.pointee)
+            guard Int(capacity) >= set.count * w else {
+                throw StrategyRunError.badImages("features need \(set.count * w) floats, the buffer holds \(capacity)")
+            }
+            let values = try net.features(at: name, for: set.pixels)
+            values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    private static let predict: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<harness_images>?, UnsafeMutablePointer<Int32>?) -> Int32 = { host, network, images, out in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let net = try s.network(network)
+            let set = try ImageSet(images!.pointee)
+            for (i, p) in net.predict(set.pixels).enumerated() { out![i] = Int32(p) }
+        }
+    }
+
+    private static let log: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { host, message in
+        HostSession.from(host).log(message.map { String(cString: $0) } ?? "")
+    }
+
+    private static let lastError: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>? = { host in
+        HostSession.from(host).lastError
+    }
+
+    private static let setError: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { host, message in
+        HostSession.from(host).setError(message.map { String(cString: $0) } ?? "strategy failed")
+    }
+}

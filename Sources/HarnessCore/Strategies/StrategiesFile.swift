@@ -1,0 +1,186 @@
+// strategies.json: named, ready configurations of strategy plugins.
+//
+//   { "freeze3": { "strategy": "freeze-n", "parameters": { "n": 3 },
+//                  "source": "base", "description": "first 3 layers copied and frozen" } }
+//
+// "source" is "base" (the network trained on the source classes: Yosinski's AnB) or "self"
+// (a network trained on the target's own classes: the BnB control). Parsed with json-c; every
+// error names file:line:column.
+import CJSONC
+import Foundation
+
+public enum ParameterValue: Equatable, Sendable, CustomStringConvertible {
+    case int(Int), double(Double), bool(Bool), string(String)
+
+    public var description: String {
+        switch self {
+        case let .int(v): return "\(v)"
+        case let .double(v): return "\(v)"
+        case let .bool(v): return "\(v)"
+        case let .string(v): return "\"\(v)\""
+        }
+    }
+
+    /// A default value written as text in a descriptor.
+    static func parse(_ text: String, as kind: StrategyParameterInfo.Kind) throws -> ParameterValue {
+        struct Invalid: Error {}
+        switch kind {
+        case .int: guard let v = Int(text) else { throw Invalid() }; return .int(v)
+        case .double: guard let v = Double(text) else { throw Invalid() }; return .double(v)
+        case .bool:
+            switch text.lowercased() { case "true", "1": return .bool(true); case "false", "0": return .bool(false); default: throw Invalid() }
+        case .string: return .string(text)
+        }
+    }
+}
+
+public struct StrategyConfiguration: Equatable, Sendable {
+    public enum Source: String, Sendable { case base, `self` }
+    public var name: String
+    public var strategy: String
+    public var parameters: [(String, ParameterValue)]
+    public var source: Source
+    public var description: String
+    /// file:line:column of this entry, for messages.
+    public var place: String
+    /// file:line:column of each parameter.
+    var parameterPlaces: [String: String]
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.name == b.name && a.strategy == b.strategy && a.source == b.source && a.description == b.description
+            && a.parameters.map(\.0) == b.parameters.map(\.0) && a.parameters.map(\.1) == b.parameters.map(\.1)
+    }
+}
+
+public struct StrategiesFile: Sendable {
+    public var path: String
+    public var configurations: [StrategyConfiguration]
+
+    public func configuration(named name: String) throws -> StrategyConfiguration {
+        guard let c = configurations.first(where: { $0.name == name }) else {
+            throw PluginError.unknownConfiguration(name: name, known: configurations.map(\.name))
+        }
+        return c
+    }
+
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PluginError.badConfigFile(path: path, line: 0, column: 0, reason: "cannot read the file")
+        }
+        try self.init(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    public init(text: String, path: String) throws {
+        self.path = path
+        let bytes = Array(text.utf8)
+        func place(_ offset: Int) -> (Int, Int) {
+            var line = 1, column = 1
+            for b in bytes.prefix(offset) { if b == 0x0A { line += 1; column = 1 } else { column += 1 } }
+            return (line, column)
+        }
+        func fail(_ offset: Int, _ reason: String) -> PluginError {
+            let (l, c) = place(offset)
+            return .badConfigFile(path: path, line: l, column: c, reason: reason)
+        }
+        /// Where `"key"` appears as an object key at or after `from` (json-c keeps no positions).
+        func keyOffset(_ key: String, from: Int) -> Int {
+            let needle = Array("\"\(key)\"".utf8)
+            var i = from
+            while i + needle.count <= bytes.count {
+                if Array(bytes[i..<(i + needle.count)]) == needle {
+                    var j = i + needle.count
+                    while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D { j += 1 }
+                    if j < bytes.count, bytes[j] == UInt8(ascii: ":") { return i }
+                }
+                i += 1
+            }
+            return from
+        }
+        func where_(_ offset: Int) -> String { let (l, c) = place(offset); return "\(path):\(l):\(c)" }
+
+        guard let tokener = json_tokener_new() else { throw fail(0, "out of memory") }
+        defer { json_tokener_free(tokener) }
+        let root = bytes.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { json_tokener_parse_ex(tokener, $0, Int32(buf.count)) }
+        }
+        defer { if let root { json_object_put(root) } }
+        let status = json_tokener_get_error(tokener)
+        let end = Int(json_tokener_get_parse_end(tokener))
+        guard status == json_tokener_success, let root else {
+            let reason = status == json_tokener_continue ? "unexpected end of file (unclosed { or [?)"
+                : String(cString: json_tokener_error_desc(status))
+            throw fail(min(end, bytes.count), "invalid JSON: \(reason)")
+        }
+        // json-c stops at the end of the first value and calls that success; the rest must be blank.
+        if let extra = bytes[end...].firstIndex(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) {
+            throw fail(extra, "unexpected text after the JSON object")
+        }
+        guard json_object_get_type(root) == json_type_object else { throw fail(0, "the file must hold one JSON object of named configurations") }
+
+        var configs: [StrategyConfiguration] = []
+        var searchFrom = 0
+        for (name, entry) in JSONObjectEntries(root) {
+            let at = keyOffset(name, from: searchFrom)
+            searchFrom = at + 1
+            guard json_object_get_type(entry) == json_type_object else { throw fail(at, "'\(name)' must be an object with a \"strategy\" field") }
+            var strategy: String?, description = "", source = StrategyConfiguration.Source.base
+            var params: [(String, ParameterValue)] = [], paramPlaces: [String: String] = [:]
+            for (field, value) in JSONObjectEntries(entry!) {
+                let fat = keyOffset(field, from: at)
+                switch field {
+                case "strategy":
+                    guard json_object_get_type(value) == json_type_string else { throw fail(fat, "'\(name)': \"strategy\" must be a string naming a plugin") }
+                    strategy = String(cString: json_object_get_string(value))
+                case "description":
+                    guard json_object_get_type(value) == json_type_string else { throw fail(fat, "'\(name)': \"description\" must be a string") }
+                    description = String(cString: json_object_get_string(value))
+                case "source":
+                    let s = json_object_get_type(value) == json_type_string ? String(cString: json_object_get_string(value)) : "(not a string)"
+                    guard let parsed = StrategyConfiguration.Source(rawValue: s) else {
+                        throw fail(fat, "'\(name)': \"source\" must be \"base\" (transfer from the source classes) or \"self\" (the BnB control), not \"\(s)\"")
+                    }
+                    source = parsed
+                case "parameters":
+                    guard json_object_get_type(value) == json_type_object else { throw fail(fat, "'\(name)': \"parameters\" must be an object") }
+                    for (pname, pvalue) in JSONObjectEntries(value!) {
+                        let pat = keyOffset(pname, from: fat)
+                        paramPlaces[pname] = where_(pat)
+                        switch json_object_get_type(pvalue) {
+                        case json_type_int: params.append((pname, .int(Int(json_object_get_int64(pvalue)))))
+                        case json_type_double: params.append((pname, .double(json_object_get_double(pvalue))))
+                        case json_type_boolean: params.append((pname, .bool(json_object_get_boolean(pvalue) != 0)))
+                        case json_type_string: params.append((pname, .string(String(cString: json_object_get_string(pvalue)))))
+                        default: throw fail(pat, "'\(name)': parameter '\(pname)' must be a number, boolean or string")
+                        }
+                    }
+                default:
+                    throw fail(fat, "'\(name)': unknown field \"\(field)\" (fields: strategy, parameters, source, description)")
+                }
+            }
+            guard let strategy else { throw fail(at, "'\(name)' has no \"strategy\" field naming a plugin") }
+            configs.append(StrategyConfiguration(name: name, strategy: strategy, parameters: params, source: source,
+                                                 description: description, place: where_(at), parameterPlaces: paramPlaces))
+        }
+        configurations = configs
+    }
+}
+
+/// The (key, value) pairs of a json-c object, in file order, through the iterator API (the
+/// json_object_object_foreach macro does not import into Swift).
+struct JSONObjectEntries: Sequence {
+    let object: OpaquePointer
+    init(_ object: OpaquePointer) { self.object = object }
+
+    /// A JSON null comes back as nil, which json-c's type query reports as json_type_null.
+    func makeIterator() -> AnyIterator<(String, OpaquePointer?)> {
+        var it = json_object_iter_begin(object)
+        var end = json_object_iter_end(object)
+        return AnyIterator {
+            guard json_object_iter_equal(&it, &end) == 0 else { return nil }
+            let name = String(cString: json_object_iter_peek_name(&it))
+            let value = json_object_iter_peek_value(&it)
+            json_object_iter_next(&it)
+            return (name, value)
+        }
+    }
+}

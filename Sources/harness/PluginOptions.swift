@@ -1,0 +1,48 @@
+// Where strategies come from: the plugin search path and the strategies.json file.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct PluginOptions: ParsableArguments {
+    @Option(name: .customLong("plugin-path"), help: ArgumentHelp(
+        "A directory of strategy plugins (.so), searched first; repeatable. Then $HARNESS_PLUGIN_PATH, ~/.local/share/harness/plugins, and the plugins built with harness.",
+        valueName: "dir"))
+    var pluginPaths: [String] = []
+
+    @Option(help: ArgumentHelp("The strategies file (default: ./strategies.json, else the one beside the harness sources).", valueName: "file"))
+    var config: String?
+
+    var searchPath: PluginSearchPath {
+        .standard(explicit: pluginPaths, executableDirectory: Installation.executableDirectory)
+    }
+
+    func registry() -> PluginRegistry { PluginRegistry(searchPath: searchPath) }
+
+    func strategiesFile() throws -> StrategiesFile {
+        if let config { return try StrategiesFile(path: config) }
+        let candidates = ["strategies.json", Installation.sourceRoot.map { $0 + "/strategies.json" }].compactMap { $0 }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw CLIError("no strategies.json in the current directory or beside the harness sources. help: pass --config FILE")
+        }
+        return try StrategiesFile(path: found)
+    }
+}
+
+/// Where this harness binary lives, and the source tree it was built from (if any).
+enum Installation {
+    static var executableDirectory: String? {
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        return (path as NSString).deletingLastPathComponent
+    }
+
+    /// .build/<config>/harness lives two levels below the package root.
+    static var sourceRoot: String? {
+        guard let exe = executableDirectory else { return nil }
+        var dir = exe
+        for _ in 0..<4 {
+            dir = (dir as NSString).deletingLastPathComponent
+            if FileManager.default.fileExists(atPath: dir + "/Package.swift") { return dir }
+        }
+        return nil
+    }
+}

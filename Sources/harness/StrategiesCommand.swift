@@ -1,0 +1,94 @@
+// `harness strategies`: what strategies exist, where they come from, and what is broken.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct Strategies: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List strategy plugins and the configurations in strategies.json.",
+        discussion: """
+            Plugins are shared libraries exporting \(StrategyABI.entrySymbol) (see harness_strategy.h; \
+            `harness sdk --cflags` for building one in C). Drop a .so into a plugin directory and it \
+            is used without rebuilding harness.
+            """,
+        subcommands: [List.self, Doctor.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List plugins, configurations and load failures (the default).")
+
+        @OptionGroup var plugins: PluginOptions
+
+        func run() throws {
+            let registry = plugins.registry()
+            print("Strategy plugins (search path: \(plugins.searchPath.description)):")
+            for plugin in registry.plugins.values.sorted(by: { $0.name < $1.name }) {
+                print("  \(plugin.name) \(plugin.version)  \(plugin.summary)")
+                print("      file: \(plugin.path)")
+                for p in plugin.parameters {
+                    print("      \(p.name): \(p.kind.rawValue) = \(p.defaultValue)  \(p.help)")
+                }
+            }
+            if registry.plugins.isEmpty { print("  (none found)") }
+            if !registry.failures.isEmpty {
+                print("\nPlugins that failed to load:")
+                for f in registry.failures { print("  \(f.error)") }
+            }
+            let file = try plugins.strategiesFile()
+            print("\nConfigurations in \(file.path):")
+            let width = file.configurations.map(\.name.count).max() ?? 0
+            for c in file.configurations {
+                let name = c.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                do {
+                    let configured = try ConfiguredStrategy(c, plugin: try registry.plugin(named: c.strategy))
+                    print("  \(name)  \(c.strategy)(\(configured.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
+                } catch {
+                    print("  \(name)  BROKEN: \(error)")
+                }
+            }
+        }
+    }
+
+    struct Doctor: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Explain why a plugin file does (not) load.")
+
+        @Argument(help: "The plugin file (.so).")
+        var path: String
+
+        func run() throws {
+            guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+            do {
+                let p = try StrategyPlugin(path: path)
+                print("\(path): loads. Strategy '\(p.name)' version \(p.version), ABI \(StrategyABI.version).")
+                print("  \(p.summary)")
+                for q in p.parameters { print("  parameter \(q.name): \(q.kind.rawValue), default \(q.defaultValue). \(q.help)") }
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
+    }
+}
+
+struct SDK: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sdk",
+        abstract: "Compiler flags for building a strategy plugin in C against harness_strategy.h.",
+        discussion: "Example: cc -shared -fPIC $(harness sdk --cflags) my_strategy.c -o my-strategy.so")
+
+    @Flag(help: "Print the -I flag for harness_strategy.h.")
+    var cflags = false
+
+    @Flag(help: "Print the path of harness_strategy.h.")
+    var header = false
+
+    func run() throws {
+        guard let root = Installation.sourceRoot else {
+            throw CLIError("cannot find the harness sources beside this binary, which hold harness_strategy.h")
+        }
+        let include = root + "/Sources/CStrategyAPI/include"
+        guard FileManager.default.fileExists(atPath: include + "/harness_strategy.h") else {
+            throw CLIError("\(include)/harness_strategy.h is missing")
+        }
+        if header { print(include + "/harness_strategy.h") } else { print("-I\(include)") }
+    }
+}

@@ -1,0 +1,85 @@
+import XCTest
+@testable import HarnessCore
+
+final class PluginLoadingTests: XCTestCase {
+    func load(_ source: String, named name: String = "p") throws -> Result<StrategyPlugin, PluginError> {
+        let so = try compilePlugin(source, named: name, in: try temporaryDirectory(self))
+        do { return .success(try StrategyPlugin(path: so)) } catch let e as PluginError { return .failure(e) }
+    }
+
+    func failure(_ source: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        switch try load(source) {
+        case .success: XCTFail("loaded", file: file, line: line); return ""
+        case let .failure(e): return "\(e)"
+        }
+    }
+
+    func testTypedConfigureReceivesEachCTypeThroughLibffi() throws {
+        let plugin = try load(cPlugin()).get()
+        XCTAssertEqual(plugin.name, "probe")
+        XCTAssertEqual(plugin.parameters.map(\.kind), [.int, .double, .bool, .string])
+        let config = StrategyConfiguration(name: "c1", strategy: "probe", parameters: [("a", .int(42)), ("b", .int(2)), ("flag", .bool(true)), ("s", .string("hello"))],
+                                           source: .base, description: "", place: "test", parameterPlaces: [:])
+        let predictions = try ConfiguredStrategy(config, plugin: plugin).run(try tinyTask())
+        XCTAssertEqual(Array(predictions.prefix(4)), [42, 200, 1, 5], "a=42, b=2.0 (an int is a fine double), flag=1, strlen(hello)")
+        // Defaults fill what the configuration leaves out.
+        let defaults = try ConfiguredStrategy(StrategyConfiguration(name: "c2", strategy: "probe", parameters: [], source: .base,
+                                                                    description: "", place: "test", parameterPlaces: [:]), plugin: plugin)
+        XCTAssertEqual(Array(try defaults.run(try tinyTask()).prefix(4)), [1, 50, 0, 2])
+    }
+
+    func testEachLoadFailureHasItsOwnMessage() throws {
+        XCTAssertTrue(try failure(cPlugin(entry: "some_other_function")).contains("exports no harness_strategy_entry_v1 symbol"))
+        XCTAssertTrue(try failure(cPlugin(entry: "harness_strategy_entry_v2")).contains("built for strategy ABI version 2, this harness speaks version 1"))
+        XCTAssertTrue(try failure(cPlugin(abi: "7")).contains("ABI version 7"))
+        XCTAssertTrue(try failure(cPlugin(structSize: "12")).contains("struct_size is 12"))
+        XCTAssertTrue(try failure(cPlugin(run: "NULL")).contains("no run function"))
+        XCTAssertTrue(try failure(cPlugin(configure: ".configure = NULL")).contains("exactly one of configure and configure_values"))
+        XCTAssertTrue(try failure(cPlugin(name: "bad name!")).contains("may use only letters"))
+        XCTAssertTrue(try failure(cPlugin(parameters: #"{ "n", HARNESS_INT, "three", "" }"#, parameterCount: 1)).contains("default 'three' of parameter n is not a valid int"))
+
+        let dir = try temporaryDirectory(self)
+        try "not a library".write(toFile: dir + "/junk.so", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try StrategyPlugin(path: dir + "/junk.so")) {
+            XCTAssertTrue("\($0)".hasPrefix("\(dir)/junk.so: cannot be loaded:"), "\($0)")
+        }
+    }
+
+    func testRefusedParametersAndWrongTypesNameTheirPlace() throws {
+        let plugin = try load(cPlugin()).get()
+        func configure(_ params: [(String, ParameterValue)]) -> String {
+            let c = StrategyConfiguration(name: "mine", strategy: "probe", parameters: params, source: .base, description: "",
+                                          place: "s.json:2:3", parameterPlaces: ["a": "s.json:2:30", "zzz": "s.json:2:40"])
+            do { _ = try ConfiguredStrategy(c, plugin: plugin); return "" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(configure([("a", .int(-1))]), "'mine': strategy probe refused its parameters (a=-1, b=0.5, flag=false, s=\"hi\")")
+        XCTAssertEqual(configure([("a", .string("x"))]), "s.json:2:30: 'mine': parameter 'a' of probe must be an integer, not \"x\"")
+        XCTAssertEqual(configure([("zzz", .int(1))]), "s.json:2:40: 'mine': strategy probe has no parameter 'zzz' (its parameters: a, b, flag, s)")
+    }
+
+    func testAFailingRunReportsTheStrategysReason() throws {
+        let plugin = try load(cPlugin(runBody: #"e->set_error(h, "out of ideas"); return 1;"#)).get()
+        let c = StrategyConfiguration(name: "sad", strategy: "probe", parameters: [], source: .base, description: "", place: "", parameterPlaces: [:])
+        XCTAssertThrowsError(try ConfiguredStrategy(c, plugin: plugin).run(try tinyTask())) {
+            XCTAssertEqual("\($0)", "strategy sad failed: out of ideas")
+        }
+        let liar = try load(cPlugin(runBody: "for (int64_t i = 0; i < t->eval.count; i++) out[i] = 99; (void)st; return 0;"), named: "q").get()
+        XCTAssertThrowsError(try ConfiguredStrategy(c, plugin: liar).run(try tinyTask(classes: 3))) {
+            XCTAssertTrue("\($0)".contains("prediction 99 for image 0 is not a class in 0..<3"), "\($0)")
+        }
+    }
+
+    func testRegistrySearchesInOrderAndRefusesDuplicates() throws {
+        let first = try temporaryDirectory(self), second = try temporaryDirectory(self)
+        _ = try compilePlugin(cPlugin(), named: "probe-a", in: first)
+        _ = try compilePlugin(cPlugin(), named: "probe-b", in: second)
+        _ = try compilePlugin(cPlugin(name: "other"), named: "other", in: second)
+        let registry = PluginRegistry(searchPath: PluginSearchPath(directories: [first, second]))
+        XCTAssertEqual(registry.plugins.keys.sorted(), ["other", "probe"])
+        XCTAssertEqual(registry.plugins["probe"]?.path, first + "/probe-a.so", "earlier directories win")
+        XCTAssertThrowsError(try registry.plugin(named: "probe")) {
+            XCTAssertEqual("\($0)", "two plugins are both named 'probe': \(first)/probe-a.so and \(second)/probe-b.so. help: remove one, or rename it")
+        }
+        XCTAssertThrowsError(try registry.plugin(named: "nope")) { XCTAssertEqual("\($0)", "unknown strategy plugin 'nope' (known: other, probe)") }
+    }
+}

@@ -1,0 +1,53 @@
+import XCTest
+@testable import HarnessCore
+
+final class StrategiesFileTests: XCTestCase {
+    func parseError(_ text: String) -> String {
+        do { _ = try StrategiesFile(text: text, path: "s.json"); return "" } catch { return "\(error)" }
+    }
+
+    func testTheRepositorysFileParsesAndEveryEntryBindsToABuiltPlugin() throws {
+        let file = try StrategiesFile(path: Repository.root + "/strategies.json")
+        let names = file.configurations.map(\.name)
+        for required in ["freeze3", "finetune", "svm-codes", "conservation", "random3", "scratch", "anb3", "anb3+"] {
+            XCTAssertTrue(names.contains(required), "strategies.json lacks \(required)")
+        }
+        XCTAssertEqual(try file.configuration(named: "bnb3").source, .self)
+        let registry = PluginRegistry(searchPath: PluginSearchPath(directories: [], buildDirectory: Repository.buildDirectory))
+        XCTAssertEqual(registry.failures.count, 0, "\(registry.failures)")
+        for c in file.configurations { XCTAssertNoThrow(try ConfiguredStrategy(c, plugin: try registry.plugin(named: c.strategy)), c.name) }
+        XCTAssertThrowsError(try file.configuration(named: "freeze9")) { XCTAssertTrue("\($0)".hasPrefix("unknown strategy 'freeze9' (known: scratch, freeze3,")) }
+    }
+
+    func testKeepsOrderValuesAndPlaces() throws {
+        let file = try StrategiesFile(text: """
+            {
+              "b": { "strategy": "freeze-n", "parameters": { "n": 2, "x": 0.5, "on": true, "s": "fc7" } },
+              "a": { "strategy": "scratch", "source": "self", "description": "d" }
+            }
+            """, path: "s.json")
+        XCTAssertEqual(file.configurations.map(\.name), ["b", "a"])
+        XCTAssertEqual(file.configurations[0].parameters.map(\.1), [.int(2), .double(0.5), .bool(true), .string("fc7")])
+        XCTAssertEqual(file.configurations[0].place, "s.json:2:3")
+        XCTAssertEqual(file.configurations[0].parameterPlaces["x"], "s.json:2:58")
+        XCTAssertEqual(file.configurations[1].source, .self)
+    }
+
+    func testSyntaxErrorsGiveLineAndColumn() {
+        XCTAssertEqual(parseError("{\n  \"a\": { \"strategy\": \"x\" }\n  \"b\": {}\n}"), "s.json:3:3: invalid JSON: object value separator ',' expected")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\" }"), "s.json:1:27: invalid JSON: unexpected end of file (unclosed { or [?)")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\" } }\n}"), "s.json:2:1: unexpected text after the JSON object")
+    }
+
+    func testStructureErrorsSayWhatIsExpected() {
+        XCTAssertEqual(parseError("[1, 2]"), "s.json:1:1: the file must hold one JSON object of named configurations")
+        XCTAssertEqual(parseError("{\n \"a\": { \"parameters\": {} }\n}"), "s.json:2:2: 'a' has no \"strategy\" field naming a plugin")
+        XCTAssertEqual(parseError("{\n \"a\": { \"strategy\": \"x\", \"parameter\": {} }\n}"),
+                       "s.json:2:26: 'a': unknown field \"parameter\" (fields: strategy, parameters, source, description)")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"source\": \"other\" } }"),
+                       "s.json:1:27: 'a': \"source\" must be \"base\" (transfer from the source classes) or \"self\" (the BnB control), not \"other\"")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"parameters\": { \"n\": [1] } } }"),
+                       "s.json:1:43: 'a': parameter 'n' must be a number, boolean or string")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": 3 } }"), "s.json:1:10: 'a': \"strategy\" must be a string naming a plugin")
+    }
+}
