@@ -35,14 +35,15 @@ let package = Package(
         .systemLibrary(name: "CJSONC", path: "Sources/CJSONC"),
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         .systemLibrary(name: "CLinear", path: "Sources/CLinear"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
 
         // The strategy contract in C: harness_strategy.h, what every plugin exports.
         .target(name: "CStrategyAPI"),
         // The same contract for Swift authors: a protocol and a one-line export.
         .target(name: "StrategyAPI", dependencies: ["CStrategyAPI"]),
 
-        // Data sets, the CNN engine on oneDNN, metrics, and the strategy-plugin host.
-        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG", "CJSONC", "CFFI", "CStrategyAPI"]),
+        // Data sets, the CNN engine on oneDNN, metrics, the strategy-plugin host, and comparisons.
+        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG", "CJSONC", "CFFI", "CSQLite", "CStrategyAPI"]),
 
         // The command-line tool.
         .executableTarget(

@@ -6,10 +6,11 @@
 #   libjson-c-dev         parses strategies.json (strategy plugins)
 #   libffi-dev            calls strategy plugins' typed configure functions
 #   liblinear-dev         the linear SVM of the svm-codes strategy
+#   libsqlite3-dev        the results database of harness compare
 #   dataset-fashion-mnist the default data set, installed under /usr/share/datasets/fashion-mnist
 set -euo pipefail
 
-packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev dataset-fashion-mnist)
+packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: set up, build, and run the main job on the bundled default data
-# (Fashion-MNIST from its Debian package). Extra arguments go to `harness train`.
+# (Fashion-MNIST from its Debian package): compare three transfer strategies against training
+# from scratch. Extra arguments go to `harness compare`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-swift build -c release --product harness
-exec .build/release/harness train --dataset fashion-mnist --classes all --epochs 10 --seed 1 "$@"
+swift build -c release
+exec .build/release/harness compare --strategies freeze3,finetune,svm-codes "$@"

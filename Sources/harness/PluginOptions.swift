@@ -30,10 +30,9 @@ struct PluginOptions: ParsableArguments {
 
 /// Where this harness binary lives, and the source tree it was built from (if any).
 enum Installation {
-    static var executableDirectory: String? {
-        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        return (path as NSString).deletingLastPathComponent
-    }
+    static var executablePath: String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") }
+
+    static var executableDirectory: String? { executablePath.map { ($0 as NSString).deletingLastPathComponent } }
 
     /// .build/<config>/harness lives two levels below the package root.
     static var sourceRoot: String? {

@@ -2,32 +2,44 @@
 import Foundation
 import XCTest
 
-final class CLITests: XCTestCase {
+/// Runs the built harness binary, as a user would.
+struct HarnessCLI {
     struct Result {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    /// The built `harness`, next to the test bundle.
-    var binary: URL {
+    /// The built `harness`, beside the test bundle.
+    static var binary: URL {
         var dir = Bundle(for: CLITests.self).bundleURL
-        while dir.pathExtension == "xctest" || dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
+        while dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
         return dir.appendingPathComponent("harness")
     }
 
-    func harness(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
+        // stderr goes to a file, so reading stdout to its end can never stall on a full stderr pipe.
+        let errPath = NSTemporaryDirectory() + "harness-stderr-" + UUID().uuidString
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let out = Pipe()
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let e = FileManager.default.contents(atPath: errPath) ?? Data()
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+extension XCTestCase {
+    func harness(_ args: [String], environment: [String: String] = [:]) throws -> HarnessCLI.Result {
+        try HarnessCLI.run(args, environment: environment)
     }
 
     func temporaryDirectory() throws -> String {
@@ -38,13 +50,15 @@ final class CLITests: XCTestCase {
     }
 
     /// A failure is one "Error: …" line on stderr naming the problem, with a non-zero exit.
-    func assertOneLineError(_ r: Result, mentions fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertOneLineError(_ r: HarnessCLI.Result, mentions fragment: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertNotEqual(r.status, 0, file: file, line: line)
         let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
         XCTAssertTrue(first.hasPrefix("Error: "), "stderr: \(r.stderr)", file: file, line: line)
         XCTAssertTrue(first.contains(fragment), "'\(fragment)' not in: \(first)", file: file, line: line)
     }
+}
 
+final class CLITests: XCTestCase {
     func testHelpListsSubcommands() throws {
         let r = try harness(["--help"])
         XCTAssertEqual(r.status, 0)

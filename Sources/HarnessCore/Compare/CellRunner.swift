@@ -1,0 +1,42 @@
+// Runs one cell in this process: what a worker does. The plugin runs here too; a crash takes
+// this process down, which is why comparisons run every cell in a worker process of its own.
+import Foundation
+
+public enum CellRunner {
+    public static func run(_ cell: Cell, plugins: PluginRegistry, log: @escaping (String) -> Void = { _ in }) -> CellResult {
+        let start = Date()
+        do {
+            let saved = try SavedModel.read(from: cell.sourceNetwork)
+            var data = try cell.setting.data.load().restricted(to: cell.setting.targetClasses)
+            // Same seed for every strategy at this seed: the cells of one seed see the same images,
+            // which is what lets the leaderboard pair them.
+            if let k = cell.setting.targetPerClass { data.train = data.train.stratified(perClass: k, seed: cell.seed) }
+            if let k = cell.setting.evalPerClass { data.test = data.test.stratified(perClass: k, seed: 0) }
+            // Inputs as the source network saw them in training.
+            let stats = saved.normalization ?? data.train.channelStatistics()
+            data.train.normalize(stats)
+            data.test.normalize(stats)
+
+            let plugin = try plugins.plugin(named: cell.strategy)
+            let configuration = StrategyConfiguration(
+                name: cell.configuration, strategy: cell.strategy,
+                parameters: cell.parameterOrder.compactMap { n in cell.parameters[n].map { (n, $0) } },
+                source: cell.source == "self" ? .self : .base, description: "", place: cell.configuration, parameterPlaces: [:])
+            let strategy = try ConfiguredStrategy(configuration, plugin: plugin)
+            var curve: [EpochRecord] = []
+            var trainable = 0
+            let task = TransferTask(source: saved.network, train: data.train, evalPixels: data.test.pixels, evalCount: data.test.count,
+                                    classes: data.classCount, seed: cell.seed, epochs: cell.setting.epochs,
+                                    batchSize: cell.setting.batchSize, learningRate: cell.setting.learningRate)
+            let predictions = try strategy.run(task, log: log, trained: { network, report in
+                curve += report.epochs
+                trainable = network.trainableParameterCount
+            })
+            let metrics = ClassificationMetrics(predictions: predictions, labels: data.test.labels, classCount: data.classCount)
+            return CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, seconds: Date().timeIntervalSince(start),
+                              trainableParameters: trainable, curve: curve)
+        } catch {
+            return .failure(cell.key, "\(error)", seconds: Date().timeIntervalSince(start))
+        }
+    }
+}

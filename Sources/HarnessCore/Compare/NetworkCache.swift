@@ -1,0 +1,96 @@
+// Source networks, trained once: a network is saved under the hash of everything that determines
+// it (spec, data, classes, seed, training settings, engine version), so a second comparison with
+// other strategies trains nothing. Writes are atomic (write, then rename).
+import Foundation
+
+public struct NetworkCache: Sendable {
+    public var directory: String
+
+    public init(directory: String = NetworkCache.defaultDirectory) { self.directory = directory }
+
+    /// $HARNESS_CACHE_DIR, else $XDG_CACHE_HOME/harness/networks, else ~/.cache/harness/networks.
+    public static var defaultDirectory: String {
+        let env = ProcessInfo.processInfo.environment
+        if let d = env["HARNESS_CACHE_DIR"] { return d }
+        let base = env["XDG_CACHE_HOME"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.cache")
+        return base + "/harness/networks"
+    }
+
+    /// What determines a trained network.
+    public struct Recipe: Codable, Sendable {
+        public var spec: NetworkSpec
+        public var datasetFingerprint: String
+        public var classes: [Int]
+        public var seed: UInt64
+        /// Training images per class (nil: all).
+        public var perClass: Int?
+        public var epochs: Int
+        public var batchSize: Int
+        public var learningRate: Float
+        public var schedule: String
+        public var engineVersion = EngineInfo.engineVersion
+
+        public init(spec: NetworkSpec, datasetFingerprint: String, classes: [Int], seed: UInt64, perClass: Int?,
+                    epochs: Int, batchSize: Int, learningRate: Float, schedule: String) {
+            self.spec = spec
+            self.datasetFingerprint = datasetFingerprint
+            self.classes = classes
+            self.seed = seed
+            self.perClass = perClass
+            self.epochs = epochs
+            self.batchSize = batchSize
+            self.learningRate = learningRate
+            self.schedule = schedule
+        }
+
+        public var key: String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return StableHash.of(String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self))
+        }
+    }
+
+    public func path(for recipe: Recipe) -> String { directory + "/\(recipe.key).safetensors" }
+
+    public func contains(_ recipe: Recipe) -> Bool { FileManager.default.fileExists(atPath: path(for: recipe)) }
+
+    /// The cached network's file, training and saving it first if needed.
+    public func obtain(_ recipe: Recipe, train: () throws -> SavedModel) throws -> (path: String, trained: Bool) {
+        let p = path(for: recipe)
+        if FileManager.default.fileExists(atPath: p) { return (p, false) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var model = try train()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        model.metadata["recipe"] = String(decoding: try encoder.encode(recipe), as: UTF8.self)
+        try model.write(to: p)  // SavedModel writes atomically
+        return (p, true)
+    }
+
+    public struct Entry: Sendable {
+        public var path: String
+        public var bytes: Int
+        public var modified: Date
+        public var summary: String
+    }
+
+    public func entries() -> [Entry] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted()
+        return names.compactMap { n in
+            let p = directory + "/" + n
+            guard let attrs = try? FileManager.default.attributesOfItem(atPath: p) else { return nil }
+            let recipe = (try? SavedModel.read(from: p)).flatMap { $0.metadata["recipe"] }
+                .flatMap { try? JSONDecoder().decode(Recipe.self, from: Data($0.utf8)) }
+            let summary = recipe.map { "classes \($0.classes), seed \($0.seed), \($0.epochs) epochs, lr \($0.learningRate)" } ?? "(no recipe)"
+            return Entry(path: p, bytes: (attrs[.size] as? Int) ?? 0, modified: (attrs[.modificationDate] as? Date) ?? .distantPast, summary: summary)
+        }
+    }
+
+    /// Removes every cached network; returns how many.
+    @discardableResult
+    public func clear() throws -> Int {
+        let all = entries()
+        for e in all { try FileManager.default.removeItem(atPath: e.path) }
+        return all.count
+    }
+}

@@ -1,0 +1,53 @@
+// A content hash that is the same on every run and machine (Swift's Hasher is seeded per
+// process, so it cannot key a cache): FNV-1a, 64 bits, printed as 16 hex digits.
+
+public struct StableHash {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    public init() {}
+
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        for b in bytes { value = (value ^ UInt64(b)) &* 0x100_0000_01B3 }
+    }
+
+    public mutating func add(_ text: String) {
+        var t = text + "\u{0}"  // a separator, so ("ab","c") and ("a","bc") differ
+        t.withUTF8 { add(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Large arrays (a data set's pixels) go in eight bytes at a time: every byte still counts,
+    /// at an eighth of the steps.
+    public mutating func add<T>(contentsOf array: [T]) {
+        array.withUnsafeBytes { raw in
+            let words = raw.count / 8
+            for i in 0..<words { value = (value ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01B3 }
+            add(UnsafeRawBufferPointer(rebasing: raw[(words * 8)...]))
+        }
+    }
+
+    public var hex: String {
+        let s = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    public static func of(_ text: String) -> String {
+        var h = StableHash()
+        h.add(text)
+        return h.hex
+    }
+}
+
+extension Dataset {
+    /// Identifies the data itself (not where it came from), for cache keys.
+    public var fingerprint: String {
+        var h = StableHash()
+        h.add(name)
+        h.add(classNames.joined(separator: "|"))
+        for set in [train, test] {
+            h.add("\(set.count)x\(set.channels)x\(set.height)x\(set.width)")
+            h.add(contentsOf: set.labels)
+            h.add(contentsOf: set.pixels)
+        }
+        return h.hex
+    }
+}

@@ -1,0 +1,143 @@
+// `harness compare` end to end: a leaderboard, caching and resumption, and failing strategies
+// (a segfault, a hang, a NaN) that become rows while the other cells complete.
+import Foundation
+import XCTest
+
+final class CompareTests: XCTestCase {
+    /// Small enough for the test suite: 40 source and 20 target images per class, 1-2 epochs.
+    static func small(seeds: Int = 2) -> [String] {
+        ["--source-per-class", "40", "--target-per-class", "20", "--eval-per-class", "20",
+         "--base-epochs", "1", "--epochs", "2", "--batch", "16", "--lr", "0.02", "--seeds", "\(seeds)"]
+    }
+
+    func environment(_ dir: String) -> [String: String] { ["HARNESS_CACHE_DIR": dir + "/cache"] }
+
+    func testLeaderboardIsReproducibleAndCachedWorkIsNeverRedone() throws {
+        let dir = try temporaryDirectory()
+        let args = ["compare", "--strategies", "freeze3,svm-codes", "--db", dir + "/r.sqlite"] + Self.small()
+        let first = try harness(args + ["--format", "csv"], environment: environment(dir))
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("training the source network"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("6 of 6 cells to run"), first.stderr)
+        let lines = first.stdout.split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("rank,strategy,plugin"))
+        XCTAssertEqual(Set(lines.dropFirst().map { $0.split(separator: ",")[1] }), ["freeze3", "svm-codes", "scratch"])
+
+        // One more strategy: no source network trained, no finished cell rerun, same numbers for the old rows.
+        let second = try harness(args.map { $0 == "freeze3,svm-codes" ? "freeze3,svm-codes,random3" : $0 } + ["--format", "csv"],
+                                     environment: environment(dir))
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertFalse(second.stderr.contains("training the source network"), second.stderr)
+        XCTAssertTrue(second.stderr.contains("2 of 8 cells to run (6 already in"), second.stderr)
+        for name in ["freeze3", "svm-codes", "scratch"] {
+            func row(_ out: String) -> String? { out.split(separator: "\n").first { $0.split(separator: ",")[1] == name }.map { String($0.split(separator: ",")[5]) } }
+            XCTAssertEqual(row(first.stdout), row(second.stdout), "\(name): same mean accuracy")
+        }
+
+        // From scratch in another database: bit-for-bit the same numbers.
+        let again = try harness(["compare", "--strategies", "freeze3,svm-codes", "--db", dir + "/other.sqlite"] + Self.small() + ["--format", "csv"],
+                                    environment: environment(dir))
+        XCTAssertEqual(again.status, 0, again.stderr)
+        // Every number but wall time must match bit for bit.
+        func rows(_ db: String) throws -> [NSDictionary] {
+            let json = try harness(["leaderboard", "--db", db, "--format", "json", "--strategies", "freeze3,svm-codes"]).stdout
+            let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return try XCTUnwrap(doc["rows"] as? [[String: Any]]).map { NSDictionary(dictionary: $0.filter { $0.key != "meanSeconds" }) }
+        }
+        let fresh = try rows(dir + "/other.sqlite")
+        XCTAssertEqual(fresh.count, 3)
+        XCTAssertEqual(fresh, try rows(dir + "/r.sqlite"))
+
+        let board = try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", "markdown"])
+        XCTAssertEqual(board.status, 0, board.stderr)
+        XCTAssertTrue(board.stdout.contains("| rank | strategy |"), board.stdout)
+        XCTAssertTrue(board.stdout.contains("95% confidence interval"), board.stdout)
+        for format in ["table", "json", "latex"] {
+            XCTAssertEqual(try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", format]).status, 0, format)
+        }
+    }
+
+    func testCrashingHangingAndDivergingStrategiesBecomeRows() throws {
+        let dir = try temporaryDirectory()
+        let plugins = dir + "/plugins"
+        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
+        let include = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+            + "/Sources/CStrategyAPI/include"
+        func plugin(_ name: String, _ body: String) throws {
+            let source = """
+                #include <harness_strategy.h>
+                #include <signal.h>
+                #include <unistd.h>
+                static void *configure(void) { static int state; return &state; }
+                static int run(void *s, const harness_task *task, const harness_engine *e, harness_host *h, int32_t *out) {
+                    (void)s; (void)task; (void)e; (void)h; (void)out;
+                    \(body)
+                }
+                static const harness_strategy strategy = { .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy),
+                    .name = "\(name)", .version = "1", .summary = "misbehaves", .configure = (void *)configure, .run = run };
+                const harness_strategy *harness_strategy_entry_v1(void) { return &strategy; }
+                """
+            try source.write(toFile: "\(plugins)/\(name).c", atomically: true, encoding: .utf8)
+            let cc = Process()
+            cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+            cc.arguments = ["-shared", "-fPIC", "-I", include, "\(plugins)/\(name).c", "-o", "\(plugins)/\(name).so"]
+            try cc.run()
+            cc.waitUntilExit()
+            XCTAssertEqual(cc.terminationStatus, 0)
+        }
+        try plugin("segfault", "volatile int *p = 0; return *p;")
+        try plugin("hang", "for (;;) sleep(1);")
+        // A learning rate no network survives: the engine reports the loss turning NaN.
+        try plugin("nan", """
+            harness_network *n = e->new_network(h, task->source, task->classes, 1);
+            harness_training t = { .struct_size = sizeof t, .epochs = 1, .batch_size = 8, .learning_rate = 1e30,
+                                   .momentum = 0.9, .schedule = "constant", .seed = 1 };
+            if (e->train(h, n, &task->train, &t) != 0) return 1;
+            return e->predict(h, n, &task->eval, out);
+            """)
+        let config = dir + "/strategies.json"
+        try """
+            { "finetune": { "strategy": "finetune" }, "segfault": { "strategy": "segfault" },
+              "hang": { "strategy": "hang" }, "nan": { "strategy": "nan" } }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try harness(["compare", "--strategies", "finetune,segfault,hang,nan", "--no-baseline", "--seeds", "1", "--jobs", "2",
+                                 "--timeout", "20", "--plugin-path", plugins, "--config", config, "--db", dir + "/r.sqlite"]
+                                + Self.small(seeds: 1), environment: environment(dir))
+        XCTAssertEqual(r.status, 3, "some cells failed: \(r.stderr)")
+        XCTAssertTrue(r.stdout.contains("segfault, seed 1: crashed: signal 11"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("hang, seed 1: timed out after 20s"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("nan, seed 1: strategy nan failed: training diverged"), r.stdout)
+        let finetune = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains(" finetune ") })
+        XCTAssertTrue(finetune.hasPrefix("   1  finetune") || finetune.hasPrefix("1  finetune") || finetune.contains("1  finetune"), String(finetune))
+    }
+
+    func testAComparisonKilledMidwayResumesAndItsDatabaseIsIntact() throws {
+        let dir = try temporaryDirectory()
+        let args = ["compare", "--strategies", "freeze3,finetune", "--db", dir + "/r.sqlite"] + Self.small()
+        let log = dir + "/log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = HarnessCLI.binary
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment(dir)) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: log)
+        try p.run()
+        // Kill it hard as soon as the first cell is stored.
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, !(try String(contentsOfFile: log, encoding: .utf8)).contains("[1/6]") { usleep(100_000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+
+        let check = try harness(["leaderboard", "--db", dir + "/r.sqlite", "--check"])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stdout.contains("integrity ok"), check.stdout)
+
+        let resumed = try harness(args, environment: environment(dir))
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let planned = try XCTUnwrap(resumed.stderr.split(separator: "\n").first { $0.contains("cells to run") })
+        XCTAssertFalse(planned.hasPrefix("6 of 6"), "finished cells are not rerun: \(planned)")
+        XCTAssertTrue(try harness(["leaderboard", "--db", dir + "/r.sqlite", "--check"]).stdout.contains("integrity ok, 6 cells"))
+    }
+}
