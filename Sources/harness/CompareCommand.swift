@@ -19,17 +19,7 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated configurations from strategies.json.", valueName: "names"))
     var strategies: String = "freeze3,finetune,svm-codes"
 
-    @Option(help: "A known data set: fashion-mnist.")
-    var dataset: String = "fashion-mnist"
-
-    @Option(help: ArgumentHelp("A folder of IDX files or PNG class folders (overrides --dataset).", valueName: "dir"))
-    var data: String?
-
-    @Option(help: ArgumentHelp("random (by --split-seed) or dissimilar (Fashion-MNIST garments -> footwear and bags).", valueName: "split"))
-    var split: String = "random"
-
-    @Option(help: "Seed of the random class split.")
-    var splitSeed: UInt64 = 1
+    @OptionGroup var data: DatasetOptions
 
     @Option(help: ArgumentHelp("Explicit source classes, e.g. 0,1,2,3,4 (with --target-classes).", valueName: "list"))
     var sourceClasses: String?
@@ -97,7 +87,6 @@ struct Compare: ParsableCommand {
         guard LeaderboardFormat(rawValue: format) != nil else {
             throw ValidationError("--format takes \(LeaderboardFormat.allCases.map(\.rawValue).joined(separator: ", ")), not '\(format)'")
         }
-        guard ["random", "dissimilar"].contains(split) else { throw ValidationError("--split takes random or dissimilar, not '\(split)'") }
         guard (sourceClasses == nil) == (targetClasses == nil) else {
             throw ValidationError("--source-classes and --target-classes go together")
         }
@@ -116,13 +105,14 @@ struct Compare: ParsableCommand {
             return try ConfiguredStrategy(c, plugin: try registry.plugin(named: c.strategy))
         }
 
-        let source: DataSource = try data.map { .directory($0) } ?? DataSource(named: dataset)
+        let source = try data.source
         let full = try source.load()
         let (sourceSet, targetSet, splitName) = try classSets(full)
-        let setting = ComparisonSetting(
+        var setting = ComparisonSetting(
             data: source, datasetName: full.name, datasetFingerprint: full.fingerprint, splitName: splitName,
             sourceClasses: sourceSet, targetClasses: targetSet, targetPerClass: targetPerClass > 0 ? targetPerClass : nil,
             evalPerClass: evalPerClass > 0 ? evalPerClass : nil, epochs: epochs, batchSize: batch, learningRate: lr)
+        setting.targetClassNames = targetSet.map { full.classNames[$0] }
         note("comparing \(names.joined(separator: ", ")) on \(full.name): source classes \(sourceSet) -> target classes \(targetSet), "
              + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
 
@@ -176,32 +166,26 @@ struct Compare: ParsableCommand {
             guard Set(a).isDisjoint(with: b) else { throw CLIError("--source-classes and --target-classes share classes \(Set(a).intersection(b).sorted())") }
             return (a, b, "explicit")
         }
-        if split == "dissimilar" {
-            guard d.classNames == FashionMNIST.classNames else {
-                throw CLIError("--split dissimilar is defined for Fashion-MNIST only; use --source-classes and --target-classes")
-            }
-            return (ClassSplit.dissimilar.a, ClassSplit.dissimilar.b, "dissimilar")
-        }
-        let s = ClassSplit.random(classCount: d.classCount, seed: splitSeed)
-        return (s.a, s.b, "random(seed \(splitSeed))")
+        let s = try data.classSplit(for: d)
+        return (s.a, s.b, s == .dissimilar ? "dissimilar" : "random(seed \(data.splitSeed))")
     }
 
     /// The network a strategy transfers from, from the cache or trained now.
     private func sourceNetwork(_ full: Dataset, classes: [Int], role: String, cache: NetworkCache) throws -> (path: String, key: String) {
         let spec = NetworkSpec.standard(classes: classes.count, channels: full.train.channels, height: full.train.height, width: full.train.width)
-        let recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: full.fingerprint, classes: classes, seed: splitSeed,
+        let recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: full.fingerprint, classes: classes, seed: data.splitSeed,
                                          perClass: sourcePerClass > 0 ? sourcePerClass : nil,
                                          epochs: baseEpochs, batchSize: batch, learningRate: Float(lr), schedule: "onecycle")
         let got = try cache.obtain(recipe) {
             var d = full.restricted(to: classes)
-            if sourcePerClass > 0 { d.train = d.train.stratified(perClass: sourcePerClass, seed: splitSeed) }
+            if sourcePerClass > 0 { d.train = d.train.stratified(perClass: sourcePerClass, seed: data.splitSeed) }
             let stats = d.normalizeWithTrainingStatistics()
             note("training the \(role == "self" ? "self-transfer (target-class)" : "source") network on classes \(classes): "
                  + "\(d.train.count) images, \(baseEpochs) epochs (cached for later comparisons)")
-            let net = try Network(spec: spec, seed: splitSeed)
+            let net = try Network(spec: spec, seed: data.splitSeed)
             let display = ProgressDisplay()
             _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-                epochs: baseEpochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: Float(lr)), schedule: .oneCycle, seed: splitSeed),
+                epochs: baseEpochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: Float(lr)), schedule: .oneCycle, seed: data.splitSeed),
                 progress: display.update)
             let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: classes.count).accuracy
             note(String(format: "%@ network: %.2f%% test accuracy on its own classes", role == "self" ? "self-transfer" : "source", accuracy * 100))

@@ -26,8 +26,8 @@ struct Evaluate: ParsableCommand {
         }
         // Normalise as in training: with the saved statistics, not this data's.
         if let n = saved.normalization {
-            var raw = try data.source.load(seed: seed)
-            raw = raw.restricted(to: try ClassSelection(data.classes).classes(in: raw, split: data.split == "dissimilar" ? .dissimilar : .random(classCount: raw.classCount, seed: data.splitSeed)))
+            var raw = try data.set.source.load(seed: seed)
+            raw = raw.restricted(to: try data.chosenClasses(in: raw))
             dataset.test = data.testPerClass.map { raw.test.stratified(perClass: $0, seed: seed) } ?? raw.test
             dataset.test.normalize(n)
         }

@@ -81,3 +81,29 @@ struct Cache: ParsableCommand {
         }
     }
 }
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an HTML report (and its figures as SVG) of the comparisons in a results database.")
+
+    @Option(help: ArgumentHelp("The results database.", valueName: "file"))
+    var db: String = ResultsDatabase.defaultPath
+
+    @Option(help: ArgumentHelp("Where to write report.html and the SVG figures (one sub-folder per comparison when there are several).", valueName: "dir"))
+    var out: String = "results/report"
+
+    @Option(help: "The configuration others are measured against.")
+    var baseline: String = "scratch"
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else { throw CLIError("\(db): no results database here. help: run harness compare, or pass --db FILE") }
+        let stored = try ResultsDatabase(path: db).cells()
+        guard !stored.isEmpty else { throw CLIError("\(db) holds no cells yet") }
+        let settings = Dictionary(grouping: stored, by: { $0.cell.setting.key })
+        for key in settings.keys.sorted() {
+            let dir = settings.count == 1 ? out : out + "/" + key
+            let page = try ComparisonReport(cells: settings[key]!, baseline: baseline).write(to: dir)
+            print(page)
+        }
+    }
+}

@@ -3,22 +3,47 @@ import ArgumentParser
 import Foundation
 import HarnessCore
 
-/// Which data, which classes, how many images.
-struct DataOptions: ParsableArguments {
+/// Which data set, and how its classes split into halves A and B.
+struct DatasetOptions: ParsableArguments {
     @Option(help: "A known data set: fashion-mnist.")
     var dataset: String = "fashion-mnist"
 
     @Option(help: ArgumentHelp("A folder with the four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz), or one sub-folder of PNG images per class. Overrides --dataset.", valueName: "dir"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Classes to use: all, A or B (the two halves of the class split), or a list like 0,3,7.", valueName: "classes"))
-    var classes: String = "all"
-
     @Option(help: ArgumentHelp("How to split the classes into A and B: random (by --split-seed) or dissimilar (Fashion-MNIST garments vs. footwear and bags).", valueName: "split"))
     var split: String = "random"
 
     @Option(help: "Seed of the random A/B class split.")
     var splitSeed: UInt64 = 1
+
+    func validate() throws {
+        guard ["random", "dissimilar"].contains(split.lowercased()) else {
+            throw ValidationError("--split takes random or dissimilar, not '\(split)'")
+        }
+        if data == nil { _ = try DataSource(named: dataset) }
+    }
+
+    var source: DataSource {
+        get throws { try data.map { .directory($0) } ?? DataSource(named: dataset) }
+    }
+
+    /// The A/B split of this data set's classes.
+    func classSplit(for dataset: Dataset) throws -> ClassSplit {
+        guard split.lowercased() == "dissimilar" else { return .random(classCount: dataset.classCount, seed: splitSeed) }
+        guard dataset.classNames == FashionMNIST.classNames else {
+            throw CLIError("--split dissimilar is defined for Fashion-MNIST's ten classes only; name the classes explicitly instead")
+        }
+        return .dissimilar
+    }
+}
+
+/// Which data, which classes, how many images.
+struct DataOptions: ParsableArguments {
+    @OptionGroup var set: DatasetOptions
+
+    @Option(help: ArgumentHelp("Classes to use: all, A or B (the two halves of the class split), or a list like 0,3,7.", valueName: "classes"))
+    var classes: String = "all"
 
     @Option(help: ArgumentHelp("Use only K training images per class, drawn by --seed (the small-target regime).", valueName: "K"))
     var trainPerClass: Int?
@@ -28,31 +53,19 @@ struct DataOptions: ParsableArguments {
 
     func validate() throws {
         _ = try ClassSelection(classes)
-        guard ["random", "dissimilar"].contains(split.lowercased()) else {
-            throw ValidationError("--split takes random or dissimilar, not '\(split)'")
-        }
         if let k = trainPerClass, k < 1 { throw ValidationError("--train-per-class must be at least 1") }
         if let k = testPerClass, k < 1 { throw ValidationError("--test-per-class must be at least 1") }
-        if data == nil { _ = try DataSource(named: dataset) }
     }
 
-    var source: DataSource {
-        get throws { try data.map { .directory($0) } ?? DataSource(named: dataset) }
+    /// The chosen classes of a loaded data set.
+    func chosenClasses(in dataset: Dataset) throws -> [Int] {
+        try ClassSelection(classes).classes(in: dataset, split: try set.classSplit(for: dataset))
     }
 
     /// Loads, picks the classes, subsamples and normalises with training statistics.
     func load(seed: UInt64) throws -> (Dataset, Normalization) {
-        var dataset = try source.load(seed: seed)
-        let classSplit: ClassSplit
-        if split.lowercased() == "dissimilar" {
-            guard dataset.classNames == FashionMNIST.classNames else {
-                throw CLIError("--split dissimilar is defined for Fashion-MNIST's ten classes only; use --classes with a list instead")
-            }
-            classSplit = .dissimilar
-        } else {
-            classSplit = .random(classCount: dataset.classCount, seed: splitSeed)
-        }
-        let chosen = try ClassSelection(classes).classes(in: dataset, split: classSplit)
+        var dataset = try set.source.load(seed: seed)
+        let chosen = try chosenClasses(in: dataset)
         if chosen.count != dataset.classCount || chosen != Array(0..<dataset.classCount) {
             dataset = dataset.restricted(to: chosen)
         }

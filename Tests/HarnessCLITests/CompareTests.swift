@@ -55,6 +55,16 @@ final class CompareTests: XCTestCase {
         for format in ["table", "json", "latex"] {
             XCTAssertEqual(try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", format]).status, 0, format)
         }
+
+        let report = try harness(["report", "--db", dir + "/other.sqlite", "--out", dir + "/report"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
+        for fragment in ["<svg", "freeze3", "svm-codes", "95% confidence interval", "Per-class accuracy", "Coat"] {
+            XCTAssertTrue(html.contains(fragment), "report lacks \(fragment)")
+        }
+        for figure in ["accuracy.svg", "curves.svg", "per-class.svg"] {
+            XCTAssertTrue(try String(contentsOfFile: dir + "/report/" + figure, encoding: .utf8).hasPrefix("<svg"), figure)
+        }
     }
 
     func testCrashingHangingAndDivergingStrategiesBecomeRows() throws {
@@ -139,5 +149,29 @@ final class CompareTests: XCTestCase {
         let planned = try XCTUnwrap(resumed.stderr.split(separator: "\n").first { $0.contains("cells to run") })
         XCTAssertFalse(planned.hasPrefix("6 of 6"), "finished cells are not rerun: \(planned)")
         XCTAssertTrue(try harness(["leaderboard", "--db", dir + "/r.sqlite", "--check"]).stdout.contains("integrity ok, 6 cells"))
+    }
+
+    func testTwoComparisonsWritingOneDatabaseAtOnceBothSucceed() throws {
+        let dir = try temporaryDirectory()
+        // Warm the cache first, so both comparisons spend their time writing cells.
+        XCTAssertEqual(try harness(["compare", "--strategies", "freeze3", "--no-baseline", "--seeds", "1", "--db", dir + "/warm.sqlite"]
+                                   + Self.small(seeds: 1).dropLast(2), environment: environment(dir)).status, 0)
+        func start(_ strategies: String) throws -> Process {
+            let p = Process()
+            p.executableURL = HarnessCLI.binary
+            p.arguments = ["compare", "--strategies", strategies, "--no-baseline", "--db", dir + "/shared.sqlite"] + Self.small(seeds: 3)
+            p.environment = ProcessInfo.processInfo.environment.merging(environment(dir)) { $1 }
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        let a = try start("freeze3,random3"), b = try start("svm-codes,anb3")
+        a.waitUntilExit()
+        b.waitUntilExit()
+        XCTAssertEqual(a.terminationStatus, 0)
+        XCTAssertEqual(b.terminationStatus, 0)
+        let check = try harness(["leaderboard", "--db", dir + "/shared.sqlite", "--check"])
+        XCTAssertTrue(check.stdout.contains("integrity ok, 12 cells"), check.stdout)
     }
 }

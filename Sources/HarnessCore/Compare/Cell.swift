@@ -64,6 +64,8 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var epochs: Int
     public var batchSize: Int
     public var learningRate: Double
+    /// Names of the target classes, for reports (optional: older rows lack it).
+    public var targetClassNames: [String]?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
                 targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, epochs: Int, batchSize: Int, learningRate: Double) {

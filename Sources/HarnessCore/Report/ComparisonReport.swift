@@ -1,0 +1,167 @@
+// The report of one comparison, from stored cells alone: the leaderboard, accuracy with 95%
+// confidence intervals (every seed drawn as a dot), training curves, and per-class accuracy.
+import Foundation
+
+public struct ComparisonReport {
+    public let board: Leaderboard
+    public let cells: [StoredCell]
+
+    public init(cells: [StoredCell], baseline: String = "scratch") {
+        self.cells = cells
+        board = Leaderboard(cells: cells, baseline: baseline)
+    }
+
+    private var order: [String] { board.rows.map(\.configuration) }
+    private func color(_ name: String) -> String { SVG.palette[(order.firstIndex(of: name) ?? 0) % SVG.palette.count] }
+
+    /// Mean accuracy per strategy with its 95% confidence interval; each seed a dot.
+    public var accuracyFigure: String {
+        let rows = board.rows.filter { $0.accuracy.n > 0 }
+        let (left, right, top, bottom) = (70.0, 20.0, 30.0, 110.0)
+        var svg = SVG(width: max(640, left + right + Double(rows.count) * 90), height: 380)
+        let points = rows.flatMap { r in cells.filter { $0.cell.configuration == r.configuration }.compactMap { $0.result.metrics?.accuracy } }
+        let lows = rows.map { $0.accuracy.mean - ($0.accuracy.confidence95 ?? 0) } + points
+        let highs = rows.map { $0.accuracy.mean + ($0.accuracy.confidence95 ?? 0) } + points
+        let lo = max(0, ((lows.min() ?? 0) * 100 - 2).rounded(.down)), hi = min(100, ((highs.max() ?? 1) * 100 + 1).rounded(.up))
+        let plotH = svg.height - top - bottom
+        func y(_ pct: Double) -> Double { top + plotH * (1 - (min(max(pct, lo), hi) - lo) / max(hi - lo, 1e-9)) }
+        for t in SVG.ticks(lo, hi) {
+            svg.line(left, y(t), svg.width - right, y(t), stroke: "#e5e5e5")
+            svg.text(left - 6, y(t) + 4, String(format: "%g", t), anchor: "end", size: 11)
+        }
+        svg.text(16, top + plotH / 2, "test accuracy (%)", anchor: "middle", size: 12, rotate: -90)
+        let slot = (svg.width - left - right) / Double(max(rows.count, 1))
+        for (i, r) in rows.enumerated() {
+            let cx = left + slot * (Double(i) + 0.5), mean = r.accuracy.mean * 100
+            svg.rect(cx - slot * 0.3, y(mean), slot * 0.6, y(lo) - y(mean), fill: color(r.configuration),
+                     title: String(format: "%@: %.2f%%", r.configuration, mean))
+            if let ci = r.accuracy.confidence95 {
+                let (a, b) = (y(mean - ci * 100), y(mean + ci * 100))
+                svg.line(cx, a, cx, b, stroke: "#111", width: 1.5)
+                svg.line(cx - 8, a, cx + 8, a, stroke: "#111", width: 1.5)
+                svg.line(cx - 8, b, cx + 8, b, stroke: "#111", width: 1.5)
+            }
+            for (j, s) in cells.filter({ $0.cell.configuration == r.configuration }).enumerated() {
+                if let acc = s.result.metrics?.accuracy { svg.circle(cx - 12 + Double(j % 5) * 6, y(acc * 100), 3, fill: "#111") }
+            }
+            svg.text(cx, y(lo) + 16, r.configuration, anchor: "end", size: 12, rotate: -35)
+        }
+        svg.line(left, y(lo), svg.width - right, y(lo))
+        svg.text(left, 18, "Mean test accuracy, 95% confidence interval (Student's t); dots: individual seeds", size: 12)
+        return svg.document
+    }
+
+    /// Training loss per epoch, averaged over seeds, one line per strategy that trains.
+    public var curvesFigure: String {
+        var svg = SVG(width: 640, height: 360)
+        let (left, right, top, bottom) = (70.0, 170.0, 30.0, 50.0)
+        var curves: [(String, [Double])] = []
+        for name in order {
+            let runs = cells.filter { $0.cell.configuration == name && !$0.result.curve.isEmpty }.map { $0.result.curve.map(\.loss) }
+            guard let length = runs.map(\.count).max(), length > 0 else { continue }
+            curves.append((name, (0..<length).map { e in
+                let values = runs.compactMap { e < $0.count ? $0[e] : nil }
+                return values.reduce(0, +) / Double(values.count)
+            }))
+        }
+        let all = curves.flatMap(\.1).filter(\.isFinite)
+        let maxLoss = (all.max() ?? 1) * 1.05, epochs = curves.map(\.1.count).max() ?? 1
+        let plotW = svg.width - left - right, plotH = svg.height - top - bottom
+        func x(_ e: Int) -> Double { left + plotW * (epochs > 1 ? Double(e) / Double(epochs - 1) : 0.5) }
+        func y(_ v: Double) -> Double { top + plotH * (1 - min(v, maxLoss) / maxLoss) }
+        for t in SVG.ticks(0, maxLoss) {
+            svg.line(left, y(t), left + plotW, y(t), stroke: "#e5e5e5")
+            svg.text(left - 6, y(t) + 4, String(format: "%g", t), anchor: "end", size: 11)
+        }
+        for e in 0..<epochs { svg.text(x(e), top + plotH + 16, "\(e + 1)", anchor: "middle", size: 11) }
+        svg.text(left + plotW / 2, svg.height - 10, "epoch", anchor: "middle")
+        svg.text(16, top + plotH / 2, "training loss", anchor: "middle", rotate: -90)
+        for (i, (name, values)) in curves.enumerated() {
+            svg.polyline(values.enumerated().map { (x($0.offset), y($0.element)) }, stroke: color(name))
+            svg.rect(left + plotW + 16, top + Double(i) * 20, 12, 12, fill: color(name))
+            svg.text(left + plotW + 34, top + Double(i) * 20 + 10, name)
+        }
+        svg.line(left, top + plotH, left + plotW, top + plotH)
+        svg.text(left, 18, curves.isEmpty ? "No strategy trained a network" : "Training loss per epoch, mean over seeds (training-set loss, with dropout)", size: 12)
+        return svg.document
+    }
+
+    /// Mean per-class accuracy of each strategy, as a heat map.
+    public var perClassFigure: String {
+        // Rows stored before class names were recorded: Fashion-MNIST's names are known anyway.
+        let names = board.setting.flatMap { s in
+            s.targetClassNames ?? (s.datasetName == "fashion-mnist" ? s.targetClasses.map { FashionMNIST.classNames[$0] } : nil)
+        }
+        let rows = board.rows.filter { $0.accuracy.n > 0 }
+        let classes = cells.compactMap { $0.result.metrics?.perClassAccuracy.count }.max() ?? 0
+        let (left, top, cellW, cellH) = (130.0, 100.0, 76.0, 26.0)
+        var svg = SVG(width: left + cellW * Double(max(classes, 1)) + 20, height: top + cellH * Double(rows.count) + 20)
+        for c in 0..<classes {
+            svg.text(left + cellW * (Double(c) + 0.5), top - 8, names.map { c < $0.count ? $0[c] : "class \(c)" } ?? "class \(c)", size: 11, rotate: -30)
+        }
+        for (i, r) in rows.enumerated() {
+            let runs = cells.filter { $0.cell.configuration == r.configuration }.compactMap { $0.result.metrics?.perClassAccuracy }
+            svg.text(left - 8, top + cellH * (Double(i) + 0.65), r.configuration, anchor: "end")
+            for c in 0..<classes {
+                let values = runs.compactMap { c < $0.count ? $0[c] : nil }
+                let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+                // White at 50% or below, deep blue at 100%.
+                let t = max(0, min(1, (mean - 0.5) / 0.5))
+                let fill = String(format: "rgb(%d,%d,%d)", Int(255 - 200 * t), Int(255 - 140 * t), Int(255 - 60 * t))
+                svg.rect(left + cellW * Double(c), top + cellH * Double(i), cellW - 2, cellH - 2, fill: fill)
+                svg.text(left + cellW * (Double(c) + 0.5), top + cellH * (Double(i) + 0.65), String(format: "%.1f", mean * 100),
+                         anchor: "middle", size: 11, fill: t > 0.6 ? "white" : "#222")
+            }
+        }
+        svg.text(10, 18, "Per-class test accuracy (%), mean over seeds", size: 12)
+        return svg.document
+    }
+
+    /// A self-contained page: no script, no external file.
+    public var html: String {
+        let setting = board.setting
+        let title = "harness compare: " + (setting.map { "\($0.datasetName), \($0.splitName)" } ?? "results")
+        var rowsHTML = ""
+        let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>seconds</th><th>trainable params</th></tr>"
+        for r in board.rows {
+            let acc = r.accuracy.n == 0 ? "—" : String(format: "%.2f", r.accuracy.mean * 100) + (r.accuracy.confidence95.map { String(format: " ± %.2f", $0 * 100) } ?? "")
+            let delta = r.versusBaseline.map { t in String(format: "%+.2f", t.meanDifference * 100) + (t.pValue.map { String(format: " (p=%.3f)", $0) } ?? "") }
+                ?? (r.configuration == board.baseline ? "baseline" : "—")
+            rowsHTML += "<tr><td>\(r.rank.map(String.init) ?? "—")</td><td>\(SVG.escape(r.configuration))</td><td>\(SVG.escape(r.strategy)) (\(SVG.escape(r.parameters)))</td>"
+                + "<td>\(acc)</td><td>\(r.accuracy.n > 1 ? String(format: "%.2f", r.accuracy.standardDeviation * 100) : "—")</td>"
+                + "<td>\(r.accuracy.n)\(r.failures.isEmpty ? "" : " (\(r.failures.count) failed)")</td><td>\(delta)</td>"
+                + "<td>\(String(format: "%.1f", r.meanSeconds))</td><td>\(r.trainableParameters)</td></tr>"
+        }
+        let failures = board.rows.flatMap { r in r.failures.map { "<li>\(SVG.escape(r.configuration)), \(SVG.escape($0))</li>" } }.joined()
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(SVG.escape(title))</title>
+            <style>
+            body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+            table { border-collapse: collapse; margin: 1em 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: right; }
+            td:nth-child(2), td:nth-child(3), th:nth-child(2), th:nth-child(3) { text-align: left; }
+            figure { margin: 1.5em 0; } figcaption { color: #555; font-size: 0.9em; }
+            .caption { color: #555; font-size: 0.9em; white-space: pre-line; } .failed { color: #b00; }
+            </style></head><body>
+            <h1>\(SVG.escape(title))</h1>
+            <p class="caption">\(SVG.escape(board.caption))</p>
+            <h2>Leaderboard</h2>
+            <table>\(header)\(rowsHTML)</table>
+            \(failures.isEmpty ? "" : "<h3 class=\"failed\">Failed cells</h3><ul class=\"failed\">\(failures)</ul>")
+            <h2>Accuracy</h2><figure>\(accuracyFigure)<figcaption>Bars: mean over seeds; whiskers: 95% confidence interval; dots: one seed each.</figcaption></figure>
+            <h2>Training curves</h2><figure>\(curvesFigure)<figcaption>Every network a strategy trained, loss per epoch averaged over seeds. svm-codes trains no network and has no curve.</figcaption></figure>
+            <h2>Per-class accuracy</h2><figure>\(perClassFigure)</figure>
+            <p class="caption">Generated by harness from \(cells.count) stored cells; redraw with harness report.</p>
+            </body></html>
+            """
+    }
+
+    /// Writes report.html and the figures as SVG files into `directory`; returns the page's path.
+    @discardableResult
+    public func write(to directory: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let files = ["accuracy.svg": accuracyFigure, "curves.svg": curvesFigure, "per-class.svg": perClassFigure, "report.html": html]
+        for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
+        return directory + "/report.html"
+    }
+}
