@@ -152,7 +152,7 @@ struct Compare: ParsableCommand {
 
         let keys = Set(cells.map(\.key))
         let board = Leaderboard(cells: try database.cells(setting: setting.key).filter { keys.contains($0.cell.key) },
-                                baseline: baseline, order: names)
+                                baseline: baseline, order: names, expectedSeeds: seeds)
         print(board.render(LeaderboardFormat(rawValue: format)!))
         note("results in \(db); redraw with: harness leaderboard --db \(db)")
         if board.hasFailures { throw ExitCode(3) }

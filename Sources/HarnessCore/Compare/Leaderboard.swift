@@ -13,6 +13,8 @@ public struct LeaderboardRow: Codable, Sendable {
     public var seeds: [UInt64]
     /// "seed 2: crashed: signal 11 (Segmentation fault)", one per failed cell.
     public var failures: [String]
+    /// Seeds that were expected but have no stored cell (an interrupted comparison).
+    public var missing: Int = 0
     /// Against the baseline, paired by seed; nil for the baseline itself or without one.
     public var versusBaseline: PairedTTest?
     public var meanSeconds: Double
@@ -25,7 +27,8 @@ public struct Leaderboard: Sendable {
     public var setting: ComparisonSetting?
 
     /// `order` lists configurations to show (and their order when tied); nil shows all stored.
-    public init(cells: [StoredCell], baseline: String = "scratch", order: [String]? = nil) {
+    /// `expectedSeeds`, when known, makes seeds without a stored cell show as missing.
+    public init(cells: [StoredCell], baseline: String = "scratch", order: [String]? = nil, expectedSeeds: Int? = nil) {
         self.baseline = baseline
         setting = cells.first?.cell.setting
         let byConfiguration = Dictionary(grouping: cells, by: { $0.cell.configuration })
@@ -37,16 +40,19 @@ public struct Leaderboard: Sendable {
         var rows: [LeaderboardRow] = names.map { name in
             let c = byConfiguration[name] ?? []
             let ok = c.filter { $0.result.status == .ok }.sorted { $0.cell.seed < $1.cell.seed }
+            let failed = c.filter { $0.result.status == .failed }.sorted { $0.cell.seed < $1.cell.seed }
             let acc = accuracies(ok)
             let paired = acc.keys.filter { base[$0] != nil }.sorted()
+            let versus: PairedTTest? = name == baseline || paired.isEmpty
+                ? nil : PairedTTest(paired.map { acc[$0]! }, paired.map { base[$0]! })
+            let seconds = c.isEmpty ? 0 : c.map(\.result.seconds).reduce(0, +) / Double(c.count)
+            let missing = max(0, (expectedSeeds ?? 0) - Set(c.map(\.cell.seed)).count)
             return LeaderboardRow(
                 rank: nil, configuration: name, strategy: c.first?.cell.strategy ?? "?",
                 parameters: c.first?.cell.parameterSummary ?? "", source: c.first?.cell.source ?? "base",
                 accuracy: Summary(ok.map { $0.result.metrics!.accuracy }), seeds: ok.map(\.cell.seed),
-                failures: c.filter { $0.result.status == .failed }.sorted { $0.cell.seed < $1.cell.seed }
-                    .map { "seed \($0.cell.seed): \($0.result.error ?? "failed")" },
-                versusBaseline: name == baseline || paired.isEmpty ? nil : PairedTTest(paired.map { acc[$0]! }, paired.map { base[$0]! }),
-                meanSeconds: c.isEmpty ? 0 : c.map(\.result.seconds).reduce(0, +) / Double(c.count),
+                failures: failed.map { "seed \($0.cell.seed): \($0.result.error ?? "failed")" },
+                missing: missing, versusBaseline: versus, meanSeconds: seconds,
                 trainableParameters: ok.map(\.result.trainableParameters).max() ?? 0)
         }
         // Rows with results by mean accuracy, best first; rows with none at the bottom, unranked.
@@ -62,5 +68,5 @@ public struct Leaderboard: Sendable {
         self.rows = rows
     }
 
-    public var hasFailures: Bool { rows.contains { !$0.failures.isEmpty } }
+    public var hasFailures: Bool { rows.contains { !$0.failures.isEmpty || $0.missing > 0 } }
 }

@@ -7,6 +7,14 @@ public enum LeaderboardFormat: String, CaseIterable, Sendable {
     case table, markdown, csv, json, latex
 }
 
+extension LeaderboardRow {
+    /// " (1 failed, 2 missing)", or nothing when every expected seed finished.
+    var shortfall: String {
+        let parts = (failures.isEmpty ? [] : ["\(failures.count) failed"]) + (missing > 0 ? ["\(missing) missing"] : [])
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
+    }
+}
+
 extension Leaderboard {
     public func render(_ format: LeaderboardFormat) -> String {
         switch format {
@@ -33,7 +41,7 @@ extension Leaderboard {
             String(format: "%+.2f", t.meanDifference * 100) + (t.pValue.map { String(format: " (p=%.3f)", $0) } ?? "")
         } ?? (r.configuration == baseline ? "baseline" : "—")
         return [r.rank.map(String.init) ?? "—", r.configuration, acc, r.accuracy.n > 1 ? percent(r.accuracy.standardDeviation) : "—",
-                "\(r.accuracy.n)" + (r.failures.isEmpty ? "" : " (\(r.failures.count) failed)"), delta,
+                "\(r.accuracy.n)" + r.shortfall, delta,
                 String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
     }
 
@@ -65,12 +73,12 @@ extension Leaderboard {
 
     private func csv() -> String {
         func quote(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures"]
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures"]
         for r in rows {
             let fields: [String] = [
                 r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
                 r.accuracy.n > 0 ? "\(r.accuracy.mean)" : "", r.accuracy.confidence95.map { "\($0)" } ?? "",
-                r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)",
+                r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)",
                 r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "",
                 "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "),
             ]

@@ -129,7 +129,7 @@ public struct ComparisonReport {
                 ?? (r.configuration == board.baseline ? "baseline" : "—")
             rowsHTML += "<tr><td>\(r.rank.map(String.init) ?? "—")</td><td>\(SVG.escape(r.configuration))</td><td>\(SVG.escape(r.strategy)) (\(SVG.escape(r.parameters)))</td>"
                 + "<td>\(acc)</td><td>\(r.accuracy.n > 1 ? String(format: "%.2f", r.accuracy.standardDeviation * 100) : "—")</td>"
-                + "<td>\(r.accuracy.n)\(r.failures.isEmpty ? "" : " (\(r.failures.count) failed)")</td><td>\(delta)</td>"
+                + "<td>\(r.accuracy.n)\(r.shortfall)</td><td>\(delta)</td>"
                 + "<td>\(String(format: "%.1f", r.meanSeconds))</td><td>\(r.trainableParameters)</td></tr>"
         }
         let failures = board.rows.flatMap { r in r.failures.map { "<li>\(SVG.escape(r.configuration)), \(SVG.escape($0))</li>" } }.joined()
