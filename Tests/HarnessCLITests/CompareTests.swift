@@ -105,12 +105,23 @@ final class CompareTests: XCTestCase {
             if (e->train(h, n, &task->train, &t) != 0) return 1;
             return e->predict(h, n, &task->eval, out);
             """)
+        // And a well-behaved strategy written in C: the example, built against the header alone.
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+        cc.arguments = ["-shared", "-fPIC", "-I", include, include + "/../../../examples/c-strategy/copy_n.c", "-o", plugins + "/copy-n.so"]
+        try cc.run()
+        cc.waitUntilExit()
+        XCTAssertEqual(cc.terminationStatus, 0)
+        let listed = try harness(["strategies", "--plugin-path", plugins])
+        XCTAssertTrue(listed.stdout.contains("copy-n 1.0  first n layers copied, trained at lr_mult (C example)"), listed.stdout)
+
         let config = dir + "/strategies.json"
         try """
             { "finetune": { "strategy": "finetune" }, "segfault": { "strategy": "segfault" },
-              "hang": { "strategy": "hang" }, "nan": { "strategy": "nan" } }
+              "hang": { "strategy": "hang" }, "nan": { "strategy": "nan" },
+              "copy2": { "strategy": "copy-n", "parameters": { "n": 2, "lr_mult": 0.5 } } }
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let r = try harness(["compare", "--strategies", "finetune,segfault,hang,nan", "--no-baseline", "--seeds", "1", "--jobs", "2",
+        let r = try harness(["compare", "--strategies", "finetune,segfault,hang,nan,copy2", "--no-baseline", "--seeds", "1", "--jobs", "2",
                                  "--timeout", "20", "--plugin-path", plugins, "--config", config, "--db", dir + "/r.sqlite"]
                                 + Self.small(seeds: 1), environment: environment(dir))
         XCTAssertEqual(r.status, 3, "some cells failed: \(r.stderr)")
@@ -118,7 +129,10 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("hang, seed 1: timed out after 20s"), r.stdout)
         XCTAssertTrue(r.stdout.contains("nan, seed 1: strategy nan failed: training diverged"), r.stdout)
         let finetune = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains(" finetune ") })
-        XCTAssertTrue(finetune.hasPrefix("   1  finetune") || finetune.hasPrefix("1  finetune") || finetune.contains("1  finetune"), String(finetune))
+        XCTAssertTrue(finetune.contains("finetune") && finetune.contains("      1  "), "finetune finished its seed: \(finetune)")
+        let copy2 = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains(" copy2 ") })
+        XCTAssertFalse(copy2.contains("failed"), "the C strategy ran: \(copy2)")
+        XCTAssertFalse(copy2.hasPrefix("   —"), "the C strategy is ranked: \(copy2)")
     }
 
     func testAComparisonKilledMidwayResumesAndItsDatabaseIsIntact() throws {
