@@ -7,10 +7,11 @@
 #   libffi-dev            calls strategy plugins' typed configure functions
 #   liblinear-dev         the linear SVM of the svm-codes strategy
 #   libsqlite3-dev        the results database of harness compare
+#   librsvg2-bin          rsvg-convert: PNG copies of the SVG figures
 #   dataset-fashion-mnist the default data set, installed under /usr/share/datasets/fashion-mnist
 set -euo pipefail
 
-packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev dataset-fashion-mnist)
+packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -131,26 +131,28 @@ struct ComparisonOptions: ParsableArguments {
     }
 
     /// The network a strategy transfers from, from the cache or trained now.
-    /// The source network trains on the source classes; the self-transfer network (Yosinski's
-    /// baseB, which BnB copies from) on the target classes, with only as many images per class as
-    /// the target task has, so that the control sees no more target data than the strategies do.
+    /// The source network trains on the source classes for --base-epochs. The self-transfer
+    /// network (Yosinski's baseB, which BnB copies from) trains as baseB does: on the target
+    /// classes, with as many images per class and as many epochs as the target task, so the
+    /// control sees no more target data than the strategies do and is as good as baseB.
     private func sourceNetwork(_ full: Dataset, role: String, source: [Int], target: [Int], cache: NetworkCache) throws -> (path: String, key: String) {
         let classes = role == "self" ? target : source
         let perClass = role == "self" ? targetPerClass : sourcePerClass
+        let trainingEpochs = role == "self" ? epochs : baseEpochs
         let spec = NetworkSpec.standard(classes: classes.count, channels: full.train.channels, height: full.train.height, width: full.train.width)
         let recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: full.fingerprint, classes: classes, seed: data.splitSeed,
                                          perClass: perClass > 0 ? perClass : nil,
-                                         epochs: baseEpochs, batchSize: batch, learningRate: Float(lr), schedule: "onecycle")
+                                         epochs: trainingEpochs, batchSize: batch, learningRate: Float(lr), schedule: "onecycle")
         let got = try cache.obtain(recipe) {
             var d = full.restricted(to: classes)
             if perClass > 0 { d.train = d.train.stratified(perClass: perClass, seed: data.splitSeed) }
             let stats = d.normalizeWithTrainingStatistics()
             note("training the \(role == "self" ? "self-transfer (target-class)" : "source") network on classes \(classes): "
-                 + "\(d.train.count) images, \(baseEpochs) epochs (cached for later comparisons)")
+                 + "\(d.train.count) images, \(trainingEpochs) epochs (cached for later comparisons)")
             let net = try Network(spec: spec, seed: data.splitSeed)
             let display = ProgressDisplay()
             _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-                epochs: baseEpochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: Float(lr)), schedule: .oneCycle, seed: data.splitSeed),
+                epochs: trainingEpochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: Float(lr)), schedule: .oneCycle, seed: data.splitSeed),
                 progress: display.update)
             let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: classes.count).accuracy
             note(String(format: "%@ network: %.2f%% test accuracy on its own classes", role == "self" ? "self-transfer" : "source", accuracy * 100))

@@ -46,6 +46,18 @@ public struct StrategyConfiguration: Equatable, Sendable {
     /// file:line:column of each parameter.
     var parameterPlaces: [String: String]
 
+    /// A configuration made in code rather than read from strategies.json (transfer-curve's grid).
+    public init(name: String, strategy: String, parameters: [(String, ParameterValue)], source: Source,
+                description: String, place: String, parameterPlaces: [String: String] = [:]) {
+        self.name = name
+        self.strategy = strategy
+        self.parameters = parameters
+        self.source = source
+        self.description = description
+        self.place = place
+        self.parameterPlaces = parameterPlaces
+    }
+
     public static func == (a: Self, b: Self) -> Bool {
         a.name == b.name && a.strategy == b.strategy && a.source == b.source && a.description == b.description
             && a.parameters.map(\.0) == b.parameters.map(\.0) && a.parameters.map(\.1) == b.parameters.map(\.1)

@@ -1,0 +1,118 @@
+// `harness transfer-curve`: Yosinski et al. 2014's experiment in one command. For every n, copy
+// the first n layers from a network trained on A (AnB, AnB+) or on B itself (BnB, BnB+), frozen or
+// fine-tuned, plus random frozen filters; baseB trains from scratch on B. Every run is a cell of
+// the same machinery as compare: cached source networks, worker processes, the results database.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct TransferCurveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer-curve",
+        abstract: "Reproduce Yosinski et al.'s transfer curve: BnB, BnB+, AnB, AnB+ and random filters for n = 1..7.",
+        discussion: """
+            Writes the figure (SVG, PNG), the tables and a plain-language reading to --out, and stores \
+            every run in the results database. --quick runs a small preset in a few minutes.
+            """)
+
+    @OptionGroup var comparison: ComparisonOptions
+
+    @Option(help: ArgumentHelp("Which numbers of copied layers to run, e.g. 1-7 or 1,3,5,7.", valueName: "list"))
+    var layers: String = "1-7"
+
+    @Flag(help: "A small preset: 1 seed, 5 epochs, a source network on 1,000 images per class for 2 epochs.")
+    var quick = false
+
+    @Option(help: ArgumentHelp("Where to write figure.svg, figure.png, tables and reading.", valueName: "dir"))
+    var out: String = "results/transfer-curve"
+
+    /// The numbers of copied layers, from "1-7" or "1,3,5".
+    func layerCounts(max: Int) throws -> [Int] {
+        var ns = Set<Int>()
+        for part in layers.split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0) }
+            guard (1...2).contains(bounds.count), bounds.count == part.split(separator: "-").count, bounds[0] <= bounds.last! else {
+                throw CLIError("--layers takes a range like 1-7 or a list like 1,3,5, not '\(layers)'")
+            }
+            ns.formUnion(bounds[0]...bounds.last!)
+        }
+        guard let top = ns.max(), ns.min()! >= 1, top <= max else {
+            throw CLIError("--layers must lie in 1-\(max): the network has \(max + 1) learnable layers and its classifier is never copied")
+        }
+        return ns.sorted()
+    }
+
+    func run() throws {
+        var c = comparison
+        if quick {
+            c.seeds = 1
+            c.epochs = 5
+            c.baseEpochs = 2
+            if c.sourcePerClass == 0 { c.sourcePerClass = 1000 }
+        }
+        let ns = try layerCounts(max: NetworkSpec.standard(classes: 2).learnableLayerNames.count - 1)
+        let registry = c.plugins.registry()
+        func configure(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: StrategyConfiguration.Source) throws -> ConfiguredStrategy {
+            let config = StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source,
+                                               description: "", place: "transfer-curve", parameterPlaces: [:])
+            return try ConfiguredStrategy(config, plugin: try registry.plugin(named: plugin))
+        }
+        var configured = [try configure(TransferCurve.baseB, "scratch", [], source: .base)]
+        for n in ns {
+            let copied: (String, ParameterValue) = ("layers", .string("1-\(n)"))
+            configured += [
+                try configure(TransferCurve.Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self),
+                try configure(TransferCurve.Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self),
+                try configure(TransferCurve.Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base),
+                try configure(TransferCurve.Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base),
+                try configure(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base),
+            ]
+        }
+        let cells = try c.run(configured)
+        let curve = TransferCurve(cells: cells, layers: ns)
+        let setting = cells.first?.cell.setting
+        let title = setting.map { "\($0.datasetName), \($0.splitName): \($0.sourceClasses) -> \($0.targetClasses)" } ?? "transfer curve"
+
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let figure = TransferCurveFigure.svg(panels: [(title, curve)])
+        let reading = curve.reading.map { "- " + $0 }.joined(separator: "\n")
+        let failures = cells.filter { $0.result.status == .failed }.map { "- \($0.cell.configuration), seed \($0.cell.seed): \($0.result.error ?? "failed")" }
+        let text = """
+            # Transfer curve: \(title)
+
+            Test accuracy (%) on the target classes, mean ± 95% confidence interval over \(c.seeds) seed(s) (Student's t).
+
+            \(curve.table)
+
+            How much AnB+ beats baseB and BnB+ (the paper's Table 1), averaged over layer ranges:
+
+            \(curve.boostTable)
+
+            ## Reading
+
+            \(reading)
+            \(failures.isEmpty ? "" : "\n## Failed runs\n\n" + failures.joined(separator: "\n") + "\n")
+            """
+        try figure.write(toFile: out + "/figure.svg", atomically: true, encoding: .utf8)
+        try text.write(toFile: out + "/transfer-curve.md", atomically: true, encoding: .utf8)
+        try curve.csv.write(toFile: out + "/transfer-curve.csv", atomically: true, encoding: .utf8)
+        let png = convertToPNG(out + "/figure.svg")
+        print(text)
+        note("wrote \(out)/figure.svg\(png.map { ", \($0)" } ?? ""), transfer-curve.md and transfer-curve.csv; runs are in \(c.db)")
+        if !failures.isEmpty { throw ExitCode(3) }
+    }
+
+    /// A PNG beside the SVG, with rsvg-convert (Debian: librsvg2-bin); nil with a note if it is missing.
+    private func convertToPNG(_ svg: String) -> String? {
+        let png = (svg as NSString).deletingPathExtension + ".png"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/rsvg-convert")
+        p.arguments = ["--zoom", "2", "-o", png, svg]
+        guard (try? p.run()) != nil else {
+            note("no PNG: rsvg-convert is missing (apt-get install librsvg2-bin)")
+            return nil
+        }
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? png : nil
+    }
+}
