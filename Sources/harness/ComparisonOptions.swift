@@ -67,6 +67,14 @@ struct ComparisonOptions: ParsableArguments {
         }
     }
 
+    /// The source network's accuracy on its own classes' test images (Yosinski's baseA), as
+    /// recorded when it was trained.
+    func sourceAccuracy(of cells: [StoredCell]) -> Double? {
+        guard let path = cells.first(where: { $0.cell.source == "base" })?.cell.sourceNetwork,
+              let saved = try? SavedModel.read(from: path) else { return nil }
+        return saved.metadata["own_test_accuracy"].flatMap(Double.init)
+    }
+
     /// Runs every configured strategy at every seed (skipping cells already stored) and returns
     /// the stored cells of this comparison.
     func run(_ configured: [ConfiguredStrategy]) throws -> [StoredCell] {
@@ -156,7 +164,8 @@ struct ComparisonOptions: ParsableArguments {
                 progress: display.update)
             let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: classes.count).accuracy
             note(String(format: "%@ network: %.2f%% test accuracy on its own classes", role == "self" ? "self-transfer" : "source", accuracy * 100))
-            return SavedModel(network: net, classNames: d.classNames, normalization: stats, metadata: ["dataset": full.name])
+            return SavedModel(network: net, classNames: d.classNames, normalization: stats,
+                              metadata: ["dataset": full.name, "own_test_accuracy": "\(accuracy)"])
         }
         if !got.trained { note("using the cached \(role == "self" ? "self-transfer" : "source") network \(got.path)") }
         return (got.path, recipe.key)

@@ -20,6 +20,9 @@ struct TransferCurveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Which numbers of copied layers to run, e.g. 1-7 or 1,3,5,7.", valueName: "list"))
     var layers: String = "1-7"
 
+    @Option(help: "How many random class splits (split seeds --split-seed, +1, …) to run the grid on; results pool over them.")
+    var splitSeeds: Int = 1
+
     @Flag(help: "A small preset: 1 seed, 5 epochs, a source network on 1,000 images per class for 2 epochs.")
     var quick = false
 
@@ -68,19 +71,36 @@ struct TransferCurveCommand: ParsableCommand {
                 try configure(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base),
             ]
         }
-        let cells = try c.run(configured)
+        guard splitSeeds >= 1 else { throw CLIError("--split-seeds must be at least 1") }
+        guard splitSeeds == 1 || c.data.split == "random" else { throw CLIError("--split-seeds needs --split random: the dissimilar split is one fixed split") }
+        var cells: [StoredCell] = []
+        var baseA: [Double] = []
+        let firstSplit = c.data.splitSeed
+        for s in 0..<UInt64(splitSeeds) {
+            c.data.splitSeed = firstSplit + s
+            let these = try c.run(configured)
+            cells += these
+            if let a = c.sourceAccuracy(of: these) { baseA.append(a) }
+        }
         let curve = TransferCurve(cells: cells, layers: ns)
         let setting = cells.first?.cell.setting
-        let title = setting.map { "\($0.datasetName), \($0.splitName): \($0.sourceClasses) -> \($0.targetClasses)" } ?? "transfer curve"
+        let splits = splitSeeds == 1 ? setting.map { "\($0.splitName): \($0.sourceClasses) -> \($0.targetClasses)" } ?? ""
+            : "random splits, split seeds \(firstSplit)-\(firstSplit + UInt64(splitSeeds) - 1)"
+        let title = "\(setting?.datasetName ?? "transfer curve"), \(splits)"
 
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let figure = TransferCurveFigure.svg(panels: [(title, curve)])
+        // One split: a panel for every split of this data and budget in the database (random,
+        // dissimilar). Several split seeds: one panel pooling them.
+        let all = try ResultsDatabase(path: c.db).cells()
+        let panels = splitSeeds == 1 ? setting.map { TransferCurve.panels(from: all, like: $0) } ?? [] : []
+        let figure = TransferCurveFigure.svg(panels: panels.isEmpty ? [(title, curve)] : panels)
         let reading = curve.reading.map { "- " + $0 }.joined(separator: "\n")
         let failures = cells.filter { $0.result.status == .failed }.map { "- \($0.cell.configuration), seed \($0.cell.seed): \($0.result.error ?? "failed")" }
         let text = """
             # Transfer curve: \(title)
 
-            Test accuracy (%) on the target classes, mean ± 95% confidence interval over \(c.seeds) seed(s) (Student's t).
+            Test accuracy (%) on the target classes, mean ± 95% confidence interval over \(c.seeds) seed(s)\(splitSeeds > 1 ? " x \(splitSeeds) splits" : "") (Student's t).
+            \(baseA.isEmpty ? "" : "baseA (the source network on its own classes) reaches " + baseA.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: ", ") + ".")
 
             \(curve.table)
 

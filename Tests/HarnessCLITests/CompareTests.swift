@@ -188,4 +188,32 @@ final class CompareTests: XCTestCase {
         let check = try harness(["leaderboard", "--db", dir + "/shared.sqlite", "--check"])
         XCTAssertTrue(check.stdout.contains("integrity ok, 12 cells"), check.stdout)
     }
+
+    func testTransferCurveWritesItsFigureTablesAndReadingAndRecordsTelemetry() throws {
+        let dir = try temporaryDirectory()
+        let r = try harness(["transfer-curve", "--layers", "1,2", "--db", dir + "/r.sqlite", "--out", dir + "/curve"] + Self.small(seeds: 1),
+                            environment: environment(dir))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("11 of 11 cells to run"), r.stderr)  // baseB + 2 x 5 treatments
+        let table = try String(contentsOfFile: dir + "/curve/transfer-curve.md", encoding: .utf8)
+        for fragment in ["| n | BnB | BnB+ | AnB | AnB+ | random |", "| 2 |", "| 1-7 |", "## Reading", "baseB (from scratch on B) reaches"] {
+            XCTAssertTrue(table.contains(fragment), "table lacks \(fragment)")
+        }
+        XCTAssertTrue(try String(contentsOfFile: dir + "/curve/figure.svg", encoding: .utf8).hasPrefix("<svg"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/curve/figure.png"), "rsvg-convert (librsvg2-bin) makes the PNG")
+
+        let t = try harness(["telemetry", "--db", dir + "/r.sqlite", "--strategy", "AnB n=2", "--out", dir + "/telemetry"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stdout.contains("conv1"), t.stdout)
+        XCTAssertTrue(t.stdout.contains("   0.0000"), "the frozen layers did not move: \(t.stdout)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/telemetry/telemetry.svg"))
+        assertOneLineError(try harness(["telemetry", "--db", dir + "/r.sqlite", "--strategy", "nope"]), mentions: "no stored run of 'nope'")
+
+        // The dissimilar split into the same database: the figure gains a second panel.
+        let d = try harness(["transfer-curve", "--layers", "1,2", "--split", "dissimilar", "--db", dir + "/r.sqlite", "--out", dir + "/both"]
+                            + Self.small(seeds: 1), environment: environment(dir))
+        XCTAssertEqual(d.status, 0, d.stderr)
+        let both = try String(contentsOfFile: dir + "/both/figure.svg", encoding: .utf8)
+        XCTAssertTrue(both.contains("fashion-mnist, random(seed 1)") && both.contains("fashion-mnist, dissimilar"), "two panels")
+    }
 }

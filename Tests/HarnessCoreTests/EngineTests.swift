@@ -81,6 +81,27 @@ final class EngineTests: XCTestCase {
                        - (try ["conv1", "conv2", "conv3"].flatMap { try net.parameters(of: $0) }.reduce(0) { $0 + $1.count }))
     }
 
+    func testTelemetryMeasuresHowEachLayerMoved() throws {
+        var d = try FashionFixture.load()
+        d.train = d.train.stratified(perClass: 10, seed: 3)
+        let net = try Network(spec: .standard(classes: 10), seed: 5)
+        try net.setLearningRateMultiplier(0, layers: ["conv1", "conv2"])
+        let report = try Trainer.train(net, on: d.train, settings: TrainingSettings(epochs: 2, batchSize: 16, seed: 5))
+        let epochs = report.epochs.compactMap(\.layers)
+        XCTAssertEqual(epochs.count, 2)
+        XCTAssertEqual(epochs[0].map(\.layer), net.learnableLayerNames)
+        let conv1 = epochs[1][0], conv3 = epochs[1][2]
+        XCTAssertTrue(conv1.frozen)
+        XCTAssertEqual(conv1.distanceFromStart, 0)
+        XCTAssertEqual(conv1.update, 0)
+        XCTAssertFalse(conv3.frozen)
+        XCTAssertGreaterThan(conv3.update, 0)
+        // Epoch 2's distance from the start is at most epoch 1's plus epoch 2's update (triangle inequality).
+        XCTAssertLessThanOrEqual(conv3.distanceFromStart, epochs[0][2].distanceFromStart + conv3.update + 1e-6)
+        let w = try net.parameters(of: "conv3")[0].values
+        XCTAssertEqual(conv3.weightNorm, w.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(), accuracy: 1e-6)
+    }
+
     func testLayerCopyAndSafetensorsRoundTrip() throws {
         let source = try Network(spec: .standard(classes: 5), seed: 1)
         let target = try Network(spec: .standard(classes: 3), seed: 2)

@@ -12,30 +12,12 @@ final class LeaderboardTests: XCTestCase {
         XCTAssertNil(PairedTTest([0.9], [0.8]).pValue)
     }
 
-    func stored(_ configuration: String, seed: UInt64, accuracy: Double?) -> StoredCell {
-        let setting = ComparisonSetting(data: .fashionMNIST(directory: nil), datasetName: "d", datasetFingerprint: "f", splitName: "s",
-                                        sourceClasses: [0], targetClasses: [1, 2], targetPerClass: nil, evalPerClass: nil,
-                                        epochs: 1, batchSize: 1, learningRate: 0.1)
-        let cell = Cell(setting: setting, configuration: configuration, strategy: configuration, pluginPath: "", pluginVersion: "1",
-                        parameters: [:], parameterOrder: [], source: "base", sourceNetwork: "", sourceKey: "", seed: seed, threads: 1)
-        let result: CellResult
-        if let accuracy {
-            let correct = Int(accuracy * 100)
-            let metrics = ClassificationMetrics(predictions: Array(repeating: 0, count: correct) + Array(repeating: 1, count: 100 - correct),
-                                                labels: Array(repeating: 0, count: 100), classCount: 2)
-            result = CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, seconds: 1, trainableParameters: 10, curve: [])
-        } else {
-            result = .failure(cell.key, "crashed: signal 11 (Segmentation fault)", seconds: 1)
-        }
-        return StoredCell(cell: cell, result: result, finishedAt: "")
-    }
-
     func testRanksPairsAndNeverHidesAFailingOrMissingRow() {
         let cells = [
-            stored("scratch", seed: 1, accuracy: 0.80), stored("scratch", seed: 2, accuracy: 0.82), stored("scratch", seed: 3, accuracy: 0.81),
-            stored("good", seed: 1, accuracy: 0.90), stored("good", seed: 2, accuracy: 0.91), stored("good", seed: 3, accuracy: 0.93),
-            stored("flaky", seed: 1, accuracy: 0.85), stored("flaky", seed: 2, accuracy: nil),
-            stored("broken", seed: 1, accuracy: nil),
+            storedCell("scratch", seed: 1, accuracy: 0.80), storedCell("scratch", seed: 2, accuracy: 0.82), storedCell("scratch", seed: 3, accuracy: 0.81),
+            storedCell("good", seed: 1, accuracy: 0.90), storedCell("good", seed: 2, accuracy: 0.91), storedCell("good", seed: 3, accuracy: 0.93),
+            storedCell("flaky", seed: 1, accuracy: 0.85), storedCell("flaky", seed: 2, accuracy: nil),
+            storedCell("broken", seed: 1, accuracy: nil),
         ]
         let board = Leaderboard(cells: cells, baseline: "scratch", order: ["good", "flaky", "broken", "never", "scratch"], expectedSeeds: 3)
         XCTAssertEqual(board.rows.map(\.configuration), ["good", "flaky", "scratch", "broken", "never"])

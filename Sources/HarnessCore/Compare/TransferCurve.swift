@@ -37,6 +37,37 @@ public struct TransferCurve: Sendable {
 
     public func summary(_ t: Treatment, _ n: Int) -> Summary { Summary(runs[t]?[n] ?? []) }
 
+    /// Whether stored cells hold a transfer-curve grid (baseB and at least one treatment).
+    public static func isPresent(in cells: [StoredCell]) -> Bool {
+        let names = Set(cells.map(\.cell.configuration))
+        return names.contains(baseB) && names.contains { n in Treatment.allCases.contains { n.hasPrefix($0.rawValue + " n=") } }
+    }
+
+    /// The numbers of copied layers present in stored cells.
+    public static func layers(in cells: [StoredCell]) -> [Int] {
+        Set(cells.compactMap { c in c.cell.configuration.split(separator: "=").last.flatMap { Int($0) } }).sorted()
+    }
+
+    /// One panel per kind of split of the same data and budget: random halves (pooled over
+    /// split seeds), dissimilar, explicit.
+    public static func panels(from all: [StoredCell], like setting: ComparisonSetting) -> [(title: String, curve: TransferCurve)] {
+        let similar = all.filter {
+            let s = $0.cell.setting
+            return s.datasetFingerprint == setting.datasetFingerprint && s.targetPerClass == setting.targetPerClass && s.epochs == setting.epochs
+        }
+        func kind(_ s: ComparisonSetting) -> String { s.splitName.hasPrefix("random") ? "random" : s.splitName }
+        return Dictionary(grouping: similar, by: { kind($0.cell.setting) })
+            .filter { isPresent(in: $0.value) }
+            .sorted { $0.key > $1.key }  // random before explicit before dissimilar
+            .map { kind, cells in
+                let settings = Dictionary(grouping: cells, by: { $0.cell.setting.key }).values.map { $0[0].cell.setting }
+                let title = settings.count == 1
+                    ? "\(settings[0].datasetName), \(settings[0].splitName): \(settings[0].sourceClasses) -> \(settings[0].targetClasses)"
+                    : "\(settings[0].datasetName), \(kind) splits (\(settings.count), pooled)"
+                return (title, TransferCurve(cells: cells, layers: layers(in: cells)))
+            }
+    }
+
     private func pct(_ x: Double) -> String { x.isNaN ? "—" : String(format: "%.2f", x * 100) }
     private func cell(_ s: Summary) -> String { s.n == 0 ? "—" : pct(s.mean) + (s.confidence95.map { " ± " + pct($0) } ?? "") }
 

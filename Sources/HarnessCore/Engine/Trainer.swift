@@ -27,6 +27,48 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var trainAccuracy: Double
     public var learningRate: Float
     public var seconds: Double
+    /// Per learnable layer, how its weights moved this epoch (optional: older records lack it).
+    public var layers: [LayerTelemetry]?
+}
+
+/// How one layer's weight tensor moved during one epoch: the questions "which layers converge
+/// first?" and "what do L1/L2 penalties and initialisers do to the weights?" are read off these.
+public struct LayerTelemetry: Codable, Equatable, Sendable {
+    public var layer: String
+    /// ||W|| at the end of the epoch (Frobenius norm).
+    public var weightNorm: Double
+    /// ||W_end - W_start|| of this epoch: the size of the epoch's change.
+    public var update: Double
+    /// ||W - W_0|| from the weights this run started with: for a transferred layer, the source's.
+    public var distanceFromStart: Double
+    public var frozen: Bool
+}
+
+/// Snapshots of every learnable layer's weights, to measure how far they move.
+struct WeightTracker {
+    private var start: [String: [Float]] = [:]
+    private var previous: [String: [Float]] = [:]
+    private let layers: [(name: String, weight: Parameter)]
+
+    init(_ network: Network) {
+        layers = network.learnableLayerNames.compactMap { name in (try? network.parameters(of: name).first).flatMap { $0 }.map { (name, $0) } }
+        for (name, w) in layers { start[name] = w.values; previous[name] = w.values }
+    }
+
+    mutating func epochEnded() -> [LayerTelemetry] {
+        layers.map { name, w in
+            let now = w.values
+            func distance(_ other: [Float]) -> Double {
+                var s = 0.0
+                for i in 0..<now.count { let d = Double(now[i] - other[i]); s += d * d }
+                return s.squareRoot()
+            }
+            let record = LayerTelemetry(layer: name, weightNorm: now.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot(),
+                                        update: distance(previous[name]!), distanceFromStart: distance(start[name]!), frozen: w.isFrozen)
+            previous[name] = now
+            return record
+        }
+    }
 }
 
 /// Reported after every batch, for progress displays.
@@ -85,6 +127,7 @@ public enum Trainer {
         var records: [EpochRecord] = []
         for p in penalties { try p.begin(network) }
         defer { for p in penalties { p.end(network) } }
+        var tracker = WeightTracker(network)
         let start = Date()
         var step = 0
 
@@ -128,7 +171,8 @@ public enum Trainer {
                 }
             }
             records.append(EpochRecord(epoch: epoch, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                       learningRate: rate, seconds: Date().timeIntervalSince(epochStart)))
+                                       learningRate: rate, seconds: Date().timeIntervalSince(epochStart),
+                                       layers: tracker.epochEnded()))
         }
         return TrainingReport(epochs: records, seconds: Date().timeIntervalSince(start), images: step * batch)
     }

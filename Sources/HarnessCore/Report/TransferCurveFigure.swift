@@ -17,7 +17,8 @@ public enum TransferCurveFigure {
         for (p, panel) in panels.enumerated() {
             let x0 = Double(p) * panelW + left, plotW = panelW - left - 20
             let maxN = Double(panel.curve.layers.max() ?? 7)
-            func x(_ n: Double) -> Double { x0 + plotW * n / max(maxN, 1) }
+            // Room past the last n for the treatments' side-by-side offsets.
+            func x(_ n: Double) -> Double { x0 + plotW * n / (max(maxN, 1) + 0.4) }
             for t in SVG.ticks(lo, hi) {
                 svg.line(x0, y(t / 100), x0 + plotW, y(t / 100), stroke: "#eee")
                 svg.text(x0 - 6, y(t / 100) + 4, String(format: "%g", t), anchor: "end", size: 11)
