@@ -1,0 +1,28 @@
+// `harness cache`: the cached source networks.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct Cache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List or clear the cached source networks.",
+        subcommands: [List.self, Clear.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List cached networks (the default).")
+        func run() {
+            let cache = NetworkCache()
+            let entries = cache.entries()
+            print("\(entries.count) cached network\(entries.count == 1 ? "" : "s") in \(cache.directory)")
+            for e in entries { print("  \((e.path as NSString).lastPathComponent)  \(e.bytes / 1024) KiB  \(e.summary)") }
+        }
+    }
+
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete every cached network.")
+        func run() throws {
+            let cache = NetworkCache()
+            print("removed \(try cache.clear()) cached networks from \(cache.directory)")
+        }
+    }
+}
