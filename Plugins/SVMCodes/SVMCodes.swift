@@ -7,7 +7,8 @@ import StrategyAPI
 
 struct SVMCodes: Strategy {
     static let name = "svm-codes"
-    static let version = "1.0"
+    /// 1.1: the SVM has its bias term (1.0 trained without one); results of 1.0 are not reused.
+    static let version = "1.1"
     static let summary = "features at one source layer fed to a linear SVM (LIBLINEAR) or softmax regression; the network is not trained"
     static let parameters = [
         StrategyParameter("layer", .string, default: "relu7", help: "layer whose output is the code (e.g. relu6, relu7, pool5)"),
@@ -46,11 +47,14 @@ struct SVMCodes: Strategy {
 
     private func linearSVM(_ rows: [[Double]], _ labels: [Int32], _ evalRows: [[Double]]) throws -> [Int32] {
         set_print_string_function { _ in }  // LIBLINEAR prints progress to stdout otherwise
-        // Sparse rows as LIBLINEAR wants them: (index from 1, value) pairs ending with index -1.
+        // Sparse rows as LIBLINEAR wants them: (index from 1, value) pairs, then the bias feature
+        // (index width + 1, value 1, which LIBLINEAR expects in every row when problem.bias >= 0,
+        // training and prediction alike), then the index -1 terminator.
         func nodes(_ row: [Double]) -> UnsafeMutablePointer<feature_node> {
-            let p = UnsafeMutablePointer<feature_node>.allocate(capacity: row.count + 1)
+            let p = UnsafeMutablePointer<feature_node>.allocate(capacity: row.count + 2)
             for (j, v) in row.enumerated() { p[j] = feature_node(index: Int32(j + 1), value: v) }
-            p[row.count] = feature_node(index: -1, value: 0)
+            p[row.count] = feature_node(index: Int32(row.count + 1), value: 1)
+            p[row.count + 1] = feature_node(index: -1, value: 0)
             return p
         }
         let x = rows.map { Optional(nodes($0)) }
@@ -59,7 +63,8 @@ struct SVMCodes: Strategy {
         var xs = x
         return try y.withUnsafeMutableBufferPointer { yb in
             try xs.withUnsafeMutableBufferPointer { xb in
-                var problem = CLinear.problem(l: Int32(rows.count), n: Int32(rows.first?.count ?? 0), y: yb.baseAddress, x: xb.baseAddress, bias: 1)
+                // n counts the bias feature too.
+                var problem = CLinear.problem(l: Int32(rows.count), n: Int32((rows.first?.count ?? 0) + 1), y: yb.baseAddress, x: xb.baseAddress, bias: 1)
                 var param = CLinear.parameter()
                 param.solver_type = Int32(L2R_L2LOSS_SVC_DUAL)
                 param.eps = 0.1
@@ -70,12 +75,8 @@ struct SVMCodes: Strategy {
                 guard let model = train(&problem, &param) else { throw StrategyError("LIBLINEAR failed to train") }
                 defer { var m: UnsafeMutablePointer<model>? = model; free_and_destroy_model(&m) }
                 return evalRows.map { row in
-                    // With bias = 1 every row carries one more feature, 1, before the terminator.
-                    let p = UnsafeMutablePointer<feature_node>.allocate(capacity: row.count + 2)
+                    let p = nodes(row)
                     defer { p.deallocate() }
-                    for (j, v) in row.enumerated() { p[j] = feature_node(index: Int32(j + 1), value: v) }
-                    p[row.count] = feature_node(index: Int32(row.count + 1), value: 1)
-                    p[row.count + 1] = feature_node(index: -1, value: 0)
                     return Int32(predict(model, p))
                 }
             }
