@@ -20,16 +20,15 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         execution.apply()
         let saved = try SavedModel.read(from: model)
-        var (dataset, _) = try data.load(seed: seed)
+        var dataset = try data.loadUnnormalized(seed: seed)
         guard dataset.classCount == saved.network.classes else {
             throw CLIError("\(model) classifies \(saved.network.classes) classes but the selected data has \(dataset.classCount); pick the same --classes as for training")
         }
         // Normalise as in training: with the saved statistics, not this data's.
         if let n = saved.normalization {
-            var raw = try data.set.source.load(seed: seed)
-            raw = raw.restricted(to: try data.chosenClasses(in: raw))
-            dataset.test = data.testPerClass.map { raw.test.stratified(perClass: $0, seed: seed) } ?? raw.test
             dataset.test.normalize(n)
+        } else {
+            dataset.normalizeWithTrainingStatistics()
         }
         let start = Date()
         let predictions = saved.network.predict(dataset.test.pixels)

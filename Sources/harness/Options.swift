@@ -62,15 +62,19 @@ struct DataOptions: ParsableArguments {
         try ClassSelection(classes).classes(in: dataset, split: try set.classSplit(for: dataset))
     }
 
-    /// Loads, picks the classes, subsamples and normalises with training statistics.
-    func load(seed: UInt64) throws -> (Dataset, Normalization) {
+    /// Loads, picks the classes and subsamples; not yet normalised.
+    func loadUnnormalized(seed: UInt64) throws -> Dataset {
         var dataset = try set.source.load(seed: seed)
         let chosen = try chosenClasses(in: dataset)
-        if chosen.count != dataset.classCount || chosen != Array(0..<dataset.classCount) {
-            dataset = dataset.restricted(to: chosen)
-        }
+        if chosen != Array(0..<dataset.classCount) { dataset = dataset.restricted(to: chosen) }
         if let k = trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: seed) }
         if let k = testPerClass { dataset.test = dataset.test.stratified(perClass: k, seed: seed) }
+        return dataset
+    }
+
+    /// Loads, picks the classes, subsamples and normalises with training statistics.
+    func load(seed: UInt64) throws -> (Dataset, Normalization) {
+        var dataset = try loadUnnormalized(seed: seed)
         let stats = dataset.normalizeWithTrainingStatistics()
         return (dataset, stats)
     }
