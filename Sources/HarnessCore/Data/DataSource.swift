@@ -24,6 +24,19 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The folder holding this data set's four IDX files, for tools outside the harness (the
+    /// benchmark's PyTorch peer); nil for PNG image folders.
+    public var idxDirectory: String? {
+        let dir: String
+        switch self {
+        case let .fashionMNIST(directory):
+            dir = directory ?? ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? FashionMNIST.defaultDirectory
+        case let .directory(path):
+            dir = path
+        }
+        return IDXDataset.files(in: dir) != nil ? dir : nil
+    }
+
     public func load(seed: UInt64 = 0) throws -> Dataset {
         switch self {
         case let .fashionMNIST(directory):

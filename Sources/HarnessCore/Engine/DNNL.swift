@@ -170,6 +170,13 @@ final class DNNLPrimitive {
         dnnl_primitive_desc_destroy(pd)
     }
 
+    /// oneDNN's name for the implementation it picked, e.g. "jit:avx2" or "gemm:jit".
+    var implementation: String {
+        var text: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &text) == dnnl_success, let text else { return "?" }
+        return String(cString: text)
+    }
+
     /// The layout this primitive chose for one of its arguments (`dnnl_query_src_md`, …).
     func desc(_ what: dnnl_query_t, _ index: Int32 = 0) -> MemoryDesc {
         dnnl_primitive_desc_query_md(pd, what, index)!.pointee
@@ -218,6 +225,13 @@ final class Relayout {
     func run() {
         reorder?.execute([(DNNL_ARG_FROM, source), (DNNL_ARG_TO, target)])
     }
+}
+
+/// Row-major single-precision GEMM, C = A x B (M x K times K x N), on oneDNN's own tuned
+/// kernel: what the processor can do on dense math, the yardstick for every layer.
+func dnnlMatrixMultiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+    let (mm, nn, kk) = (dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k))
+    dnnlCheck(dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), mm, nn, kk, 1, a, kk, b, nn, 0, c, nn), "dnnl_sgemm")
 }
 
 /// Thread count for oneDNN's OpenMP pool.

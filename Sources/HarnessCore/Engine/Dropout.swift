@@ -47,8 +47,8 @@ final class Dropout: Layer {
         }
     }
 
-    func backward(propagate: Bool) {
-        guard propagate, let inputGradient else { return }
+    func backwardData() {
+        guard let inputGradient else { return }
         let dy = outputGradient.floats, dx = inputGradient.floats
         mask.withUnsafeBufferPointer { m in
             for i in 0..<m.count { dx[i] = dy[i] * m[i] }

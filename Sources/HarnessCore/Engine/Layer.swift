@@ -15,9 +15,17 @@ protocol Layer: AnyObject {
 
     func forward(training: Bool)
 
-    /// Reads `outputGradient` and writes the parameters' gradients (unless all are frozen) and,
-    /// when `propagate` is true, the input's gradient.
-    func backward(propagate: Bool)
+    /// Reads `outputGradient` and writes the parameters' gradients. Only called on layers that
+    /// train (some parameter not frozen).
+    func backwardWeights()
+
+    /// Reads `outputGradient` and writes the input's gradient. Not called for the lowest layer
+    /// that trains: nothing below it needs a gradient.
+    func backwardData()
+
+    /// The oneDNN kernels behind each phase, so a profile can name the implementation oneDNN
+    /// picked (a slow layer on a reference or gemm kernel is the next optimisation).
+    var kernels: [(StepProfile.Phase, DNNLPrimitive)] { get }
 
     /// Set by `prepare`. The gradient of the output, same layout as the output; the layer above
     /// (or the loss) writes it.
@@ -27,6 +35,8 @@ protocol Layer: AnyObject {
 
 extension Layer {
     var parameters: [Parameter] { [] }
+    func backwardWeights() {}
+    var kernels: [(StepProfile.Phase, DNNLPrimitive)] { [] }
     var isTrainable: Bool { parameters.contains { !$0.isFrozen } }
 }
 

@@ -111,8 +111,21 @@ public final class Network {
     /// Gradient of the loss with respect to the logits, written by the loss before `backward`.
     var logitsGradient: UnsafeMutablePointer<Float> { layers.last!.outputGradient.floats }
 
+    /// The oneDNN implementation behind each layer's phases at the current batch size, e.g.
+    /// ("conv1", .backwardWeights, "gemm:jit").
+    public var kernelImplementations: [(layer: String, phase: StepProfile.Phase, implementation: String)] {
+        layers.flatMap { l in l.kernels.map { (l.name, $0.0, $0.1.implementation) } }
+    }
+
+    /// When set, every layer's forward and backward passes are timed into it.
+    public var profile: StepProfile?
+
     func forward(training: Bool) {
-        for layer in layers { layer.forward(training: training) }
+        if let profile {
+            for layer in layers { profile.time(layer.name, .forward) { layer.forward(training: training) } }
+        } else {
+            for layer in layers { layer.forward(training: training) }
+        }
     }
 
     /// Adds an extra gradient into one layer's output gradient during backward (feature
@@ -126,8 +139,14 @@ public final class Network {
         let lowest = inputGradient != nil ? 0 : (layers.firstIndex { $0.isTrainable } ?? layers.count)
         var i = layers.count - 1
         while i >= lowest {
-            if let tap = gradientTap, tap.layer == i { tap.add(layers[i].outputGradient.floats) }
-            layers[i].backward(propagate: i > lowest || inputGradient != nil)
+            let layer = layers[i]
+            if let tap = gradientTap, tap.layer == i { tap.add(layer.outputGradient.floats) }
+            if layer.isTrainable {
+                if let profile { profile.time(layer.name, .backwardWeights) { layer.backwardWeights() } } else { layer.backwardWeights() }
+            }
+            if i > lowest || inputGradient != nil {
+                if let profile { profile.time(layer.name, .backwardData) { layer.backwardData() } } else { layer.backwardData() }
+            }
             i -= 1
         }
     }

@@ -34,12 +34,16 @@ final class ReLU: Layer {
         return output
     }
 
+    var kernels: [(StepProfile.Phase, DNNLPrimitive)] {
+        [(.forward, forwardKernel)] + (backwardKernel.map { [(.backwardData, $0)] } ?? [])
+    }
+
     func forward(training: Bool) {
         forwardKernel.execute([(DNNL_ARG_SRC, input), (DNNL_ARG_DST, output)])
     }
 
-    func backward(propagate: Bool) {
-        guard propagate, let kernel = backwardKernel, let inputGradient else { return }
+    func backwardData() {
+        guard let kernel = backwardKernel, let inputGradient else { return }
         kernel.execute([(DNNL_ARG_SRC, input), (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_DIFF_SRC, inputGradient)])
     }
 }

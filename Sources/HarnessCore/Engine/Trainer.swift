@@ -137,20 +137,26 @@ public enum Trainer {
             var lossSum = 0.0, correct = 0, seen = 0
             var rate: Float = 0
             for s in 0..<stepsPerEpoch {
-                data.pixels.withUnsafeBufferPointer { px in
-                    for j in 0..<batch {
-                        let i = order[s * batch + j]
-                        (network.inputBuffer + j * size).update(from: px.baseAddress! + i * size, count: size)
-                        labels[j] = Int32(data.labels[i])
+                let gather = {
+                    data.pixels.withUnsafeBufferPointer { px in
+                        for j in 0..<batch {
+                            let i = order[s * batch + j]
+                            (network.inputBuffer + j * size).update(from: px.baseAddress! + i * size, count: size)
+                            labels[j] = Int32(data.labels[i])
+                        }
                     }
                 }
+                if let profile = network.profile { profile.time("data loading", .step, gather) } else { gather() }
                 network.forward(training: true)
                 var penalty = 0.0
                 for p in penalties { penalty += p.afterForward(network) }
-                let (loss, right) = labels.withUnsafeBufferPointer {
-                    SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: batch,
-                                                        classes: classes, gradient: network.logitsGradient)
+                let lossAndGradient = {
+                    labels.withUnsafeBufferPointer {
+                        SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: batch,
+                                                            classes: classes, gradient: network.logitsGradient)
+                    }
                 }
+                let (loss, right) = network.profile.map { $0.time("loss", .step, lossAndGradient) } ?? lossAndGradient()
                 network.backward()
                 for p in penalties { penalty += p.addGradients(to: network) }
                 guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1) }
@@ -158,7 +164,8 @@ public enum Trainer {
                 let (r, m) = settings.schedule.values(base: settings.optimizer.learningRate, momentum: settings.optimizer.momentum,
                                                       step: step, total: total, stepsPerEpoch: stepsPerEpoch)
                 rate = r
-                SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m)
+                let update = { SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m) }
+                if let profile = network.profile { profile.time("optimizer", .step, update) } else { update() }
                 step += 1
                 lossSum += loss * Double(batch)
                 correct += right

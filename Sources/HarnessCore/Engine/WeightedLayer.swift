@@ -95,6 +95,10 @@ class WeightedLayer: Layer {
         return output
     }
 
+    var kernels: [(StepProfile.Phase, DNNLPrimitive)] {
+        [(.forward, forwardKernel), (.backwardWeights, weightsPass.kernel)] + (dataPass.map { [(.backwardData, $0.kernel)] } ?? [])
+    }
+
     func forward(training: Bool) {
         forwardSource.run()
         forwardKernel.execute([
@@ -103,25 +107,25 @@ class WeightedLayer: Layer {
         ])
     }
 
-    func backward(propagate: Bool) {
-        if isTrainable {
-            let p = weightsPass!
-            p.source.run()
-            p.outputGradient.run()
-            p.kernel.execute([
-                (DNNL_ARG_SRC, p.source.target), (DNNL_ARG_DIFF_DST, p.outputGradient.target),
-                (DNNL_ARG_DIFF_WEIGHTS, p.weightGradient.source), (DNNL_ARG_DIFF_BIAS, p.biasGradient.source),
-            ])
-            p.weightGradient.run()
-            p.biasGradient.run()
-        }
-        if propagate, let p = dataPass {
-            p.outputGradient.run()
-            p.kernel.execute([
-                (DNNL_ARG_DIFF_DST, p.outputGradient.target), (DNNL_ARG_WEIGHTS, p.weights.memory),
-                (DNNL_ARG_DIFF_SRC, p.inputGradient.source),
-            ])
-            p.inputGradient.run()
-        }
+    func backwardWeights() {
+        let p = weightsPass!
+        p.source.run()
+        p.outputGradient.run()
+        p.kernel.execute([
+            (DNNL_ARG_SRC, p.source.target), (DNNL_ARG_DIFF_DST, p.outputGradient.target),
+            (DNNL_ARG_DIFF_WEIGHTS, p.weightGradient.source), (DNNL_ARG_DIFF_BIAS, p.biasGradient.source),
+        ])
+        p.weightGradient.run()
+        p.biasGradient.run()
+    }
+
+    func backwardData() {
+        guard let p = dataPass else { return }
+        p.outputGradient.run()
+        p.kernel.execute([
+            (DNNL_ARG_DIFF_DST, p.outputGradient.target), (DNNL_ARG_WEIGHTS, p.weights.memory),
+            (DNNL_ARG_DIFF_SRC, p.inputGradient.source),
+        ])
+        p.inputGradient.run()
     }
 }

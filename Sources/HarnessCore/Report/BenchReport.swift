@@ -1,0 +1,130 @@
+// `harness bench` as text: the machine, the throughput race, the targets of issue 6 (met or
+// missed, and by how much), the per-layer breakdown and the whole-comparison race.
+import Foundation
+
+public struct BenchReport {
+    public let result: BenchResult
+
+    public init(_ result: BenchResult) { self.result = result }
+
+    /// A target of the performance issue, checked against this run's figures.
+    public struct Target: Sendable {
+        public var what: String
+        public var measured: Double
+        public var goal: Double
+        /// "x" for ratios, "%" for fractions of the GEMM peak, " GiB" for memory (lower is better).
+        public var unit: String
+        public var lowerIsBetter = false
+        public var met: Bool { lowerIsBetter ? measured <= goal : measured >= goal }
+    }
+
+    public var targets: [Target] {
+        var out: [Target] = []
+        let peak = result.gemmPeakGFLOPS
+        for c in result.cases {
+            if c.training {
+                out.append(Target(what: "\(c.name): harness / torch NCHW", measured: c.versusNCHW, goal: 1.5, unit: "x"))
+                out.append(Target(what: "\(c.name): harness / torch channels_last", measured: c.versusChannelsLast, goal: 1.1, unit: "x"))
+                let gflops = result.gflops(imagesPerSecond: c.harness.median, training: true)
+                if peak > 0 { out.append(Target(what: "\(c.name): training GFLOP/s / GEMM peak", measured: gflops / peak * 100, goal: 70, unit: "%")) }
+            } else {
+                out.append(Target(what: "\(c.name): harness / best torch", measured: c.versusBest, goal: 1.1, unit: "x"))
+            }
+        }
+        if peak > 0, let b = result.breakdowns.first {
+            for row in b.rows where row.forwardFLOPs > 0 && row.stage.hasPrefix("conv") {
+                let phases = [row.forward, row.backwardData, row.backwardWeights].filter { $0 > 0 }
+                let worst = phases.compactMap { b.gflops(row, milliseconds: $0) }.min() ?? 0
+                out.append(Target(what: "\(row.stage) (batch \(b.batch)): slowest phase / GEMM peak", measured: worst / peak * 100, goal: 70, unit: "%"))
+            }
+        }
+        if let c = result.comparison, !c.harnessSeconds.isEmpty {
+            out.append(Target(what: "whole comparison: PyTorch time / harness time", measured: c.speedup, goal: 2, unit: "x"))
+            out.append(Target(what: "whole comparison: harness peak memory", measured: Double(c.harnessPeakBytes) / 1_073_741_824,
+                              goal: 1, unit: " GiB", lowerIsBetter: true))
+        }
+        return out
+    }
+
+    public var text: String {
+        var out: [String] = []
+        let r = result
+        out.append("harness bench: \(r.threads) threads each side on \(r.cores) cores; oneDNN \(r.onednn), PyTorch \(r.torch)")
+        out.append(String(format: "GEMM peak (oneDNN sgemm, best of runs): %.1f GFLOP/s; default network: %.1f MFLOP forward per image, so training cannot exceed %.0f images/s",
+                          r.gemmPeakGFLOPS, r.forwardGFLOPPerImage * 1000, r.gemmPeakGFLOPS / (3 * r.forwardGFLOPPerImage)))
+        out.append("")
+        out.append("Throughput, images/s: median [min-max] of \(r.cases.first?.harness.values.count ?? 0) alternating runs; ratios are medians of paired runs")
+        let rows = r.cases.map { c -> [String] in
+            let gflops = r.gflops(imagesPerSecond: c.harness.median, training: c.training)
+            return [c.name, Self.spread(c.harness), Self.spread(c.torchNCHW), Self.spread(c.torchChannelsLast),
+                    String(format: "%.2fx", c.versusNCHW), String(format: "%.2fx", c.versusChannelsLast),
+                    String(format: "%.0f (%.0f%%)", gflops, r.gemmPeakGFLOPS > 0 ? gflops / r.gemmPeakGFLOPS * 100 : 0)]
+        }
+        out += Self.table(["case", "harness", "torch NCHW", "torch channels_last", "vs NCHW", "vs channels_last", "harness GFLOP/s (% peak)"], rows)
+
+        for b in r.breakdowns {
+            out.append("")
+            out.append(String(format: "Where a training step goes (batch %d; ms per step, medians over the runs; %.1f ms per step wall):", b.batch, b.wallPerStep))
+            let peak = r.gemmPeakGFLOPS
+            func cell(_ row: Breakdown.Row, _ ms: Double) -> String {
+                guard ms > 0 else { return "-" }
+                guard let g = b.gflops(row, milliseconds: ms), peak > 0 else { return String(format: "%.2f", ms) }
+                return String(format: "%.2f (%.0f%%)", ms, g / peak * 100)
+            }
+            let total = b.rows.reduce(0) { $0 + $1.total }
+            var body = b.rows.map { row in
+                [row.stage, cell(row, row.forward), cell(row, row.backwardData), cell(row, row.backwardWeights),
+                 row.other > 0 ? String(format: "%.2f", row.other) : "-", String(format: "%.2f", row.total),
+                 String(format: "%.1f%%", total > 0 ? row.total / total * 100 : 0), row.kernels]
+            }
+            body.append(["total", "", "", "", "", String(format: "%.2f", total), "100%", ""])
+            out += Self.table(["stage", "forward (% peak)", "backward-data (% peak)", "backward-weights (% peak)", "other", "total", "share", "oneDNN kernel"], body)
+        }
+
+        if let c = r.comparison, !c.harnessSeconds.isEmpty {
+            out.append("")
+            out.append("The whole comparison (compare --strategies freeze3,finetune,svm-codes\(c.protocolArguments.isEmpty ? "" : " " + c.protocolArguments)), cold cache:")
+            let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
+            let seconds = { (xs: [Double]) in xs.map { String(format: "%.1f", $0) }.joined(separator: ", ") + " s" }
+            out += Self.table(["side", "wall time", "peak memory (process tree)"],
+                              [["harness", seconds(c.harnessSeconds), gib(c.harnessPeakBytes)],
+                               ["PyTorch script (channels_last)", seconds(c.torchSeconds), gib(c.torchPeakBytes)]])
+            out.append(String(format: "harness is %.2fx faster", c.speedup))
+            let names = Set(c.harnessAccuracy.keys).union(c.torchAccuracy.keys).sorted()
+            out.append("Same protocol, same answers? Mean accuracy per strategy:")
+            out += Self.table(["strategy", "harness", "PyTorch"], names.map { n in
+                [n, c.harnessAccuracy[n].map { String(format: "%.2f%%", $0 * 100) } ?? "-", c.torchAccuracy[n].map { String(format: "%.2f%%", $0 * 100) } ?? "-"]
+            })
+        }
+
+        out.append("")
+        out.append("Targets (issue 6):")
+        out += Self.table(["target", "measured", "goal", ""], targets.map { t in
+            let fmt = t.unit == "%" ? "%.0f%%" : (t.unit == "x" ? "%.2fx" : "%.2f" + t.unit)
+            let verdict: String
+            if t.met { verdict = "met" } else {
+                let gap = t.lowerIsBetter ? t.measured / t.goal - 1 : 1 - t.measured / t.goal
+                verdict = String(format: "missed by %.0f%%", gap * 100)
+            }
+            return [t.what, String(format: fmt, t.measured), (t.lowerIsBetter ? "<= " : ">= ") + String(format: fmt, t.goal), verdict]
+        })
+        return out.joined(separator: "\n")
+    }
+
+    static func spread(_ m: RepeatedMeasurement) -> String {
+        String(format: "%.0f [%.0f-%.0f]", m.median, m.minimum, m.maximum)
+    }
+
+    /// Left-aligned first column, right-aligned others.
+    static func table(_ header: [String], _ rows: [[String]]) -> [String] {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { i, s in
+                let pad = String(repeating: " ", count: max(0, widths[i] - s.count))
+                return i == 0 ? s + pad : pad + s
+            }.joined(separator: "  ")
+        }
+        return ["  " + line(header)] + rows.map { "  " + line($0) }
+    }
+}

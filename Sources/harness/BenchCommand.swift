@@ -1,0 +1,203 @@
+// `harness bench`: races the engine against PyTorch on this machine, in one invocation. Training
+// and inference throughput alternate engine and peer run by run (ratios, not timings, are what
+// survive a noisy machine), a per-layer breakdown says where the engine's time goes, the GEMM
+// peak says how close to the processor's limit it runs, and the whole default comparison is
+// timed against a PyTorch script of the same protocol.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Race the engine against PyTorch on this machine: throughput, per-layer breakdown, the whole comparison.",
+        discussion: """
+            Needs Debian's python3-torch and python3-liblinear for the peer (scripts/bench.sh installs them and runs this). \
+            Example: harness bench            (about 15 minutes)
+                     harness bench --quick    (a minute or two; what CI runs so the benchmark never rots)
+            """)
+
+    @OptionGroup var dataset: DatasetOptions
+
+    @Flag(help: "A small, fast run that exercises every part (figures are not meaningful).")
+    var quick = false
+
+    @Option(help: "Runs of each engine per case, alternating (default: 5, or 2 with --quick).")
+    var repeats: Int?
+
+    @Option(help: "Threads for each side.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("The Python with python3-torch (Debian's, not a virtual environment's).", valueName: "path"))
+    var python: String = "/usr/bin/python3"
+
+    @Option(help: ArgumentHelp("The folder with the PyTorch peer scripts (default: bench/ beside the harness sources).", valueName: "dir"))
+    var peerDir: String?
+
+    @Option(help: "Timed runs of the whole comparison on each side, alternating.")
+    var compareRuns: Int = 1
+
+    @Flag(help: "Skip the whole-comparison race.")
+    var skipCompare = false
+
+    @Flag(help: "Print one JSON object with every figure as the last line of standard output.")
+    var json = false
+
+    func validate() throws {
+        guard threads >= 1, (repeats ?? 1) >= 1, compareRuns >= 1 else {
+            throw ValidationError("--threads, --repeats and --compare-runs must be at least 1")
+        }
+    }
+
+    func run() throws {
+        EngineThreads.set(threads)
+        let source = try dataset.source
+        guard let idx = source.idxDirectory else {
+            throw CLIError("the benchmark's PyTorch peer reads IDX files; \(source) has none. help: use --dataset fashion-mnist or an IDX folder")
+        }
+        let peers = try peerDirectory()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harness-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        var full = try source.load()
+        _ = full.normalizeWithTrainingStatistics()
+        let spec = NetworkSpec.standard(classes: full.classCount, channels: full.train.channels,
+                                        height: full.train.height, width: full.train.width)
+        let plan = BenchPlan(quick: quick, repeats: repeats)
+        var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion,
+                                 forwardGFLOPPerImage: try spec.forwardFLOPsPerImage() / 1e9)
+
+        note("measuring the GEMM peak (oneDNN sgemm, \(threads) threads)")
+        result.gemmPeakGFLOPS = GEMMPeak.measure()
+
+        note("starting the PyTorch peer (\(python) \(peers)/torch_throughput.py)")
+        let peer = try TorchPeer(python: python, script: peers + "/torch_throughput.py", spec: spec, data: idx, threads: threads, scratch: scratch)
+        result.torch = peer.version
+
+        for c in plan.cases {
+            let network = try Network(spec: spec, seed: 1)
+            var harness: [Double] = [], nchw: [Double] = [], channelsLast: [Double] = []
+            // Every engine run is profiled: a clock read per layer and phase costs microseconds
+            // in a step of tens of milliseconds, and medians over runs make a steady breakdown.
+            var profiles: [StepProfile] = [], seconds: [Double] = []
+            for r in 1...plan.repeats {
+                let profile = StepProfile()
+                let mine = c.training
+                    ? try EngineBenchmark.training(network, on: full.train, batch: c.batch, steps: c.steps, warmup: c.warmup, profile: profile)
+                    : EngineBenchmark.inference(network, on: full.train, batch: c.batch, steps: c.steps, warmup: c.warmup)
+                harness.append(mine.imagesPerSecond)
+                profiles.append(profile)
+                seconds.append(mine.seconds)
+                nchw.append(try peer.measure(training: c.training, layout: .nchw, batch: c.batch, steps: c.steps, warmup: c.warmup).imagesPerSecond)
+                channelsLast.append(try peer.measure(training: c.training, layout: .channelsLast, batch: c.batch, steps: c.steps, warmup: c.warmup).imagesPerSecond)
+                note(String(format: "%@: run %d/%d: harness %.0f, torch NCHW %.0f, channels_last %.0f images/s",
+                            c.name, r, plan.repeats, harness.last!, nchw.last!, channelsLast.last!))
+            }
+            result.cases.append(CaseResult(name: c.name, training: c.training, batch: c.batch, harness: RepeatedMeasurement(harness),
+                                           torchNCHW: RepeatedMeasurement(nchw), torchChannelsLast: RepeatedMeasurement(channelsLast)))
+            if c.training {
+                result.breakdowns.append(Breakdown(batch: c.batch, steps: c.steps, seconds: seconds, profiles: profiles, network: network))
+            }
+        }
+
+        if !skipCompare {
+            let split = try dataset.classSplit(for: full)
+            result.comparison = try raceComparison(split: split, plan: plan, idx: idx, peers: peers, spec: spec, scratch: scratch)
+        }
+        print(BenchReport(result).text)
+        if json { try printJSON(result) }
+    }
+
+    private func peerDirectory() throws -> String {
+        let candidates = [peerDir, "bench", Installation.sourceRoot.map { $0 + "/bench" }].compactMap { $0 }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/torch_throughput.py") }) else {
+            throw CLIError("no bench/torch_throughput.py in \(candidates.joined(separator: ", ")). help: pass --peer-dir with the repository's bench/ folder")
+        }
+        return (found as NSString).standardizingPath
+    }
+
+    /// The whole default comparison, cold (empty cache and database), against the PyTorch script
+    /// of the same protocol; the two alternate when run more than once.
+    private func raceComparison(split: ClassSplit, plan: BenchPlan, idx: String, peers: String, spec: NetworkSpec, scratch: URL) throws -> ComparisonRace {
+        guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary") }
+        let specFile = scratch.appendingPathComponent("compare-spec.json")
+        try HarnessJSON.encoder.encode(spec).write(to: specFile)
+        let protocolArguments = plan.compareProtocol.flatMap { ["--\($0.0)", $0.1] }
+        let dataArguments = dataset.data.map { ["--data", $0] } ?? []
+        var race = ComparisonRace(protocolArguments: protocolArguments.joined(separator: " "))
+        for run in 1...compareRuns {
+            note("comparison race \(run)/\(compareRuns): harness compare --strategies freeze3,finetune,svm-codes (empty cache)")
+            let mine = try MeasuredProcess.run(
+                executable, ["compare", "--strategies", "freeze3,finetune,svm-codes", "--db", scratch.appendingPathComponent("results-\(run).db").path,
+                             "--format", "json", "--threads", "\(threads)"] + protocolArguments + dataArguments,
+                environment: ["HARNESS_CACHE_DIR": scratch.appendingPathComponent("cache-\(run)").path],
+                log: scratch.appendingPathComponent("harness-compare-\(run).log"))
+            guard mine.status == 0 else { throw CLIError("harness compare failed (exit \(mine.status)):\n\(mine.log.suffix(2000))") }
+            note("comparison race \(run)/\(compareRuns): the PyTorch script of the same protocol")
+            let theirs = try MeasuredProcess.run(
+                python, [peers + "/torch_compare.py", "--spec", specFile.path, "--data", idx,
+                         "--source-classes", split.a.map(String.init).joined(separator: ","),
+                         "--target-classes", split.b.map(String.init).joined(separator: ","),
+                         "--threads", "\(threads)", "--layout", "channels_last"] + protocolArguments,
+                log: scratch.appendingPathComponent("torch-compare-\(run).log"))
+            guard theirs.status == 0 else { throw CLIError("the PyTorch comparison script failed (exit \(theirs.status)):\n\(theirs.log.suffix(2000))") }
+            race.harnessSeconds.append(mine.seconds)
+            race.torchSeconds.append(theirs.seconds)
+            race.harnessPeakBytes = max(race.harnessPeakBytes, mine.peakResidentBytes)
+            race.torchPeakBytes = max(race.torchPeakBytes, theirs.peakResidentBytes)
+            race.harnessAccuracy = Self.leaderboardAccuracy(mine.output)
+            race.torchAccuracy = Self.scriptAccuracy(theirs.output)
+            note(String(format: "comparison race %d/%d: harness %.1f s, PyTorch %.1f s", run, compareRuns, mine.seconds, theirs.seconds))
+        }
+        return race
+    }
+
+    /// Mean accuracy per configuration from `harness compare --format json`.
+    static func leaderboardAccuracy(_ output: String) -> [String: Double] {
+        guard let start = output.firstIndex(of: "{"),
+              let doc = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any],
+              let rows = doc["rows"] as? [[String: Any]] else { return [:] }
+        var out: [String: Double] = [:]
+        for row in rows {
+            if let name = row["configuration"] as? String, let acc = row["accuracy"] as? [String: Any], let mean = acc["mean"] as? Double { out[name] = mean }
+        }
+        return out
+    }
+
+    /// Mean accuracy per strategy from torch_compare.py's JSON line.
+    static func scriptAccuracy(_ output: String) -> [String: Double] {
+        guard let line = output.split(separator: "\n").last,
+              let doc = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let accuracy = doc["accuracy"] as? [String: [Double]] else { return [:] }
+        return accuracy.mapValues { $0.reduce(0, +) / Double(max($0.count, 1)) }
+    }
+}
+
+/// What one invocation measures, full or quick.
+struct BenchPlan {
+    struct Case {
+        var name: String
+        var training: Bool
+        var batch: Int
+        var steps: Int
+        var warmup: Int
+    }
+    let cases: [Case]
+    let repeats: Int
+    /// The comparison's options on both sides: the defaults in full, a toy protocol in quick mode.
+    let compareProtocol: [(String, String)]
+
+    init(quick: Bool, repeats: Int?) {
+        self.repeats = repeats ?? (quick ? 2 : 5)
+        cases = quick
+            ? [Case(name: "train batch 64", training: true, batch: 64, steps: 6, warmup: 1),
+               Case(name: "train batch 256", training: true, batch: 256, steps: 2, warmup: 1),
+               Case(name: "infer batch 256", training: false, batch: 256, steps: 4, warmup: 1)]
+            : [Case(name: "train batch 64", training: true, batch: 64, steps: 60, warmup: 5),
+               Case(name: "train batch 256", training: true, batch: 256, steps: 15, warmup: 2),
+               Case(name: "infer batch 256", training: false, batch: 256, steps: 30, warmup: 2)]
+        compareProtocol = quick
+            ? [("seeds", "1"), ("epochs", "1"), ("base-epochs", "1"), ("source-per-class", "40"), ("target-per-class", "10"), ("eval-per-class", "20")]
+            : []
+    }
+}

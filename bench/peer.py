@@ -1,0 +1,171 @@
+"""The PyTorch peer: the harness's network, optimiser and data, written the way a careful PyTorch
+user would, so `harness bench` can race the engine against it on the same machine.
+
+Shared by torch_throughput.py (steps per second) and torch_compare.py (the whole comparison).
+The network is built from the harness's own NetworkSpec JSON, so the two sides cannot drift.
+"""
+import gzip
+import json
+import math
+import os
+import struct
+
+# OpenBLAS's own threads fight torch's OpenMP pool on a small machine (+20% for torch when off).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+
+def configure(threads):
+    """Torch's best CPU settings: an explicit thread count (Debian's torch starts with one) and
+    denormals flushed to zero, as the harness engine does."""
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+
+
+def read_idx(path):
+    """An IDX file (optionally gzip-compressed) as a numpy array."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def find(directory, stem):
+    for name in (stem, stem + ".gz"):
+        path = os.path.join(directory, name)
+        if os.path.exists(path):
+            return path
+    raise FileNotFoundError(f"{directory}: no {stem}[.gz]")
+
+
+def load_split(directory, split):
+    """Images (N, 1, H, W) float32 in [0, 1] and labels (N,) int64 of one split."""
+    prefix = "train" if split == "train" else "t10k"
+    images = read_idx(find(directory, f"{prefix}-images-idx3-ubyte"))
+    labels = read_idx(find(directory, f"{prefix}-labels-idx1-ubyte"))
+    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def build_network(spec):
+    """nn.Sequential from the harness's NetworkSpec JSON (`harness bench` passes it)."""
+    layers = []
+    shape = (spec["channels"], spec["height"], spec["width"])
+    for layer in spec["layers"]:
+        kind = layer["kind"]
+        if kind == "convolution":
+            k, s, p = layer["kernel"], layer.get("stride", 1), layer.get("padding", 0)
+            layers.append(nn.Conv2d(shape[0], layer["outputs"], k, stride=s, padding=p))
+            h = (shape[1] + 2 * p - k) // s + 1
+            w = (shape[2] + 2 * p - k) // s + 1
+            shape = (layer["outputs"], h, w)
+        elif kind == "max_pool":
+            k, s = layer["kernel"], layer.get("stride", layer["kernel"])
+            layers.append(nn.MaxPool2d(k, s))
+            shape = (shape[0], (shape[1] - k) // s + 1, (shape[2] - k) // s + 1)
+        elif kind == "relu":
+            layers.append(nn.ReLU(inplace=True))
+        elif kind == "dropout":
+            layers.append(nn.Dropout(layer["rate"]))
+        elif kind == "fully_connected":
+            inputs = int(np.prod(shape))
+            if len(shape) == 3:
+                layers.append(nn.Flatten())
+            layers.append(nn.Linear(inputs, layer["outputs"]))
+            shape = (layer["outputs"],)
+        else:
+            raise ValueError(f"unknown layer kind {kind}")
+    network = nn.Sequential(*layers)
+    for m in network.modules():  # the harness's default initialiser: Xavier, zero biases
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return network
+
+
+def learnable(network):
+    return [m for m in network if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def make_optimizer(network, lr, lr_mults=None, momentum=0.9, weight_decay=5e-4):
+    """SGD with momentum; weight decay on weights only (the harness's decay_mult 0 for biases);
+    one parameter group per learnable layer so each can have its own rate multiplier."""
+    groups = []
+    for i, m in enumerate(learnable(network)):
+        mult = 1.0 if lr_mults is None else lr_mults[i]
+        if mult == 0:
+            continue
+        groups.append({"params": [m.weight], "lr": lr * mult, "weight_decay": weight_decay, "mult": mult})
+        groups.append({"params": [m.bias], "lr": lr * mult, "weight_decay": 0.0, "mult": mult})
+    return torch.optim.SGD(groups, lr=lr, momentum=momentum)
+
+
+def one_cycle(base, step, total):
+    """The harness's one-cycle schedule (rate, momentum) at a 0-based step."""
+    t = step / (total - 1) if total > 1 else 1.0
+
+    def between(a, b, f):
+        return b + (a - b) * (1 + math.cos(math.pi * f)) / 2
+
+    start = base / 25
+    end = start / 1e4
+    if t < 0.3:
+        f = t / 0.3
+        return between(start, base, f), between(0.95, 0.85, f)
+    f = (t - 0.3) / 0.7
+    return between(base, end, f), between(0.85, 0.95, f)
+
+
+def to_layout(x, channels_last):
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, channels_last=False):
+    """The harness's training loop: shuffled minibatches (last partial batch dropped), softmax
+    cross-entropy, SGD with a per-step one-cycle rate."""
+    optimizer = make_optimizer(network, lr, lr_mults)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(seed)
+    n = images.shape[0]
+    batch = min(batch, n)
+    steps = max(n // batch, 1)
+    total = steps * epochs
+    network.train()
+    step = 0
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for s in range(steps):
+            index = order[s * batch:(s + 1) * batch]
+            x = to_layout(images[index], channels_last)
+            rate, momentum = one_cycle(lr, step, total)
+            for g in optimizer.param_groups:
+                g["lr"] = rate * g["mult"]
+                g["momentum"] = momentum
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(network(x), labels[index])
+            loss.backward()
+            optimizer.step()
+            step += 1
+    return step * batch
+
+
+@torch.no_grad()
+def outputs(network, images, upto=None, batch=256, channels_last=False):
+    """The network's output (or the output of its first `upto` modules) for every image."""
+    network.eval()
+    body = network if upto is None else network[:upto]
+    rows = [body(to_layout(images[i:i + batch], channels_last)).reshape(min(batch, images.shape[0] - i), -1)
+            for i in range(0, images.shape[0], batch)]
+    return torch.cat(rows)
+
+
+def spec_from(path):
+    with open(path) as f:
+        return json.load(f)
