@@ -9,9 +9,13 @@
 #   libsqlite3-dev        the results database of harness compare
 #   librsvg2-bin          rsvg-convert: PNG copies of the SVG figures
 #   dataset-fashion-mnist the default data set, installed under /usr/share/datasets/fashion-mnist
+# With --bench, also the PyTorch peer of `harness bench` (tests and CI use it too):
+#   python3-torch         PyTorch 1.13 on oneDNN, the engine the benchmark races
+#   python3-liblinear     LIBLINEAR for Python: the svm-codes step of the PyTorch comparison script
 set -euo pipefail
 
 packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-liblinear)
 
 missing=()
 for p in "${packages[@]}"; do

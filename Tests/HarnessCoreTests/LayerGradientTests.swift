@@ -21,6 +21,14 @@ final class LayerGradientTests: XCTestCase {
         checker.check(net, input: gaussian(3 * 2 * 49), batch: 3)
     }
 
+    func testOneChannelConvolutionLoweredToGEMM() throws {
+        // One input channel, as the first layer on grayscale images: the weight gradient runs as
+        // im2col + GEMM. Stride 2 with padding 2 puts padding on both sides of strided windows.
+        let net = try network([.conv("conv", 5, kernel: 5, padding: 2, stride: 2), .fc("fc", 3)], channels: 1, size: 9)
+        XCTAssertGreaterThan(checker.check(net, input: gaussian(3 * 81), batch: 3), 100)
+        XCTAssertTrue(net.kernelImplementations.contains { $0.layer == "conv" && $0.phase == .backwardWeights && $0.implementation == "im2col+sgemm" })
+    }
+
     func testStackedConvolutionsInBlockedLayout() throws {
         // 8 and 16 channels: oneDNN picks blocked layouts, so reorders between layers are exercised.
         let net = try network([.conv("c1", 8, kernel: 3, padding: 1), .conv("c2", 16, kernel: 3, padding: 1), .fc("fc", 3)], channels: 8)

@@ -15,6 +15,27 @@ final class Convolution: WeightedLayer {
         super.init(name: name, weightShape: [outChannels, inChannels, kernel, kernel], outputs: outChannels)
     }
 
+    /// Set by `prepare` when the weight gradient is computed as a GEMM (few input channels).
+    private var lowered: LoweredWeightGradient?
+
+    override func prepare(input: DNNLMemory, inputGradient: DNNLMemory?) -> DNNLMemory {
+        let output = super.prepare(input: input, inputGradient: inputGradient)
+        let plain = input.desc.sameLayout(as: .plain(input.desc.shape))
+        lowered = LoweredWeightGradient.applies(inputChannels: input.desc.shape[1], inputIsPlain: plain)
+            ? LoweredWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weight.gradient.floats,
+                                    biasGradient: bias.gradient.floats, kernel: kernel, stride: stride, padding: padding)
+            : nil
+        return output
+    }
+
+    override func backwardWeights() {
+        if let lowered { lowered.run() } else { super.backwardWeights() }
+    }
+
+    override var implementations: [(StepProfile.Phase, String)] {
+        super.implementations.map { phase, name in (phase, phase == .backwardWeights && lowered != nil ? "im2col+sgemm" : name) }
+    }
+
     static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
         (size + 2 * padding - kernel) / stride + 1
     }

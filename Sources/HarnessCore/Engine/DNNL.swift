@@ -227,11 +227,15 @@ final class Relayout {
     }
 }
 
-/// Row-major single-precision GEMM, C = A x B (M x K times K x N), on oneDNN's own tuned
-/// kernel: what the processor can do on dense math, the yardstick for every layer.
-func dnnlMatrixMultiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
-    let (mm, nn, kk) = (dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k))
-    dnnlCheck(dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), mm, nn, kk, 1, a, kk, b, nn, 0, c, nn), "dnnl_sgemm")
+/// Row-major single-precision GEMM on oneDNN's own tuned kernel: C = op(A) x op(B) + beta C,
+/// op(A) M x K and op(B) K x N, where op transposes when asked; lda/ldb/ldc are the row lengths
+/// of A, B and C as stored. Also the yardstick of `harness bench`: what the processor can do.
+func dnnlMatrixMultiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                        transposeA: Bool = false, transposeB: Bool = false, beta: Float = 0) {
+    let lda = transposeA ? m : k, ldb = transposeB ? k : n
+    let flag = { (t: Bool) in CChar(UInt8(ascii: t ? "T" : "N")) }
+    dnnlCheck(dnnl_sgemm(flag(transposeA), flag(transposeB), dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), 1,
+                         a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb), beta, c, dnnl_dim_t(n)), "dnnl_sgemm(\(m)x\(n)x\(k))")
 }
 
 /// Thread count for oneDNN's OpenMP pool.
@@ -246,6 +250,6 @@ public enum EngineThreads {
 public enum EngineInfo {
     /// Bump when a change to the engine can change a trained network's numbers; cached
     /// networks and results are keyed on it.
-    public static let engineVersion = "1"
+    public static let engineVersion = "2"
     public static var oneDNNVersion: String { DNNL.version }
 }

@@ -23,9 +23,9 @@ protocol Layer: AnyObject {
     /// that trains: nothing below it needs a gradient.
     func backwardData()
 
-    /// The oneDNN kernels behind each phase, so a profile can name the implementation oneDNN
-    /// picked (a slow layer on a reference or gemm kernel is the next optimisation).
-    var kernels: [(StepProfile.Phase, DNNLPrimitive)] { get }
+    /// The kernel behind each phase (oneDNN's implementation name), so a profile can say which
+    /// implementation a slow layer runs on: that is where the next optimisation starts.
+    var implementations: [(StepProfile.Phase, String)] { get }
 
     /// Set by `prepare`. The gradient of the output, same layout as the output; the layer above
     /// (or the loss) writes it.
@@ -36,7 +36,7 @@ protocol Layer: AnyObject {
 extension Layer {
     var parameters: [Parameter] { [] }
     func backwardWeights() {}
-    var kernels: [(StepProfile.Phase, DNNLPrimitive)] { [] }
+    var implementations: [(StepProfile.Phase, String)] { [] }
     var isTrainable: Bool { parameters.contains { !$0.isFrozen } }
 }
 

@@ -57,8 +57,8 @@ final class MaxPooling: Layer {
         return output
     }
 
-    var kernels: [(StepProfile.Phase, DNNLPrimitive)] {
-        [(.forward, forwardKernel)] + (backwardKernel.map { [(.backwardData, $0)] } ?? [])
+    var implementations: [(StepProfile.Phase, String)] {
+        [(.forward, forwardKernel.implementation)] + (backwardKernel.map { [(.backwardData, $0.implementation)] } ?? [])
     }
 
     func forward(training: Bool) {

@@ -114,7 +114,7 @@ public final class Network {
     /// The oneDNN implementation behind each layer's phases at the current batch size, e.g.
     /// ("conv1", .backwardWeights, "gemm:jit").
     public var kernelImplementations: [(layer: String, phase: StepProfile.Phase, implementation: String)] {
-        layers.flatMap { l in l.kernels.map { (l.name, $0.0, $0.1.implementation) } }
+        layers.flatMap { l in l.implementations.map { (l.name, $0.0, $0.1) } }
     }
 
     /// When set, every layer's forward and backward passes are timed into it.

@@ -34,8 +34,8 @@ final class ReLU: Layer {
         return output
     }
 
-    var kernels: [(StepProfile.Phase, DNNLPrimitive)] {
-        [(.forward, forwardKernel)] + (backwardKernel.map { [(.backwardData, $0)] } ?? [])
+    var implementations: [(StepProfile.Phase, String)] {
+        [(.forward, forwardKernel.implementation)] + (backwardKernel.map { [(.backwardData, $0.implementation)] } ?? [])
     }
 
     func forward(training: Bool) {

@@ -95,8 +95,10 @@ class WeightedLayer: Layer {
         return output
     }
 
-    var kernels: [(StepProfile.Phase, DNNLPrimitive)] {
-        [(.forward, forwardKernel), (.backwardWeights, weightsPass.kernel)] + (dataPass.map { [(.backwardData, $0.kernel)] } ?? [])
+    var implementations: [(StepProfile.Phase, String)] {
+        var kernels: [(StepProfile.Phase, DNNLPrimitive)] = [(.forward, forwardKernel), (.backwardWeights, weightsPass.kernel)]
+        if let dataPass { kernels.append((.backwardData, dataPass.kernel)) }
+        return kernels.map { ($0.0, $0.1.implementation) }
     }
 
     func forward(training: Bool) {
