@@ -10,7 +10,8 @@ drawn per seed, the target test set normalised with the source network's trainin
 and LIBLINEAR (Debian's python3-liblinear: L2-regularised L2-loss SVC, dual, C=1, eps 0.1, bias 1)
 on standardised relu7 codes.
 
-Prints one JSON object: seconds per stage and each strategy's accuracy per seed.
+Prints one JSON object: seconds per stage and per strategy (all seeds), and each strategy's
+accuracy per seed.
 """
 import argparse
 import json
@@ -113,17 +114,27 @@ def main():
     relu7_module = relu7 + 1
 
     results = {name: [] for name in ("scratch", "freeze3", "finetune", "svm-codes")}
+    spent = {name: 0.0 for name in results}
     t = time.perf_counter()
+    clock = [time.perf_counter()]
+
+    def lap(name):
+        now = time.perf_counter()
+        spent[name] += now - clock[0]
+        clock[0] = now
+
     for seed in range(1, args.seeds + 1):
         g = torch.Generator().manual_seed(seed)
         pick = stratified(train_y, target_classes, args.target_per_class, g)
         x, y = (train_x[pick] - mean) / std, relabel(train_y[pick], target_classes)
         classes = len(target_classes)
 
+        clock[0] = time.perf_counter()
         torch.manual_seed(seed)
         scratch = network(classes)
         peer.train(scratch, x, y, args.epochs, args.batch, args.lr, seed=seed, channels_last=channels_last)
         results["scratch"].append(accuracy(scratch, tx, ty, channels_last))
+        lap("scratch")
 
         torch.manual_seed(seed)
         frozen = network(classes)
@@ -133,6 +144,7 @@ def main():
         mults = [0.0] * 3 + [1.0] * (len(learnable) - 3)
         peer.train(frozen, x, y, args.epochs, args.batch, args.lr, lr_mults=mults, seed=seed, channels_last=channels_last)
         results["freeze3"].append(accuracy(frozen, tx, ty, channels_last))
+        lap("freeze3")
 
         torch.manual_seed(seed)
         tuned = network(classes)
@@ -141,11 +153,13 @@ def main():
         mults = [0.1] * (len(learnable) - 1) + [1.0]
         peer.train(tuned, x, y, args.epochs, args.batch, args.lr, lr_mults=mults, seed=seed, channels_last=channels_last)
         results["finetune"].append(accuracy(tuned, tx, ty, channels_last))
+        lap("finetune")
 
         results["svm-codes"].append(svm_codes(source, x, y, tx, ty, relu7_module, channels_last))
+        lap("svm-codes")
     stages["strategies"] = time.perf_counter() - t
     stages["total"] = time.perf_counter() - started
-    print(json.dumps({"seconds": stages, "accuracy": results, "torch": torch.__version__,
+    print(json.dumps({"seconds": stages, "strategy_seconds": spent, "accuracy": results, "torch": torch.__version__,
                       "threads": torch.get_num_threads(), "layout": args.layout}))
 
 

@@ -55,6 +55,9 @@ struct Bench: ParsableCommand {
             throw CLIError("the benchmark's PyTorch peer reads IDX files; \(source) has none. help: use --dataset fashion-mnist or an IDX folder")
         }
         let peers = try peerDirectory()
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw CLIError("\(python) not found: the PyTorch peer needs Debian's python3 with python3-torch. help: bash scripts/bench.sh installs it, or pass --python")
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harness-bench-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -79,8 +82,9 @@ struct Bench: ParsableCommand {
             var harness: [Double] = [], nchw: [Double] = [], channelsLast: [Double] = []
             // Every engine run is profiled: a clock read per layer and phase costs microseconds
             // in a step of tens of milliseconds, and medians over runs make a steady breakdown.
-            var profiles: [StepProfile] = [], seconds: [Double] = []
+            var profiles: [StepProfile] = [], seconds: [Double] = [], peaks: [Double] = []
             for r in 1...plan.repeats {
+                peaks.append(GEMMPeak.measure(sizes: [1024], repeats: 3))
                 let profile = StepProfile()
                 let mine = c.training
                     ? try EngineBenchmark.training(network, on: full.train, batch: c.batch, steps: c.steps, warmup: c.warmup, profile: profile)
@@ -94,7 +98,8 @@ struct Bench: ParsableCommand {
                             c.name, r, plan.repeats, harness.last!, nchw.last!, channelsLast.last!))
             }
             result.cases.append(CaseResult(name: c.name, training: c.training, batch: c.batch, harness: RepeatedMeasurement(harness),
-                                           torchNCHW: RepeatedMeasurement(nchw), torchChannelsLast: RepeatedMeasurement(channelsLast)))
+                                           torchNCHW: RepeatedMeasurement(nchw), torchChannelsLast: RepeatedMeasurement(channelsLast),
+                                           gemmPeaks: RepeatedMeasurement(peaks)))
             if c.training {
                 result.breakdowns.append(Breakdown(batch: c.batch, steps: c.steps, seconds: seconds, profiles: profiles, network: network))
             }
@@ -109,7 +114,7 @@ struct Bench: ParsableCommand {
     }
 
     private func peerDirectory() throws -> String {
-        let candidates = [peerDir, "bench", Installation.sourceRoot.map { $0 + "/bench" }].compactMap { $0 }
+        let candidates = peerDir.map { [$0] } ?? ["bench", Installation.sourceRoot.map { $0 + "/bench" }].compactMap { $0 }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/torch_throughput.py") }) else {
             throw CLIError("no bench/torch_throughput.py in \(candidates.joined(separator: ", ")). help: pass --peer-dir with the repository's bench/ folder")
         }
@@ -141,36 +146,22 @@ struct Bench: ParsableCommand {
                          "--threads", "\(threads)", "--layout", "channels_last"] + protocolArguments,
                 log: scratch.appendingPathComponent("torch-compare-\(run).log"))
             guard theirs.status == 0 else { throw CLIError("the PyTorch comparison script failed (exit \(theirs.status)):\n\(theirs.log.suffix(2000))") }
-            race.harnessSeconds.append(mine.seconds)
-            race.torchSeconds.append(theirs.seconds)
-            race.harnessPeakBytes = max(race.harnessPeakBytes, mine.peakResidentBytes)
-            race.torchPeakBytes = max(race.torchPeakBytes, theirs.peakResidentBytes)
-            race.harnessAccuracy = Self.leaderboardAccuracy(mine.output)
-            race.torchAccuracy = Self.scriptAccuracy(theirs.output)
-            note(String(format: "comparison race %d/%d: harness %.1f s, PyTorch %.1f s", run, compareRuns, mine.seconds, theirs.seconds))
+            race.record(harness: mine, torch: theirs)
+            note("comparison race \(run)/\(compareRuns): harness compare again with the source network cached (a fresh results database)")
+            let warm = try MeasuredProcess.run(
+                executable, ["compare", "--strategies", "freeze3,finetune,svm-codes", "--db", scratch.appendingPathComponent("results-\(run)-warm.db").path,
+                             "--format", "json", "--threads", "\(threads)"] + protocolArguments + dataArguments,
+                environment: ["HARNESS_CACHE_DIR": scratch.appendingPathComponent("cache-\(run)").path],
+                log: scratch.appendingPathComponent("harness-compare-\(run)-warm.log"))
+            guard warm.status == 0 else { throw CLIError("harness compare (cached source) failed (exit \(warm.status)):\n\(warm.log.suffix(2000))") }
+            race.harnessWarmSeconds.append(warm.seconds)
+            race.harnessPeakBytes = max(race.harnessPeakBytes, warm.peakResidentBytes)
+            note(String(format: "comparison race %d/%d: harness %.1f s (%.1f s with the source network cached), PyTorch %.1f s",
+                        run, compareRuns, mine.seconds, warm.seconds, theirs.seconds))
         }
         return race
     }
 
-    /// Mean accuracy per configuration from `harness compare --format json`.
-    static func leaderboardAccuracy(_ output: String) -> [String: Double] {
-        guard let start = output.firstIndex(of: "{"),
-              let doc = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any],
-              let rows = doc["rows"] as? [[String: Any]] else { return [:] }
-        var out: [String: Double] = [:]
-        for row in rows {
-            if let name = row["configuration"] as? String, let acc = row["accuracy"] as? [String: Any], let mean = acc["mean"] as? Double { out[name] = mean }
-        }
-        return out
-    }
-
-    /// Mean accuracy per strategy from torch_compare.py's JSON line.
-    static func scriptAccuracy(_ output: String) -> [String: Double] {
-        guard let line = output.split(separator: "\n").last,
-              let doc = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let accuracy = doc["accuracy"] as? [String: [Double]] else { return [:] }
-        return accuracy.mapValues { $0.reduce(0, +) / Double(max($0.count, 1)) }
-    }
 }
 
 /// What one invocation measures, full or quick.

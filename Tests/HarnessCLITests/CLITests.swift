@@ -81,6 +81,11 @@ final class CLITests: XCTestCase {
         assertOneLineError(try harness(["train", "--data", "/nonexistent/dir"]), mentions: "/nonexistent/dir: no such directory")
     }
 
+    func testBenchWithoutItsPeerSaysWhatToInstall() throws {
+        assertOneLineError(try harness(["bench", "--quick", "--python", "/nonexistent/python3"]), mentions: "python3-torch")
+        assertOneLineError(try harness(["bench", "--quick", "--peer-dir", "/nonexistent/bench"]), mentions: "--peer-dir")
+    }
+
     func testCorruptIDXFileIsNamed() throws {
         let dir = try temporaryDirectory()
         let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28]

@@ -102,7 +102,8 @@ final class BenchmarkTests: XCTestCase {
         result.gemmPeakGFLOPS = 150
         // 1000 images/s x 0.12 GFLOP = 120 GFLOP/s = 80% of the peak.
         result.cases = [CaseResult(name: "train batch 64", training: true, batch: 64, harness: RepeatedMeasurement([1000, 1000]),
-                                   torchNCHW: RepeatedMeasurement([800, 500]), torchChannelsLast: RepeatedMeasurement([1000, 800]))]
+                                   torchNCHW: RepeatedMeasurement([800, 500]), torchChannelsLast: RepeatedMeasurement([1000, 800]),
+                                   gemmPeaks: RepeatedMeasurement([150, 150]))]
         var race = ComparisonRace(protocolArguments: "")
         race.harnessSeconds = [100]
         race.torchSeconds = [150]

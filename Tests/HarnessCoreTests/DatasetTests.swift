@@ -95,3 +95,17 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(d.test.pixels, [98, 98])
     }
 }
+
+final class DatasetKeepingTests: XCTestCase {
+    func testLoadingOnlySomeClassesGivesTheSameImagesAsFilteringAfterwards() throws {
+        let full = try FashionFixture.load()
+        let kept = try DataSource.fashionMNIST(directory: nil).load(keeping: [3, 7])
+        XCTAssertEqual(kept.classNames, full.classNames)
+        let expected = full.restricted(to: [3, 7]), got = kept.restricted(to: [3, 7])
+        XCTAssertEqual(got.train.count, 12_000)
+        XCTAssertEqual(got.test.labels, expected.test.labels)
+        XCTAssertEqual(got.train.labels, expected.train.labels)
+        XCTAssertTrue(got.train.pixels == expected.train.pixels, "same pixels in the same order")
+        XCTAssertTrue(got.test.pixels == expected.test.pixels)
+    }
+}

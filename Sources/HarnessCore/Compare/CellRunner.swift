@@ -7,7 +7,8 @@ public enum CellRunner {
         let start = Date()
         do {
             let saved = try SavedModel.read(from: cell.sourceNetwork)
-            var data = try cell.setting.data.load().restricted(to: cell.setting.targetClasses)
+            let target = cell.setting.targetClasses
+            var data = try cell.setting.data.load(keeping: Set(target)).restricted(to: target)
             // Same seed for every strategy at this seed: the cells of one seed see the same images,
             // which is what lets the leaderboard pair them.
             if let k = cell.setting.targetPerClass { data.train = data.train.stratified(perClass: k, seed: cell.seed) }

@@ -37,10 +37,12 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         return IDXDataset.files(in: dir) != nil ? dir : nil
     }
 
-    public func load(seed: UInt64 = 0) throws -> Dataset {
+    /// The whole data set, or with `keeping` possibly only the images of those classes (class
+    /// names and indices stay those of the whole set; `restricted(to:)` relabels).
+    public func load(seed: UInt64 = 0, keeping: Set<Int>? = nil) throws -> Dataset {
         switch self {
         case let .fashionMNIST(directory):
-            return try FashionMNIST.load(directory: directory)
+            return try FashionMNIST.load(directory: directory, keeping: keeping)
         case let .directory(path):
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
@@ -49,7 +51,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
             if IDXDataset.files(in: path) != nil {
                 // A folder holding Fashion-MNIST's own files keeps its class names.
                 let isFashion = (path as NSString).lastPathComponent.lowercased().contains("fashion")
-                return try IDXDataset.load(directory: path, classNames: isFashion ? FashionMNIST.classNames : nil)
+                return try IDXDataset.load(directory: path, classNames: isFashion ? FashionMNIST.classNames : nil, keeping: keeping)
             }
             if ImageFolder.isImageFolder(path) { return try ImageFolder.load(directory: path, seed: seed) }
             throw DataError.notADataset(path: path, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels) or one sub-folder of PNG images per class")

@@ -3,8 +3,10 @@
 import Foundation
 
 public enum IDXDataset {
-    /// Loads images and labels from a pair of IDX files; pixels are scaled to [0, 1].
-    public static func loadPair(images imagesPath: String, labels labelsPath: String) throws -> ImageSet {
+    /// Loads images and labels from a pair of IDX files; pixels are scaled to [0, 1]. With
+    /// `keeping`, only images of those labels become floats (a comparison's worker needs five
+    /// classes of ten, and the floats are four times the bytes).
+    public static func loadPair(images imagesPath: String, labels labelsPath: String, keeping: Set<Int>? = nil) throws -> ImageSet {
         let images = try IDXFile(contentsOf: imagesPath)
         let labels = try IDXFile(contentsOf: labelsPath)
         guard images.dimensions.count == 3 || images.dimensions.count == 4 else {
@@ -18,20 +20,25 @@ public enum IDXDataset {
         }
         let (h, w) = (images.dimensions[1], images.dimensions[2])
         let c = images.dimensions.count == 4 ? images.dimensions[3] : 1
-        var pixels = [Float](repeating: 0, count: images.bytes.count)
+        let kept = keeping.map { keep in labels.bytes.indices.filter { keep.contains(Int(labels.bytes[$0])) } }
+            ?? Array(labels.bytes.indices)
+        let size = h * w * c
+        var pixels = [Float](repeating: 0, count: kept.count * size)
         images.bytes.withUnsafeBufferPointer { src in
             pixels.withUnsafeMutableBufferPointer { dst in
-                if c == 1 {
-                    for i in 0..<src.count { dst[i] = Float(src[i]) / 255 }
-                } else {  // IDX stores (count, rows, columns, channels); the engine wants channels first.
-                    let n = images.dimensions[0]
-                    for i in 0..<n { for y in 0..<h { for x in 0..<w { for k in 0..<c {
-                        dst[((i * c + k) * h + y) * w + x] = Float(src[((i * h + y) * w + x) * c + k]) / 255
-                    } } } }
+                for (j, i) in kept.enumerated() {
+                    let from = i * size, to = j * size
+                    if c == 1 {
+                        for p in 0..<size { dst[to + p] = Float(src[from + p]) / 255 }
+                    } else {  // IDX stores (count, rows, columns, channels); the engine wants channels first.
+                        for y in 0..<h { for x in 0..<w { for k in 0..<c {
+                            dst[to + (k * h + y) * w + x] = Float(src[from + (y * w + x) * c + k]) / 255
+                        } } }
+                    }
                 }
             }
         }
-        return ImageSet(channels: c, height: h, width: w, pixels: pixels, labels: labels.bytes.map(Int.init))
+        return ImageSet(channels: c, height: h, width: w, pixels: pixels, labels: kept.map { Int(labels.bytes[$0]) })
     }
 
     /// The IDX files of a folder, matched by the standard names (`train-images-idx3-ubyte`,
@@ -49,12 +56,12 @@ public enum IDXDataset {
         return (a, b, c, d)
     }
 
-    public static func load(directory: String, name: String? = nil, classNames: [String]? = nil) throws -> Dataset {
+    public static func load(directory: String, name: String? = nil, classNames: [String]? = nil, keeping: Set<Int>? = nil) throws -> Dataset {
         guard let f = files(in: directory) else {
             throw DataError.notADataset(path: directory, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz)")
         }
-        let train = try loadPair(images: f.trainImages, labels: f.trainLabels)
-        let test = try loadPair(images: f.testImages, labels: f.testLabels)
+        let train = try loadPair(images: f.trainImages, labels: f.trainLabels, keeping: keeping)
+        let test = try loadPair(images: f.testImages, labels: f.testLabels, keeping: keeping)
         guard (train.channels, train.height, train.width) == (test.channels, test.height, test.width) else {
             throw DataError.mismatch("train images are \(train.height)x\(train.width), test images \(test.height)x\(test.width)")
         }
@@ -79,11 +86,11 @@ public enum FashionMNIST {
 
     /// Loads Fashion-MNIST from `directory`, else from `$HARNESS_FASHION_MNIST_DIR`, else from
     /// the Debian package's location.
-    public static func load(directory: String? = nil) throws -> Dataset {
+    public static func load(directory: String? = nil, keeping: Set<Int>? = nil) throws -> Dataset {
         let dir = directory ?? ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? defaultDirectory
         guard IDXDataset.files(in: dir) != nil else {
             throw DataError.datasetNotInstalled(name: "Fashion-MNIST", package: debianPackage, searched: [dir])
         }
-        return try IDXDataset.load(directory: dir, name: "fashion-mnist", classNames: classNames)
+        return try IDXDataset.load(directory: dir, name: "fashion-mnist", classNames: classNames, keeping: keeping)
     }
 }

@@ -158,10 +158,13 @@ public final class Network {
 
     /// Runs `images` (count x imageSize floats) through the network in batches and hands each
     /// batch's rows of the chosen output to `body` (plain layout). The last batch is padded.
-    /// Reuses the kernels already built (e.g. the training batch size) rather than rebuilding.
+    /// Runs at `batch` images at a time unless the kernels already built are at least that big:
+    /// evaluating at a training size of 64 wastes kernel efficiency on thousands of images, and
+    /// rebuilding costs milliseconds (training rebuilds its own size when it resumes).
     func run(images: UnsafeBufferPointer<Float>, count: Int, batch: Int, upTo layerIndex: Int,
              _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
-        if batchSize == 0 { prepare(batch: batch) }
+        let wanted = max(1, min(batch, count))
+        if batchSize < wanted { prepare(batch: wanted) }
         let batch = batchSize
         let layer = layers[layerIndex]
         let dims = layer.output.desc.shape

@@ -25,13 +25,14 @@ public struct BenchReport {
             if c.training {
                 out.append(Target(what: "\(c.name): harness / torch NCHW", measured: c.versusNCHW, goal: 1.5, unit: "x"))
                 out.append(Target(what: "\(c.name): harness / torch channels_last", measured: c.versusChannelsLast, goal: 1.1, unit: "x"))
-                let gflops = result.gflops(imagesPerSecond: c.harness.median, training: true)
-                if peak > 0 { out.append(Target(what: "\(c.name): training GFLOP/s / GEMM peak", measured: gflops / peak * 100, goal: 70, unit: "%")) }
+                if peak > 0 { out.append(Target(what: "\(c.name): training GFLOP/s / GEMM peak", measured: result.fractionOfPeak(c) * 100, goal: 70, unit: "%")) }
             } else {
                 out.append(Target(what: "\(c.name): harness / best torch", measured: c.versusBest, goal: 1.1, unit: "x"))
             }
         }
-        if peak > 0, let b = result.breakdowns.first {
+        for b in result.breakdowns {
+            let peak = result.layerPeak(batch: b.batch)
+            guard peak > 0 else { continue }
             for row in b.rows where row.forwardFLOPs > 0 && row.stage.hasPrefix("conv") {
                 let phases = [row.forward, row.backwardData, row.backwardWeights].filter { $0 > 0 }
                 let worst = phases.compactMap { b.gflops(row, milliseconds: $0) }.min() ?? 0
@@ -39,7 +40,10 @@ public struct BenchReport {
             }
         }
         if let c = result.comparison, !c.harnessSeconds.isEmpty {
-            out.append(Target(what: "whole comparison: PyTorch time / harness time", measured: c.speedup, goal: 2, unit: "x"))
+            out.append(Target(what: "whole comparison, cold: PyTorch time / harness time", measured: c.speedup, goal: 2, unit: "x"))
+            if let warm = c.warmSpeedup {
+                out.append(Target(what: "whole comparison, source cached: PyTorch / harness", measured: warm, goal: 2, unit: "x"))
+            }
             out.append(Target(what: "whole comparison: harness peak memory", measured: Double(c.harnessPeakBytes) / 1_073_741_824,
                               goal: 1, unit: " GiB", lowerIsBetter: true))
         }
@@ -58,14 +62,16 @@ public struct BenchReport {
             let gflops = r.gflops(imagesPerSecond: c.harness.median, training: c.training)
             return [c.name, Self.spread(c.harness), Self.spread(c.torchNCHW), Self.spread(c.torchChannelsLast),
                     String(format: "%.2fx", c.versusNCHW), String(format: "%.2fx", c.versusChannelsLast),
-                    String(format: "%.0f (%.0f%%)", gflops, r.gemmPeakGFLOPS > 0 ? gflops / r.gemmPeakGFLOPS * 100 : 0)]
+                    String(format: "%.0f", gflops), Self.spread(c.gemmPeaks), String(format: "%.0f%%", r.fractionOfPeak(c) * 100)]
         }
-        out += Self.table(["case", "harness", "torch NCHW", "torch channels_last", "vs NCHW", "vs channels_last", "harness GFLOP/s (% peak)"], rows)
+        out += Self.table(["case", "harness", "torch NCHW", "torch channels_last", "vs NCHW", "vs channels_last",
+                           "harness GFLOP/s", "GEMM peak beside it", "% of peak (paired)"], rows)
 
         for b in r.breakdowns {
             out.append("")
-            out.append(String(format: "Where a training step goes (batch %d; ms per step, medians over the runs; %.1f ms per step wall):", b.batch, b.wallPerStep))
-            let peak = r.gemmPeakGFLOPS
+            out.append(String(format: "Where a training step goes (batch %d; ms per step, medians over the runs; %.1f ms per step wall; %% of a %.0f GFLOP/s GEMM peak):",
+                              b.batch, b.wallPerStep, r.layerPeak(batch: b.batch)))
+            let peak = r.layerPeak(batch: b.batch)
             func cell(_ row: Breakdown.Row, _ ms: Double) -> String {
                 guard ms > 0 else { return "-" }
                 guard let g = b.gflops(row, milliseconds: ms), peak > 0 else { return String(format: "%.2f", ms) }
@@ -88,13 +94,18 @@ public struct BenchReport {
             let seconds = { (xs: [Double]) in xs.map { String(format: "%.1f", $0) }.joined(separator: ", ") + " s" }
             out += Self.table(["side", "wall time", "peak memory (process tree)"],
                               [["harness", seconds(c.harnessSeconds), gib(c.harnessPeakBytes)],
+                               ["harness, source network cached", c.harnessWarmSeconds.isEmpty ? "-" : seconds(c.harnessWarmSeconds), ""],
                                ["PyTorch script (channels_last)", seconds(c.torchSeconds), gib(c.torchPeakBytes)]])
-            out.append(String(format: "harness is %.2fx faster", c.speedup))
+            out.append(String(format: "harness is %.2fx faster cold (median of paired runs)", c.speedup)
+                       + (c.warmSpeedup.map { String(format: ", %.2fx with its source network cached", $0) } ?? ""))
             let names = Set(c.harnessAccuracy.keys).union(c.torchAccuracy.keys).sorted()
-            out.append("Same protocol, same answers? Mean accuracy per strategy:")
-            out += Self.table(["strategy", "harness", "PyTorch"], names.map { n in
-                [n, c.harnessAccuracy[n].map { String(format: "%.2f%%", $0 * 100) } ?? "-", c.torchAccuracy[n].map { String(format: "%.2f%%", $0 * 100) } ?? "-"]
-            })
+            let seconds1 = { (x: Double?) in x.map { String(format: "%.1f s", $0) } ?? "-" }
+            let percent = { (x: Double?) in x.map { String(format: "%.2f%%", $0 * 100) } ?? "-" }
+            out.append("Where the time went (last run; a strategy's time is all its seeds, the harness's summed over its cells, which run side by side)")
+            out.append("and whether the same protocol gave the same answers (mean accuracy over seeds):")
+            out += Self.table(["stage", "harness", "PyTorch", "harness accuracy", "PyTorch accuracy"],
+                              [["source network", seconds1(c.harnessStages["source network"]), seconds1(c.torchStages["source network"]), "", ""]]
+                              + names.map { n in [n, seconds1(c.harnessStages[n]), seconds1(c.torchStages[n]), percent(c.harnessAccuracy[n]), percent(c.torchAccuracy[n])] })
         }
 
         out.append("")
