@@ -84,6 +84,8 @@ struct ComparisonOptions: ParsableArguments {
     func run(_ configured: [ConfiguredStrategy]) throws -> [StoredCell] {
         EngineThreads.set(threads)
         let (setting, sources) = try prepare(configured)
+        // The data set is freed; hand its pages back to the system before workers start.
+        EngineMemory.releaseFreePages()
 
         let perJob = max(1, threads / jobs)
         let cells: [Cell] = configured.flatMap { c in

@@ -16,7 +16,7 @@ public struct IDXFile: Equatable, Sendable {
     }
 
     /// Parses IDX bytes already in memory; `path` only names the source in errors.
-    public init(data: [UInt8], path: String) throws {
+    public init(data: consuming [UInt8], path: String) throws {
         guard data.count >= 4 else {
             throw DataError.corrupt(path: path, reason: "file is \(data.count) bytes, shorter than the 4-byte header")
         }
@@ -48,7 +48,10 @@ public struct IDXFile: Equatable, Sendable {
                 : "\(found - expected) bytes of trailing data after \(shape) = \(expected) bytes")
         }
         dimensions = dims
-        bytes = Array(data[header...])
+        // Drop the header in place: a copy would hold the data set's bytes twice at load time.
+        var payload = data
+        payload.removeFirst(header)
+        bytes = payload
     }
 
     /// The whole file, decompressed if it is gzip.
@@ -61,6 +64,8 @@ public struct IDXFile: Equatable, Sendable {
         }
         defer { gzclose(file) }
         var out: [UInt8] = []
+        // Reserve the final size up front so the buffer is not regrown (and copied) on the way.
+        out.reserveCapacity(expectedSize(path))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
@@ -79,5 +84,16 @@ public struct IDXFile: Equatable, Sendable {
             throw DataError.corrupt(path: path, reason: "gzip stream is truncated")
         }
         return out
+    }
+
+    /// The uncompressed size: a gzip file's ISIZE trailer (size mod 2^32, little-endian), else
+    /// the file's own size. Only a hint for reserving memory.
+    static func expectedSize(_ path: String) -> Int {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd() else { return 0 }
+        guard path.hasSuffix(".gz"), size >= 4, (try? handle.seek(toOffset: size - 4)) != nil,
+              let tail = try? handle.read(upToCount: 4), tail.count == 4 else { return Int(size) }
+        return tail.reversed().reduce(0) { $0 << 8 | Int($1) }
     }
 }

@@ -247,6 +247,11 @@ public enum EngineThreads {
     public static var current: Int { Int(omp_get_max_threads()) }
 }
 
+public enum EngineMemory {
+    /// Returns freed heap memory to the system (after dropping a large data set).
+    public static func releaseFreePages() { harness_release_free_memory() }
+}
+
 public enum EngineInfo {
     /// Bump when a change to the engine can change a trained network's numbers; cached
     /// networks and results are keyed on it.
