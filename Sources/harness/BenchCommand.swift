@@ -132,12 +132,17 @@ struct Bench: ParsableCommand {
         var race = ComparisonRace(protocolArguments: protocolArguments.joined(separator: " "))
         for run in 1...compareRuns {
             note("comparison race \(run)/\(compareRuns): harness compare --strategies freeze3,finetune,svm-codes (empty cache)")
-            let mine = try MeasuredProcess.run(
-                executable, ["compare", "--strategies", "freeze3,finetune,svm-codes", "--db", scratch.appendingPathComponent("results-\(run).db").path,
-                             "--format", "json", "--threads", "\(threads)"] + protocolArguments + dataArguments,
-                environment: ["HARNESS_CACHE_DIR": scratch.appendingPathComponent("cache-\(run)").path],
-                log: scratch.appendingPathComponent("harness-compare-\(run).log"))
-            guard mine.status == 0 else { throw CLIError("harness compare failed (exit \(mine.status)):\n\(mine.log.suffix(2000))") }
+            /// `harness compare` with this run's cache and a database of its own (`name`).
+            func harnessCompare(_ name: String) throws -> MeasuredRun {
+                let result = try MeasuredProcess.run(
+                    executable, ["compare", "--strategies", "freeze3,finetune,svm-codes", "--db", scratch.appendingPathComponent("\(name).db").path,
+                                 "--format", "json", "--threads", "\(threads)"] + protocolArguments + dataArguments,
+                    environment: ["HARNESS_CACHE_DIR": scratch.appendingPathComponent("cache-\(run)").path],
+                    log: scratch.appendingPathComponent("\(name).log"))
+                guard result.status == 0 else { throw CLIError("harness compare (\(name)) failed (exit \(result.status)):\n\(result.log.suffix(2000))") }
+                return result
+            }
+            let mine = try harnessCompare("harness-\(run)-cold")
             note("comparison race \(run)/\(compareRuns): the PyTorch script of the same protocol")
             let theirs = try MeasuredProcess.run(
                 python, [peers + "/torch_compare.py", "--spec", specFile.path, "--data", idx,
@@ -148,12 +153,7 @@ struct Bench: ParsableCommand {
             guard theirs.status == 0 else { throw CLIError("the PyTorch comparison script failed (exit \(theirs.status)):\n\(theirs.log.suffix(2000))") }
             race.record(harness: mine, torch: theirs)
             note("comparison race \(run)/\(compareRuns): harness compare again with the source network cached (a fresh results database)")
-            let warm = try MeasuredProcess.run(
-                executable, ["compare", "--strategies", "freeze3,finetune,svm-codes", "--db", scratch.appendingPathComponent("results-\(run)-warm.db").path,
-                             "--format", "json", "--threads", "\(threads)"] + protocolArguments + dataArguments,
-                environment: ["HARNESS_CACHE_DIR": scratch.appendingPathComponent("cache-\(run)").path],
-                log: scratch.appendingPathComponent("harness-compare-\(run)-warm.log"))
-            guard warm.status == 0 else { throw CLIError("harness compare (cached source) failed (exit \(warm.status)):\n\(warm.log.suffix(2000))") }
+            let warm = try harnessCompare("harness-\(run)-cached-source")
             race.harnessWarmSeconds.append(warm.seconds)
             race.harnessPeakBytes = max(race.harnessPeakBytes, warm.peakResidentBytes)
             note(String(format: "comparison race %d/%d: harness %.1f s (%.1f s with the source network cached), PyTorch %.1f s",

@@ -56,14 +56,7 @@ extension Leaderboard {
             out.append("|" + headers.map { _ in "---" }.joined(separator: "|") + "|")
             out += body.map { "| " + $0.joined(separator: " | ") + " |" }
         } else {
-            let widths = headers.indices.map { i in ([headers[i]] + body.map { $0[i] }).map(\.count).max()! }
-            func line(_ cols: [String]) -> String {
-                zip(cols, widths).enumerated().map { i, cw in i == 1 ? cw.0.padding(toLength: cw.1, withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: cw.1 - cw.0.count) + cw.0 }.joined(separator: "  ")
-            }
-            out.append(line(headers))
-            out.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-            out += body.map(line)
+            out += TextTable.lines(headers, body, leftAligned: [1], rule: true)
         }
         let failures = rows.flatMap { r in r.failures.map { "  \(r.configuration), \($0)" } }
         if !failures.isEmpty { out.append((markdown ? "\n" : "") + "Failed cells:"); out += failures }

@@ -30,7 +30,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         let dir: String
         switch self {
         case let .fashionMNIST(directory):
-            dir = directory ?? ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? FashionMNIST.defaultDirectory
+            dir = FashionMNIST.resolvedDirectory(directory)
         case let .directory(path):
             dir = path
         }

@@ -86,8 +86,13 @@ public enum FashionMNIST {
 
     /// Loads Fashion-MNIST from `directory`, else from `$HARNESS_FASHION_MNIST_DIR`, else from
     /// the Debian package's location.
+    /// `directory`, else `$HARNESS_FASHION_MNIST_DIR`, else the Debian package's location.
+    static func resolvedDirectory(_ directory: String?) -> String {
+        directory ?? ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? defaultDirectory
+    }
+
     public static func load(directory: String? = nil, keeping: Set<Int>? = nil) throws -> Dataset {
-        let dir = directory ?? ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? defaultDirectory
+        let dir = resolvedDirectory(directory)
         guard IDXDataset.files(in: dir) != nil else {
             throw DataError.datasetNotInstalled(name: "Fashion-MNIST", package: debianPackage, searched: [dir])
         }

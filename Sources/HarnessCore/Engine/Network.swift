@@ -121,11 +121,7 @@ public final class Network {
     public var profile: StepProfile?
 
     func forward(training: Bool) {
-        if let profile {
-            for layer in layers { profile.time(layer.name, .forward) { layer.forward(training: training) } }
-        } else {
-            for layer in layers { layer.forward(training: training) }
-        }
+        for layer in layers { profile.time(layer.name, .forward) { layer.forward(training: training) } }
     }
 
     /// Adds an extra gradient into one layer's output gradient during backward (feature
@@ -141,12 +137,8 @@ public final class Network {
         while i >= lowest {
             let layer = layers[i]
             if let tap = gradientTap, tap.layer == i { tap.add(layer.outputGradient.floats) }
-            if layer.isTrainable {
-                if let profile { profile.time(layer.name, .backwardWeights) { layer.backwardWeights() } } else { layer.backwardWeights() }
-            }
-            if i > lowest || inputGradient != nil {
-                if let profile { profile.time(layer.name, .backwardData) { layer.backwardData() } } else { layer.backwardData() }
-            }
+            if layer.isTrainable { profile.time(layer.name, .backwardWeights) { layer.backwardWeights() } }
+            if i > lowest || inputGradient != nil { profile.time(layer.name, .backwardData) { layer.backwardData() } }
             i -= 1
         }
     }

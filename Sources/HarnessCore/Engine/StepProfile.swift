@@ -56,3 +56,12 @@ public final class StepProfile {
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }
+
+extension Optional where Wrapped == StepProfile {
+    /// Runs `body`, timed into the profile when there is one (no clock read when there is not).
+    @inline(__always)
+    func time<T>(_ stage: String, _ phase: StepProfile.Phase, _ body: () throws -> T) rethrows -> T {
+        if let profile = self { return try profile.time(stage, phase, body) }
+        return try body()
+    }
+}

@@ -137,7 +137,7 @@ public enum Trainer {
             var lossSum = 0.0, correct = 0, seen = 0
             var rate: Float = 0
             for s in 0..<stepsPerEpoch {
-                let gather = {
+                network.profile.time("data loading", .step) {
                     data.pixels.withUnsafeBufferPointer { px in
                         for j in 0..<batch {
                             let i = order[s * batch + j]
@@ -146,17 +146,15 @@ public enum Trainer {
                         }
                     }
                 }
-                if let profile = network.profile { profile.time("data loading", .step, gather) } else { gather() }
                 network.forward(training: true)
                 var penalty = 0.0
                 for p in penalties { penalty += p.afterForward(network) }
-                let lossAndGradient = {
+                let (loss, right) = network.profile.time("loss", .step) {
                     labels.withUnsafeBufferPointer {
                         SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: batch,
                                                             classes: classes, gradient: network.logitsGradient)
                     }
                 }
-                let (loss, right) = network.profile.map { $0.time("loss", .step, lossAndGradient) } ?? lossAndGradient()
                 network.backward()
                 for p in penalties { penalty += p.addGradients(to: network) }
                 guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1) }
@@ -164,8 +162,9 @@ public enum Trainer {
                 let (r, m) = settings.schedule.values(base: settings.optimizer.learningRate, momentum: settings.optimizer.momentum,
                                                       step: step, total: total, stepsPerEpoch: stepsPerEpoch)
                 rate = r
-                let update = { SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m) }
-                if let profile = network.profile { profile.time("optimizer", .step, update) } else { update() }
+                network.profile.time("optimizer", .step) {
+                    SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m)
+                }
                 step += 1
                 lossSum += loss * Double(batch)
                 correct += right

@@ -126,16 +126,8 @@ public struct BenchReport {
         String(format: "%.0f [%.0f-%.0f]", m.median, m.minimum, m.maximum)
     }
 
-    /// Left-aligned first column, right-aligned others.
+    /// Indented, the first column left-aligned and the figures right-aligned.
     static func table(_ header: [String], _ rows: [[String]]) -> [String] {
-        let all = [header] + rows
-        let widths = header.indices.map { i in all.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
-        func line(_ r: [String]) -> String {
-            r.enumerated().map { i, s in
-                let pad = String(repeating: " ", count: max(0, widths[i] - s.count))
-                return i == 0 ? s + pad : pad + s
-            }.joined(separator: "  ")
-        }
-        return ["  " + line(header)] + rows.map { "  " + line($0) }
+        TextTable.lines(header, rows, leftAligned: [0]).map { "  " + $0 }
     }
 }
