@@ -74,7 +74,11 @@ struct Bench: ParsableCommand {
         result.gemmPeakGFLOPS = GEMMPeak.measure()
 
         note("starting the PyTorch peer (\(python) \(peers)/torch_throughput.py)")
-        let peer = try TorchPeer(python: python, script: peers + "/torch_throughput.py", spec: spec, data: idx, threads: threads, scratch: scratch)
+        // Both PyTorch scripts build their network from this file, so neither can drift from the engine's.
+        let specFile = scratch.appendingPathComponent("spec.json")
+        try HarnessJSON.encoder.encode(spec).write(to: specFile)
+        let peer = try TorchPeer(python: python, script: peers + "/torch_throughput.py", specFile: specFile, data: idx, threads: threads,
+                                 log: scratch.appendingPathComponent("torch-throughput.log"))
         result.torch = peer.version
 
         for c in plan.cases {
@@ -107,7 +111,7 @@ struct Bench: ParsableCommand {
 
         if !skipCompare {
             let split = try dataset.classSplit(for: full)
-            result.comparison = try raceComparison(split: split, plan: plan, idx: idx, peers: peers, spec: spec, scratch: scratch)
+            result.comparison = try raceComparison(split: split, plan: plan, idx: idx, peers: peers, specFile: specFile, scratch: scratch)
         }
         print(BenchReport(result).text)
         if json { try printJSON(result) }
@@ -123,10 +127,8 @@ struct Bench: ParsableCommand {
 
     /// The whole default comparison, cold (empty cache and database), against the PyTorch script
     /// of the same protocol; the two alternate when run more than once.
-    private func raceComparison(split: ClassSplit, plan: BenchPlan, idx: String, peers: String, spec: NetworkSpec, scratch: URL) throws -> ComparisonRace {
+    private func raceComparison(split: ClassSplit, plan: BenchPlan, idx: String, peers: String, specFile: URL, scratch: URL) throws -> ComparisonRace {
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary") }
-        let specFile = scratch.appendingPathComponent("compare-spec.json")
-        try HarnessJSON.encoder.encode(spec).write(to: specFile)
         let protocolArguments = plan.compareProtocol.flatMap { ["--\($0.0)", $0.1] }
         let dataArguments = dataset.data.map { ["--data", $0] } ?? []
         var race = ComparisonRace(protocolArguments: protocolArguments.joined(separator: " "))

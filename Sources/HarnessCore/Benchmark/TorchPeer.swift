@@ -21,18 +21,16 @@ public final class TorchPeer {
     private var buffered = Data()
     private let log: URL
 
-    /// Starts the peer with the harness's network spec and data folder and waits until it has
-    /// loaded torch and the data.
-    public init(python: String, script: String, spec: NetworkSpec, data: String, threads: Int, scratch: URL) throws {
+    /// Starts the peer with the harness's network spec (a NetworkSpec JSON file) and data folder
+    /// and waits until it has loaded torch and the data. Its standard error goes to `log`.
+    public init(python: String, script: String, specFile: URL, data: String, threads: Int, log: URL) throws {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw BenchmarkError("\(python) not found: the PyTorch peer needs Debian's python3 with python3-torch (apt-get install python3-torch; scripts/bench.sh installs it)")
         }
         guard FileManager.default.fileExists(atPath: script) else {
             throw BenchmarkError("\(script) not found: pass --peer-dir with the repository's bench/ folder")
         }
-        let specFile = scratch.appendingPathComponent("spec.json")
-        try HarnessJSON.encoder.encode(spec).write(to: specFile)
-        log = scratch.appendingPathComponent("torch-throughput.log")
+        self.log = log
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let stdin = Pipe(), stdout = Pipe()
         process.executableURL = URL(fileURLWithPath: python)
