@@ -15,6 +15,8 @@ public struct LeaderboardRow: Codable, Sendable {
     public var failures: [String]
     /// Seeds that were expected but have no stored cell (an interrupted comparison).
     public var missing: Int = 0
+    /// "seed 2: predicts Coat for every image", one per finished cell whose model collapsed.
+    public var collapsed: [String] = []
     /// Against the baseline, paired by seed; nil for the baseline itself or without one.
     public var versusBaseline: PairedTTest?
     public var meanSeconds: Double
@@ -47,12 +49,17 @@ public struct Leaderboard: Sendable {
                 ? nil : PairedTTest(paired.map { acc[$0]! }, paired.map { base[$0]! })
             let seconds = c.isEmpty ? 0 : c.map(\.result.seconds).reduce(0, +) / Double(c.count)
             let missing = max(0, (expectedSeeds ?? 0) - Set(c.map(\.cell.seed)).count)
+            let collapsed = ok.compactMap { s -> String? in
+                guard let m = s.result.metrics, m.isCollapsed, let only = m.predictedClasses.first else { return nil }
+                let name = s.cell.setting.targetClassNames.map { $0.indices.contains(only) ? $0[only] : "class \(only)" } ?? "class \(only)"
+                return "seed \(s.cell.seed): predicts \(name) for every image"
+            }
             return LeaderboardRow(
                 rank: nil, configuration: name, strategy: c.first?.cell.strategy ?? "?",
                 parameters: c.first?.cell.parameterSummary ?? "", source: c.first?.cell.source ?? "base",
                 accuracy: Summary(ok.map { $0.result.metrics!.accuracy }), seeds: ok.map(\.cell.seed),
                 failures: failed.map { "seed \($0.cell.seed): \($0.result.error ?? "failed")" },
-                missing: missing, versusBaseline: versus, meanSeconds: seconds,
+                missing: missing, collapsed: collapsed, versusBaseline: versus, meanSeconds: seconds,
                 trainableParameters: ok.map(\.result.trainableParameters).max() ?? 0)
         }
         // Rows with results by mean accuracy, best first; rows with none at the bottom, unranked.

@@ -8,9 +8,10 @@ public enum LeaderboardFormat: String, CaseIterable, Sendable {
 }
 
 extension LeaderboardRow {
-    /// " (1 failed, 2 missing)", or nothing when every expected seed finished.
+    /// " (1 failed, 2 missing, 1 collapsed)", or nothing when every expected seed finished well.
     var shortfall: String {
         let parts = (failures.isEmpty ? [] : ["\(failures.count) failed"]) + (missing > 0 ? ["\(missing) missing"] : [])
+            + (collapsed.isEmpty ? [] : ["\(collapsed.count) collapsed"])
         return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
     }
 }
@@ -60,20 +61,25 @@ extension Leaderboard {
         }
         let failures = rows.flatMap { r in r.failures.map { "  \(r.configuration), \($0)" } }
         if !failures.isEmpty { out.append((markdown ? "\n" : "") + "Failed cells:"); out += failures }
+        let collapsed = rows.flatMap { r in r.collapsed.map { "  \(r.configuration), \($0)" } }
+        if !collapsed.isEmpty {
+            out.append((markdown ? "\n" : "") + "Collapsed models (counted in the accuracy, which is about chance for them):")
+            out += collapsed
+        }
         out.append((markdown ? "\n" : "") + caption)
         return out.joined(separator: "\n")
     }
 
     private func csv() -> String {
         func quote(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures"]
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures,collapsed"]
         for r in rows {
             let fields: [String] = [
                 r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
                 r.accuracy.n > 0 ? "\(r.accuracy.mean)" : "", r.accuracy.confidence95.map { "\($0)" } ?? "",
-                r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)",
+                r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)", "\(r.collapsed.count)",
                 r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "",
-                "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "),
+                "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
             ]
             out.append(fields.map(quote).joined(separator: ","))
         }

@@ -7,6 +7,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case notADataset(path: String, expected: String)
     case mismatch(String)
     case badClassSelection(String)
+    case badLabel(path: String, index: Int, label: Int, reason: String)
+    case emptyClass(path: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return what
         case let .badClassSelection(what):
             return what
+        case let .badLabel(path, index, label, reason):
+            return "\(path): label \(label) of image \(index) is not a class: \(reason). help: repair or regenerate the label file"
+        case let .emptyClass(path):
+            return "\(path): this class folder holds no images. help: add images to it, or remove the folder"
         }
     }
 }

@@ -7,8 +7,11 @@ public enum IDXDataset {
     /// `keeping`, only images of those labels become floats (a comparison's worker needs five
     /// classes of ten, and the floats are four times the bytes).
     public static func loadPair(images imagesPath: String, labels labelsPath: String, keeping: Set<Int>? = nil) throws -> ImageSet {
+        try loadPair(images: imagesPath, labels: try IDXFile(contentsOf: labelsPath), labelsPath: labelsPath, keeping: keeping)
+    }
+
+    static func loadPair(images imagesPath: String, labels: IDXFile, labelsPath: String, keeping: Set<Int>?) throws -> ImageSet {
         let images = try IDXFile(contentsOf: imagesPath)
-        let labels = try IDXFile(contentsOf: labelsPath)
         guard images.dimensions.count == 3 || images.dimensions.count == 4 else {
             throw DataError.corrupt(path: imagesPath, reason: "images need 3 dimensions (count, rows, columns), found \(images.dimensions)")
         }
@@ -60,17 +63,60 @@ public enum IDXDataset {
         guard let f = files(in: directory) else {
             throw DataError.notADataset(path: directory, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz)")
         }
-        let train = try loadPair(images: f.trainImages, labels: f.trainLabels, keeping: keeping)
-        let test = try loadPair(images: f.testImages, labels: f.testLabels, keeping: keeping)
+        // Labels are checked before any image is converted: one bad byte would otherwise invent
+        // classes (a 200 in a 10-class file makes 201) and every cell would die far from the cause.
+        let trainLabels = try IDXFile(contentsOf: f.trainLabels), testLabels = try IDXFile(contentsOf: f.testLabels)
+        let classCount = try checkedClassCount(train: (f.trainLabels, trainLabels.bytes), test: (f.testLabels, testLabels.bytes),
+                                               known: classNames)
+        let train = try loadPair(images: f.trainImages, labels: trainLabels, labelsPath: f.trainLabels, keeping: keeping)
+        let test = try loadPair(images: f.testImages, labels: testLabels, labelsPath: f.testLabels, keeping: keeping)
         guard (train.channels, train.height, train.width) == (test.channels, test.height, test.width) else {
             throw DataError.mismatch("train images are \(train.height)x\(train.width), test images \(test.height)x\(test.width)")
         }
-        let classCount = (train.labels + test.labels).max().map { $0 + 1 } ?? 0
         let names = classNames ?? (0..<classCount).map { "class \($0)" }
-        guard names.count >= classCount else {
-            throw DataError.mismatch("labels go up to \(classCount - 1) but only \(names.count) class names are known")
-        }
         return Dataset(name: name ?? (directory as NSString).lastPathComponent, classNames: names, train: train, test: test)
+    }
+
+    /// The number of classes the label files describe. With known class names every label must
+    /// name one; without, the classes are 0 to the largest label, and each must have training
+    /// images: a gap means a damaged label, which is named with its file and index.
+    static func checkedClassCount(train: (path: String, bytes: [UInt8]), test: (path: String, bytes: [UInt8]), known: [String]?) throws -> Int {
+        if let known {
+            for (path, bytes) in [train, test] {
+                if let i = bytes.firstIndex(where: { Int($0) >= known.count }) {
+                    throw DataError.badLabel(path: path, index: i, label: Int(bytes[i]),
+                                             reason: "this data set has \(known.count) classes, labelled 0 to \(known.count - 1)")
+                }
+            }
+            return known.count
+        }
+        var counts = [Int](repeating: 0, count: 256)
+        for b in train.bytes { counts[Int(b)] += 1 }
+        let largest = max(train.bytes.max().map(Int.init) ?? -1, test.bytes.max().map(Int.init) ?? -1)
+        let empty = (0...max(largest, 0)).filter { counts[$0] == 0 }
+        guard let firstEmpty = empty.first, largest >= 0 else { return largest + 1 }
+        // The first image labelled at or above a class that has no training images is the culprit
+        // (a test label no training image has, or a stray large label leaving a gap below it).
+        for (path, bytes) in [train, test] {
+            if let i = bytes.firstIndex(where: { Int($0) >= firstEmpty }) {
+                throw DataError.badLabel(path: path, index: i, label: Int(bytes[i]),
+                                         reason: "no training image has label \(Self.ranges(empty)), so classes would be missing; "
+                                             + "labels must number the classes 0 to K-1 without gaps")
+            }
+        }
+        return largest + 1  // not reached: an empty class at or below the largest label has a label at or above it
+    }
+
+    /// "3, 10-199": a sorted list of integers as ranges, for messages.
+    static func ranges(_ values: [Int]) -> String {
+        var parts: [String] = [], i = 0
+        while i < values.count {
+            var j = i
+            while j + 1 < values.count, values[j + 1] == values[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(values[i])" : "\(values[i])-\(values[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ", ")
     }
 }
 

@@ -10,16 +10,21 @@ public enum ImageFolder {
     public static let heldOutFraction = 0.2
 
     public static func isImageFolder(_ directory: String) -> Bool {
-        !classFolders(directory).isEmpty || !classFolders((directory as NSString).appendingPathComponent("train")).isEmpty
+        holdsClassFolders(directory) || holdsClassFolders((directory as NSString).appendingPathComponent("train"))
+    }
+
+    /// Whether some sub-folder of `directory` holds images.
+    static func holdsClassFolders(_ directory: String) -> Bool {
+        subfolders(directory).contains { !pngFiles($0).isEmpty }
     }
 
     public static func load(directory: String, seed: UInt64 = 0) throws -> Dataset {
         let trainDir = (directory as NSString).appendingPathComponent("train")
         let testDir = (directory as NSString).appendingPathComponent("test")
         let name = (directory as NSString).lastPathComponent
-        if !classFolders(trainDir).isEmpty {
-            let classes = classFolders(trainDir)
-            let testClasses = classFolders(testDir)
+        if holdsClassFolders(trainDir) {
+            let classes = try classFolders(trainDir)
+            let testClasses = FileManager.default.fileExists(atPath: testDir) ? try classFolders(testDir) : []
             guard testClasses.isEmpty || Set(testClasses).isSubset(of: classes) else {
                 throw DataError.mismatch("\(testDir) has classes not in \(trainDir): \(Set(testClasses).subtracting(classes).sorted())")
             }
@@ -28,10 +33,10 @@ public enum ImageFolder {
             let test = try reader.read(root: testDir, classes: classes)
             return Dataset(name: name, classNames: classes, train: train, test: test)
         }
-        let classes = classFolders(directory)
-        guard !classes.isEmpty else {
+        guard holdsClassFolders(directory) else {
             throw DataError.notADataset(path: directory, expected: "one sub-folder of PNG images per class (or train/ and test/ folders of them)")
         }
+        let classes = try classFolders(directory)
         var reader = Reader()
         let all = try reader.read(root: directory, classes: classes)
         var generator = SeededGenerator(seed: seed, stream: "image-folder-holdout")
@@ -45,14 +50,22 @@ public enum ImageFolder {
         return Dataset(name: name, classNames: classes, train: all.subset(trainIdx.sorted()), test: all.subset(testIdx.sorted()))
     }
 
-    static func classFolders(_ directory: String) -> [String] {
+    /// The class names: every visible sub-folder. One without images is an error, not a class
+    /// silently dropped (which would shift every later class's index).
+    static func classFolders(_ directory: String) throws -> [String] {
+        let folders = subfolders(directory)
+        if let empty = folders.first(where: { pngFiles($0).isEmpty }) { throw DataError.emptyClass(path: empty) }
+        return folders.map { ($0 as NSString).lastPathComponent }
+    }
+
+    /// Visible sub-folders, sorted, as paths.
+    static func subfolders(_ directory: String) -> [String] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.filter { n in
+        return names.sorted().filter { !$0.hasPrefix(".") }.map { (directory as NSString).appendingPathComponent($0) }.filter { p in
             var isDir: ObjCBool = false
-            let p = (directory as NSString).appendingPathComponent(n)
-            return !n.hasPrefix(".") && fm.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue && !pngFiles(p).isEmpty
-        }.sorted()
+            return fm.fileExists(atPath: p, isDirectory: &isDir) && isDir.boolValue
+        }
     }
 
     static func pngFiles(_ directory: String) -> [String] {

@@ -15,8 +15,9 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
         switch (parts.first ?? "", parts.count > 1 ? Float(parts[1]) : nil) {
         case ("xavier", nil), ("glorot", nil): self = .xavier
         case ("he", nil), ("kaiming", nil): self = .he
-        case ("gaussian", let s?) where s > 0: self = .gaussian(sigma: s)
-        case ("constant", let v?): self = .constant(v)
+        // Non-finite values would make a network that still "predicts" (class 0 for everything).
+        case ("gaussian", let s?) where s > 0 && s.isFinite: self = .gaussian(sigma: s)
+        case ("constant", let v?) where v.isFinite: self = .constant(v)
         default: return nil
         }
     }

@@ -39,23 +39,3 @@ extension Layer {
     var implementations: [(StepProfile.Phase, String)] { [] }
     var isTrainable: Bool { parameters.contains { !$0.isFrozen } }
 }
-
-public enum EngineError: Error, Equatable, CustomStringConvertible {
-    case shapeMismatch(parameter: String, expected: [Int], found: [Int])
-    case invalidSpec(String)
-    case unknownLayer(String, known: [String])
-    case badModelFile(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case let .shapeMismatch(p, e, f):
-            return "parameter \(p) has shape \(f), expected \(e)"
-        case let .invalidSpec(why):
-            return "invalid network spec: \(why)"
-        case let .unknownLayer(name, known):
-            return "unknown layer '\(name)' (known layers: \(known.joined(separator: ", ")))"
-        case let .badModelFile(path, reason):
-            return "\(path): \(reason)"
-        }
-    }
-}

@@ -181,13 +181,21 @@ public final class Network {
 
     /// Predicted class for each image.
     public func predict(_ images: [Float], batch: Int = 256) -> [Int] {
-        let k = classes
-        let z = logits(for: images, batch: batch)
-        return (0..<(images.count / imageSize)).map { i in
+        Network.argmax(logits(for: images, batch: batch), classes: classes)
+    }
+
+    /// The class with the largest logit in each row of `classes` values.
+    static func argmax(_ z: [Float], classes k: Int) -> [Int] {
+        (0..<(z.count / k)).map { i in
             var best = 0
             for c in 1..<k where z[i * k + c] > z[i * k + best] { best = c }
             return best
         }
+    }
+
+    /// The first learnable tensor holding a NaN or an infinity, if any.
+    public var firstNonFiniteParameter: Parameter? {
+        parameters.first { p in !UnsafeBufferPointer(start: p.valuePointer, count: p.count).allSatisfy { $0.isFinite } }
     }
 
     /// The output of a named layer for each image (count x width, plain C, H, W order): the

@@ -91,14 +91,19 @@ public struct TrainingReport: Sendable {
 }
 
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    case diverged(epoch: Int, step: Int)
+    /// `help` says what to change; nil means the user's own --lr.
+    case diverged(epoch: Int, step: Int, help: String?)
+    /// The loss stayed finite but the last steps left weights that are not.
+    case nonFiniteWeights(parameter: String)
     case emptyTrainingSet
     case shapeMismatch(network: [Int], data: [Int])
 
     public var description: String {
         switch self {
-        case let .diverged(e, s):
-            return "training diverged: the loss became NaN or infinite at epoch \(e), step \(s). help: lower --lr"
+        case let .diverged(e, s, help):
+            return "training diverged: the loss became NaN or infinite at epoch \(e), step \(s). help: \(help ?? "lower --lr")"
+        case let .nonFiniteWeights(p):
+            return "training diverged: \(p) holds NaN or infinite values after the last step. help: lower the learning rate"
         case .emptyTrainingSet: return "the training set is empty"
         case let .shapeMismatch(n, d):
             return "the network expects images of shape \(n) but the data has \(d)"
@@ -157,7 +162,7 @@ public enum Trainer {
                 }
                 network.backward()
                 for p in penalties { penalty += p.addGradients(to: network) }
-                guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1) }
+                guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1, help: nil) }
 
                 let (r, m) = settings.schedule.values(base: settings.optimizer.learningRate, momentum: settings.optimizer.momentum,
                                                       step: step, total: total, stepsPerEpoch: stepsPerEpoch)
@@ -180,6 +185,8 @@ public enum Trainer {
                                        learningRate: rate, seconds: Date().timeIntervalSince(epochStart),
                                        layers: tracker.epochEnded()))
         }
+        // The loss is checked before each update; the update after the last check can still blow up.
+        if let bad = network.firstNonFiniteParameter { throw TrainingError.nonFiniteWeights(parameter: bad.name) }
         return TrainingReport(epochs: records, seconds: Date().timeIntervalSince(start), images: step * batch)
     }
 }

@@ -33,4 +33,11 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
         macroF1 = classCount > 0 ? f1Sum / Double(classCount) : 0
         self.confusion = confusion
     }
+
+    /// The classes predicted at least once.
+    public var predictedClasses: [Int] { confusion.indices.filter { c in confusion.contains { $0[c] > 0 } } }
+
+    /// Every image put in one class: a collapsed model (a diverged run, a dead network) that
+    /// scores about chance and would otherwise pass as an ordinary result.
+    public var isCollapsed: Bool { confusion.count > 1 && count > 1 && predictedClasses.count == 1 }
 }

@@ -16,11 +16,16 @@ final class HostSession {
     let progress: ((TrainingProgress) -> Void)?
     /// Sees every network the strategy trains, after training (tests, telemetry).
     let trained: ((Network, TrainingReport) -> Void)?
+    /// The rate the user asked for: a divergence at another rate is the strategy's doing, and
+    /// its help line must not tell the user to lower --lr.
+    let taskLearningRate: Double
 
-    init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?) {
+    init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
+         taskLearningRate: Double) {
         self.log = log
         self.progress = progress
         self.trained = trained
+        self.taskLearningRate = taskLearningRate
     }
 
     deinit {
@@ -197,8 +202,13 @@ enum HostEngine {
                 optimizer: OptimizerSettings(learningRate: Float(t.learning_rate), momentum: Float(t.momentum),
                                              weightDecay: Float(t.weight_decay), l1: Float(t.l1)),
                 schedule: schedule, seed: t.seed)
-            let report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress)
-            s.trained?(net, report)
+            do {
+                let report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress)
+                s.trained?(net, report)
+            } catch let TrainingError.diverged(epoch, step, _) where t.learning_rate != s.taskLearningRate {
+                throw TrainingError.diverged(epoch: epoch, step: step, help: "the strategy chose learning rate \(t.learning_rate) "
+                                             + "(the comparison's is \(s.taskLearningRate)); lower the rate in its parameters")
+            }
         }
     }
 
@@ -217,6 +227,7 @@ enum HostEngine {
                 throw StrategyRunError.badImages("features need \(set.count * w) floats, the buffer holds \(capacity)")
             }
             let values = try net.features(at: name, for: set.pixels)
+            try checkFinite(values, width: w, what: "features at \(name)")
             values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
         }
     }
@@ -226,8 +237,19 @@ enum HostEngine {
         return s.attempt {
             let net = try s.network(network)
             let set = try ImageSet(images!.pointee)
-            for (i, p) in net.predict(set.pixels).enumerated() { out![i] = Int32(p) }
+            let logits = net.logits(for: set.pixels)
+            try checkFinite(logits, width: net.classes, what: "outputs")
+            for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out![i] = Int32(p) }
         }
+    }
+
+    /// NaN or infinite outputs would still yield an argmax (class 0 for every image) and pass as
+    /// an ordinary, chance-level row; they are a failure with the count of images affected.
+    private static func checkFinite(_ values: [Float], width: Int, what: String) throws {
+        guard width > 0, !values.allSatisfy({ $0.isFinite }) else { return }
+        let images = values.count / width
+        let bad = (0..<images).filter { i in !values[(i * width)..<((i + 1) * width)].allSatisfy { $0.isFinite } }.count
+        throw EngineError.nonFinite("the network's \(what) are NaN or infinite for \(bad) of \(images) images: its weights have diverged")
     }
 
     private static let log: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { host, message in

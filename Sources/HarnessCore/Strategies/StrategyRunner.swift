@@ -43,25 +43,66 @@ public enum StrategyFailure: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// The order in which a strategy sees images. Data sets often arrive sorted by class (stratified
+/// sampling, image folders), and then an image's position alone gives its label away: a strategy
+/// predicting from the index, touching no pixel, would score 100%. So the host shows both the
+/// training and the evaluation images in a seeded random order, and puts the predictions back
+/// in the caller's order before anyone scores them.
+struct PresentationOrder {
+    /// `order[j]` is the caller's index of the image shown at position j.
+    let train: [Int]
+    let eval: [Int]
+
+    init(trainCount: Int, evalCount: Int, seed: UInt64) {
+        var g = SeededGenerator(seed: seed, stream: "presentation-order/train")
+        train = Array(0..<trainCount).shuffled(using: &g)
+        var h = SeededGenerator(seed: seed, stream: "presentation-order/eval")
+        eval = Array(0..<evalCount).shuffled(using: &h)
+    }
+
+    /// Evaluation pixels in presentation order.
+    func shuffledEval(_ pixels: [Float], imageSize: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: pixels.count)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (j, i) in eval.enumerated() {
+                    (dst.baseAddress! + j * imageSize).update(from: src.baseAddress! + i * imageSize, count: imageSize)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Predictions made in presentation order, in the caller's order.
+    func restore(_ predictions: [Int32]) -> [Int32] {
+        var out = [Int32](repeating: -1, count: predictions.count)
+        for (j, i) in eval.enumerated() { out[i] = predictions[j] }
+        return out
+    }
+}
+
 extension ConfiguredStrategy {
-    /// One predicted class per evaluation image.
+    /// One predicted class per evaluation image, in the task's order.
     public func run(_ task: TransferTask, log: @escaping (String) -> Void = { _ in },
                     progress: ((TrainingProgress) -> Void)? = nil,
                     trained: ((Network, TrainingReport) -> Void)? = nil) throws -> [Int] {
-        let session = HostSession(log: log, progress: progress, trained: trained)
+        let session = HostSession(log: log, progress: progress, trained: trained, taskLearningRate: task.learningRate)
         let sourcePointer = session.lend(task.source)
+        let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
+        let train = task.train.subset(order.train)
+        let evalPixels = order.shuffledEval(task.evalPixels, imageSize: task.train.imageSize)
         var predictions = [Int32](repeating: -1, count: task.evalCount)
-        let trainLabels = task.train.labels.map { Int32($0) }
-        let status: Int32 = task.train.pixels.withUnsafeBufferPointer { trainPixels in
+        let trainLabels = train.labels.map { Int32($0) }
+        let status: Int32 = train.pixels.withUnsafeBufferPointer { trainPixels in
             trainLabels.withUnsafeBufferPointer { labels in
-                task.evalPixels.withUnsafeBufferPointer { evalPixels in
+                evalPixels.withUnsafeBufferPointer { evalPixels in
                     var t = harness_task(
                         struct_size: UInt32(MemoryLayout<harness_task>.size),
                         source: sourcePointer,
-                        train: harness_images(pixels: trainPixels.baseAddress, labels: labels.baseAddress, count: Int64(task.train.count),
-                                              channels: Int32(task.train.channels), height: Int32(task.train.height), width: Int32(task.train.width)),
+                        train: harness_images(pixels: trainPixels.baseAddress, labels: labels.baseAddress, count: Int64(train.count),
+                                              channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width)),
                         eval: harness_images(pixels: evalPixels.baseAddress, labels: nil, count: Int64(task.evalCount),
-                                             channels: Int32(task.train.channels), height: Int32(task.train.height), width: Int32(task.train.width)),
+                                             channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width)),
                         classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.epochs),
                         batch_size: Int32(task.batchSize), learning_rate: task.learningRate)
                     return predictions.withUnsafeMutableBufferPointer { out in
@@ -75,8 +116,8 @@ extension ConfiguredStrategy {
         }
         if let bad = predictions.firstIndex(where: { $0 < 0 || Int($0) >= task.classes }) {
             throw StrategyFailure.badPredictions(strategy: configuration.name,
-                                                 reason: "prediction \(predictions[bad]) for image \(bad) is not a class in 0..<\(task.classes)")
+                                                 reason: "prediction \(predictions[bad]) for image \(order.eval[bad]) is not a class in 0..<\(task.classes)")
         }
-        return predictions.map(Int.init)
+        return order.restore(predictions).map(Int.init)
     }
 }

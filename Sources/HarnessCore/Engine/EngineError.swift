@@ -1,0 +1,24 @@
+// Every way building, running or loading a network can fail, each naming what is wrong.
+
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    case shapeMismatch(parameter: String, expected: [Int], found: [Int])
+    case invalidSpec(String)
+    case unknownLayer(String, known: [String])
+    case badModelFile(path: String, reason: String)
+    case nonFinite(String)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(p, e, f):
+            return "parameter \(p) has shape \(f), expected \(e)"
+        case let .invalidSpec(why):
+            return "invalid network spec: \(why)"
+        case let .unknownLayer(name, known):
+            return "unknown layer '\(name)' (known layers: \(known.joined(separator: ", ")))"
+        case let .badModelFile(path, reason):
+            return "\(path): \(reason)"
+        case let .nonFinite(what):
+            return what
+        }
+    }
+}
