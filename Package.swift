@@ -36,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         .systemLibrary(name: "CLinear", path: "Sources/CLinear"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // prctl, which Swift cannot call (variadic): workers die with their coordinator.
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
 
         // The strategy contract in C: harness_strategy.h, what every plugin exports.
         .target(name: "CStrategyAPI"),
@@ -49,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "harness",
             dependencies: [
-                "HarnessCore",
+                "HarnessCore", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -39,15 +39,9 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         // Strategies first: a typo should fail in a second, not after training a network.
-        let registry = comparison.plugins.registry()
-        let file = try comparison.plugins.strategiesFile()
         var names = strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if !noBaseline && !names.contains(baseline) { names.append(baseline) }
-        let configured = try names.map { name -> ConfiguredStrategy in
-            let c = try file.configuration(named: name)
-            return try ConfiguredStrategy(c, plugin: try registry.plugin(named: c.strategy))
-        }
-        let cells = try comparison.run(configured)
+        let cells = try comparison.run(try comparison.plugins.bindings(names))
         let board = Leaderboard(cells: cells, baseline: baseline, order: names, expectedSeeds: comparison.seeds)
         print(board.render(LeaderboardFormat(rawValue: format)!))
         note("results in \(comparison.db); redraw with: harness leaderboard --db \(comparison.db)")

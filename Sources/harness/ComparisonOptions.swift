@@ -81,7 +81,7 @@ struct ComparisonOptions: ParsableArguments {
 
     /// Runs every configured strategy at every seed (skipping cells already stored) and returns
     /// the stored cells of this comparison.
-    func run(_ configured: [ConfiguredStrategy]) throws -> [StoredCell] {
+    func run(_ configured: [StrategyBinding]) throws -> [StoredCell] {
         EngineThreads.set(threads)
         let (setting, sources) = try prepare(configured)
         // The data set is freed; hand its pages back to the system before workers start.
@@ -91,21 +91,22 @@ struct ComparisonOptions: ParsableArguments {
         let cells: [Cell] = configured.flatMap { c in
             (1...seeds).map { seed in
                 let s = sources[c.configuration.source.rawValue]!
-                return Cell(setting: setting, configuration: c.configuration.name, strategy: c.plugin.name, pluginPath: c.plugin.path,
-                            pluginVersion: c.plugin.version, parameters: Dictionary(uniqueKeysWithValues: c.values.map { ($0.0.name, $0.1) }),
-                            parameterOrder: c.values.map(\.0.name), source: c.configuration.source.rawValue,
-                            sourceNetwork: s.path, sourceKey: s.key, seed: UInt64(seed), threads: perJob)
+                return Cell(setting: setting, binding: c, sourceNetwork: s.path, sourceKey: s.key, seed: UInt64(seed), threads: perJob)
             }
         }
         let database = try ResultsDatabase(path: db)
-        let finished = try database.finishedKeys(includeFailed: !retryFailed)
+        let succeeded = try database.finishedKeys(includeFailed: false)
+        let finished = retryFailed ? succeeded : try database.finishedKeys(includeFailed: true)
+        let failedBefore = cells.filter { finished.contains($0.key) && !succeeded.contains($0.key) }.count
         let todo = cells.filter { !finished.contains($0.key) }
         note("\(todo.count) of \(cells.count) cells to run" + (cells.count > todo.count ? " (\(cells.count - todo.count) already in \(db))" : "")
              + (todo.isEmpty ? "" : ", \(jobs) at a time with \(perJob) thread\(perJob == 1 ? "" : "s") each"))
+        if failedBefore > 0 {
+            note("\(failedBefore) of them failed before and are not rerun; rerun them with --retry-failed")
+        }
 
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
-        let executor = LocalProcessExecutor(executable: executable, jobs: jobs, timeout: timeout,
-                                            workerArguments: plugins.pluginPaths.flatMap { ["--plugin-path", $0] })
+        let executor = LocalProcessExecutor(executable: executable, jobs: jobs, timeout: timeout)
         let progress = CellProgress(total: todo.count)
         executor.run(todo, started: { progress.started($0) }) { cell, result in
             do { try database.store(cell, result) } catch { progress.storeFailed(error) }
@@ -131,7 +132,7 @@ struct ComparisonOptions: ParsableArguments {
     /// The comparison's setting and its source networks (from the cache or trained now). The data
     /// set is loaded here and released on return: workers load their own, and the coordinator
     /// holding a second copy while they run would count against the comparison's memory.
-    private func prepare(_ configured: [ConfiguredStrategy]) throws -> (ComparisonSetting, [String: (path: String, key: String)]) {
+    private func prepare(_ configured: [StrategyBinding]) throws -> (ComparisonSetting, [String: (path: String, key: String)]) {
         let source = try data.source
         let full = try source.load()
         let (sourceSet, targetSet, splitName) = try classSets(full)
@@ -165,7 +166,9 @@ struct ComparisonOptions: ParsableArguments {
         let recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: full.fingerprint, classes: classes, seed: data.splitSeed,
                                          perClass: perClass > 0 ? perClass : nil,
                                          epochs: trainingEpochs, batchSize: batch, learningRate: Float(lr), schedule: "onecycle")
-        let got = try cache.obtain(recipe) {
+        let got = try cache.obtain(recipe, waiting: {
+            note("waiting for another comparison that is training the same \(role == "self" ? "self-transfer" : "source") network")
+        }) {
             var d = full.restricted(to: classes)
             if perClass > 0 { d.train = d.train.stratified(perClass: perClass, seed: data.splitSeed) }
             let stats = d.normalizeWithTrainingStatistics()

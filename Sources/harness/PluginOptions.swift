@@ -16,7 +16,19 @@ struct PluginOptions: ParsableArguments {
         .standard(explicit: pluginPaths, executableDirectory: Installation.executableDirectory)
     }
 
-    func registry() -> PluginRegistry { PluginRegistry(searchPath: searchPath) }
+    /// Opens plugin files in child processes (`harness scan-plugin`), never in this one.
+    func scanner() throws -> PluginScanner {
+        guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to scan plugins") }
+        return PluginScanner(executable: executable)
+    }
+
+    func registry() throws -> PluginRegistry { PluginRegistry(searchPath: searchPath, scanner: try scanner()) }
+
+    /// The named configurations of strategies.json, bound to their plugins and checked.
+    func bindings(_ names: [String]) throws -> [StrategyBinding] {
+        let file = try strategiesFile()
+        return try registry().bind(try names.map { try file.configuration(named: $0) }, checkingWith: try scanner())
+    }
 
     func strategiesFile() throws -> StrategiesFile {
         if let config { return try StrategiesFile(path: config) }

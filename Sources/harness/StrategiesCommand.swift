@@ -20,28 +20,29 @@ struct Strategies: ParsableCommand {
         @OptionGroup var plugins: PluginOptions
 
         func run() throws {
-            let registry = plugins.registry()
+            let registry = try plugins.registry()
             print("Strategy plugins (search path: \(plugins.searchPath.description)):")
             for plugin in registry.plugins.values.sorted(by: { $0.name < $1.name }) {
                 print("  \(plugin.name) \(plugin.version)  \(plugin.summary)")
-                print("      file: \(plugin.path)")
+                print("      file: \(plugin.path) (content hash \(plugin.contentHash))")
                 for p in plugin.parameters {
                     print("      \(p.name): \(p.kind.rawValue) = \(p.defaultValue)  \(p.help)")
                 }
             }
             if registry.plugins.isEmpty { print("  (none found)") }
             if !registry.failures.isEmpty {
-                print("\nPlugins that failed to load:")
+                print("\nPlugins that failed to load (comparisons go on without them):")
                 for f in registry.failures { print("  \(f.error)") }
             }
             let file = try plugins.strategiesFile()
             print("\nConfigurations in \(file.path):")
             let width = file.configurations.map(\.name.count).max() ?? 0
+            let scanner = try plugins.scanner()
             for c in file.configurations {
                 let name = c.name.padding(toLength: width, withPad: " ", startingAt: 0)
                 do {
-                    let configured = try ConfiguredStrategy(c, plugin: try registry.plugin(named: c.strategy))
-                    print("  \(name)  \(c.strategy)(\(configured.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
+                    let bound = try registry.bind([c], checkingWith: scanner)[0]
+                    print("  \(name)  \(c.strategy)(\(bound.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
                 } catch {
                     print("  \(name)  BROKEN: \(error)")
                 }
@@ -50,20 +51,31 @@ struct Strategies: ParsableCommand {
     }
 
     struct Doctor: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Explain why a plugin file does (not) load.")
+        static let configuration = CommandConfiguration(abstract: "Explain why a plugin file does (not) load, and whether its name clashes with another's.")
 
         @Argument(help: "The plugin file (.so).")
         var path: String
 
+        @OptionGroup var plugins: PluginOptions
+
         func run() throws {
-            guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
-            do {
-                let p = try StrategyPlugin(path: path)
-                print("\(path): loads. Strategy '\(p.name)' version \(p.version), ABI \(StrategyABI.version).")
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            guard FileManager.default.fileExists(atPath: absolute) else { throw CLIError("\(absolute): no such file") }
+            // Opened in a child process, as everywhere: a plugin that crashes on load is diagnosed, not fatal.
+            var scanner = try plugins.scanner()
+            scanner.cacheFile = nil
+            switch scanner.scan([absolute])[absolute]! {
+            case let .failed(error):
+                throw CLIError("\(error)")
+            case let .loaded(p):
+                print("\(absolute): loads. Strategy '\(p.name)' version \(p.version), ABI \(StrategyABI.version), content hash \(p.contentHash).")
                 print("  \(p.summary)")
                 for q in p.parameters { print("  parameter \(q.name): \(q.kind.rawValue), default \(q.defaultValue). \(q.help)") }
-            } catch {
-                throw CLIError("\(error)")
+                let clashes = try plugins.registry().clashes(with: p)
+                if !clashes.isEmpty {
+                    print("  warning: the search path has other plugins named '\(p.name)': \(clashes.joined(separator: ", ")). "
+                          + "A comparison refuses the name until only one remains.")
+                }
             }
         }
     }

@@ -54,23 +54,21 @@ struct TransferCurveCommand: ParsableCommand {
             if c.sourcePerClass == 0 { c.sourcePerClass = 1000 }
         }
         let ns = try layerCounts(max: NetworkSpec.standard(classes: 2).learnableLayerNames.count - 1)
-        let registry = c.plugins.registry()
-        func configure(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: StrategyConfiguration.Source) throws -> ConfiguredStrategy {
-            let config = StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source,
-                                               description: "", place: "transfer-curve", parameterPlaces: [:])
-            return try ConfiguredStrategy(config, plugin: try registry.plugin(named: plugin))
+        func configuration(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: StrategyConfiguration.Source) -> StrategyConfiguration {
+            StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source, description: "", place: "transfer-curve")
         }
-        var configured = [try configure(TransferCurve.baseB, "scratch", [], source: .base)]
+        var grid = [configuration(TransferCurve.baseB, "scratch", [], source: .base)]
         for n in ns {
             let copied: (String, ParameterValue) = ("layers", .string("1-\(n)"))
-            configured += [
-                try configure(TransferCurve.Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self),
-                try configure(TransferCurve.Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self),
-                try configure(TransferCurve.Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base),
-                try configure(TransferCurve.Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base),
-                try configure(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base),
+            grid += [
+                configuration(TransferCurve.Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self),
+                configuration(TransferCurve.Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self),
+                configuration(TransferCurve.Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base),
+                configuration(TransferCurve.Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base),
+                configuration(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base),
             ]
         }
+        let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
         guard splitSeeds >= 1 else { throw CLIError("--split-seeds must be at least 1") }
         guard splitSeeds == 1 || c.data.split == "random" else { throw CLIError("--split-seeds needs --split random: the dissimilar split is one fixed split") }
         var cells: [StoredCell] = []

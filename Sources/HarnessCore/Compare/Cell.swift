@@ -3,52 +3,6 @@
 // finished cell is never run again.
 import Foundation
 
-extension ParameterValue: Codable {
-    private enum Kind: String, Codable { case int, double, bool, string }
-    private enum Keys: String, CodingKey { case kind, value }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        switch try c.decode(Kind.self, forKey: .kind) {
-        case .int: self = .int(try c.decode(Int.self, forKey: .value))
-        case .double: self = .double(try c.decode(Double.self, forKey: .value))
-        case .bool: self = .bool(try c.decode(Bool.self, forKey: .value))
-        case .string: self = .string(try c.decode(String.self, forKey: .value))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        switch self {
-        case let .int(v): try c.encode(Kind.int, forKey: .kind); try c.encode(v, forKey: .value)
-        case let .double(v): try c.encode(Kind.double, forKey: .kind); try c.encode(v, forKey: .value)
-        case let .bool(v): try c.encode(Kind.bool, forKey: .kind); try c.encode(v, forKey: .value)
-        case let .string(v): try c.encode(Kind.string, forKey: .kind); try c.encode(v, forKey: .value)
-        }
-    }
-}
-
-extension DataSource: Codable {
-    private enum Keys: String, CodingKey { case fashionMNIST, directory }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        if let d = try c.decodeIfPresent(String.self, forKey: .directory) {
-            self = .directory(d)
-        } else {
-            self = .fashionMNIST(directory: try c.decodeIfPresent(String.self, forKey: .fashionMNIST))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        switch self {
-        case let .fashionMNIST(d): try c.encodeIfPresent(d, forKey: .fashionMNIST)
-        case let .directory(d): try c.encode(d, forKey: .directory)
-        }
-    }
-}
-
 /// The task a comparison poses: the same for every cell of it.
 public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var data: DataSource
@@ -90,11 +44,17 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
 }
 
 public struct Cell: Codable, Sendable {
+    /// How the host runs a cell. Part of every key, so a change to the protocol (version 2: images
+    /// shown in a seeded random order) never reuses results made under the old one.
+    public static let protocolVersion = 2
+
     public var setting: ComparisonSetting
     public var configuration: String
     public var strategy: String
     public var pluginPath: String
     public var pluginVersion: String
+    /// The plugin file's content hash (nil in rows stored before it was recorded).
+    public var pluginHash: String?
     /// Every declared parameter with the value used.
     public var parameters: [String: ParameterValue]
     public var parameterOrder: [String]
@@ -107,17 +67,16 @@ public struct Cell: Codable, Sendable {
     /// Threads the worker may use.
     public var threads: Int
 
-    public init(setting: ComparisonSetting, configuration: String, strategy: String, pluginPath: String, pluginVersion: String,
-                parameters: [String: ParameterValue], parameterOrder: [String], source: String, sourceNetwork: String,
-                sourceKey: String, seed: UInt64, threads: Int) {
+    public init(setting: ComparisonSetting, binding: StrategyBinding, sourceNetwork: String, sourceKey: String, seed: UInt64, threads: Int) {
         self.setting = setting
-        self.configuration = configuration
-        self.strategy = strategy
-        self.pluginPath = pluginPath
-        self.pluginVersion = pluginVersion
-        self.parameters = parameters
-        self.parameterOrder = parameterOrder
-        self.source = source
+        configuration = binding.configuration.name
+        strategy = binding.plugin.name
+        pluginPath = binding.plugin.path
+        pluginVersion = binding.plugin.version
+        pluginHash = binding.plugin.contentHash
+        parameters = binding.valuesByName
+        parameterOrder = binding.values.map(\.0.name)
+        source = binding.configuration.source.rawValue
         self.sourceNetwork = sourceNetwork
         self.sourceKey = sourceKey
         self.seed = seed
@@ -130,8 +89,14 @@ public struct Cell: Codable, Sendable {
 
     /// Everything that decides the result (not where files live, nor thread counts).
     public var key: String {
-        StableHash.of([setting.key, configuration, strategy, pluginVersion, parameterSummary, source, sourceKey, "\(seed)"]
-            .joined(separator: "/"))
+        StableHash.of([setting.key, configuration, strategy, pluginVersion, pluginHash ?? "", parameterSummary, source, sourceKey, "\(seed)",
+                       "protocol \(Cell.protocolVersion)"].joined(separator: "/"))
+    }
+
+    /// The configuration this cell runs, rebuilt from what it stores.
+    public var strategyConfiguration: StrategyConfiguration {
+        StrategyConfiguration(name: configuration, strategy: strategy, parameters: parameterOrder.compactMap { n in parameters[n].map { (n, $0) } },
+                              source: source == "self" ? .self : .base, description: "", place: configuration)
     }
 }
 
@@ -147,8 +112,10 @@ public struct CellResult: Codable, Sendable {
     public var trainableParameters: Int
     /// Loss and training accuracy per epoch, of every network the strategy trained.
     public var curve: [EpochRecord]
+    /// The end of what the worker and the plugin printed (nil in older rows).
+    public var log: String?
 
-    public static func failure(_ key: String, _ reason: String, seconds: Double) -> CellResult {
-        CellResult(key: key, status: .failed, error: reason, metrics: nil, seconds: seconds, trainableParameters: 0, curve: [])
+    public static func failure(_ key: String, _ reason: String, seconds: Double, log: String? = nil) -> CellResult {
+        CellResult(key: key, status: .failed, error: reason, metrics: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)
     }
 }

@@ -9,26 +9,28 @@ public protocol CellExecutor {
 }
 
 public final class LocalProcessExecutor: CellExecutor, Sendable {
-    /// The harness binary; each worker is `harness worker --cell FILE`.
+    /// The harness binary; each worker is `harness worker --cell FILE --result FILE …`.
     let executable: String
     let jobs: Int
-    /// Seconds before a cell's worker is killed.
+    /// Seconds before a cell's worker is killed. The worker also holds itself to it, so a hung
+    /// plugin stops even if this process is gone.
     let timeout: Double
-    /// Passed to every worker (plugin search path).
-    let workerArguments: [String]
 
-    public init(executable: String, jobs: Int, timeout: Double, workerArguments: [String] = []) {
+    public init(executable: String, jobs: Int, timeout: Double) {
         self.executable = executable
         self.jobs = max(1, jobs)
         self.timeout = timeout
-        self.workerArguments = workerArguments
     }
 
+    /// Scratch folders are named by the coordinator's process id.
+    static let scratchPrefix = "harness-cells-"
+
     public func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void) {
+        Self.removeStaleScratch()
         let slots = DispatchSemaphore(value: jobs)
         let group = DispatchGroup()
         let reporting = DispatchQueue(label: "harness.cells.report")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harness-cells-\(ProcessInfo.processInfo.processIdentifier)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(Self.scratchPrefix + "\(getpid())")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -36,8 +38,7 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
             slots.wait()
             group.enter()
             reporting.sync { started(cell) }
-            let file = scratch.appendingPathComponent("cell-\(index).json")
-            launch(cell, file: file) { result in
+            launch(cell, in: scratch, name: "cell-\(index)") { result in
                 reporting.async {
                     finished(cell, result)
                     slots.signal()
@@ -49,84 +50,34 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
     }
 
     /// Starts one worker and calls `done` exactly once with its result.
-    private func launch(_ cell: Cell, file: URL, done: @escaping @Sendable (CellResult) -> Void) {
-        let start = Date()
-        @Sendable func failed(_ why: String) -> CellResult { .failure(cell.key, why, seconds: Date().timeIntervalSince(start)) }
+    private func launch(_ cell: Cell, in scratch: URL, name: String, done: @escaping @Sendable (CellResult) -> Void) {
+        let cellFile = scratch.appendingPathComponent(name + ".json")
         do {
-            try HarnessJSON.encoder.encode(cell).write(to: file)
+            try HarnessJSON.encoder.encode(cell).write(to: cellFile)
         } catch {
-            return done(failed("cannot write the cell for its worker: \(error)"))
+            return done(.failure(cell.key, "cannot write the cell for its worker: \(error)", seconds: 0))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["worker", "--cell", file.path] + workerArguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        // Swift's crash backtracer can take seconds per crash; a crashed cell needs only its signal.
-        var environment = ProcessInfo.processInfo.environment
-        if environment["SWIFT_BACKTRACE"] == nil { environment["SWIFT_BACKTRACE"] = "enable=no" }
-        process.environment = environment
-        // Drain both pipes as data arrives, so a chatty worker never blocks on a full pipe.
-        let output = OutputBuffer(), errors = OutputBuffer()
-        out.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
-        let timedOut = Flag()
-        process.terminationHandler = { p in
-            out.fileHandleForReading.readabilityHandler = nil
-            err.fileHandleForReading.readabilityHandler = nil
-            output.append(out.fileHandleForReading.readDataToEndOfFile())
-            errors.append(err.fileHandleForReading.readDataToEndOfFile())
-            let tail = errors.lastLines(3)
-            if timedOut.isSet {
-                return done(failed("timed out after \(Int(self.timeout))s (hung?); killed"))
-            }
-            if p.terminationReason == .uncaughtSignal {
-                let name = strsignal(p.terminationStatus).map { String(cString: $0) } ?? "signal"
-                return done(failed("crashed: signal \(p.terminationStatus) (\(name))" + (tail.isEmpty ? "" : ": \(tail)")))
-            }
-            if let line = output.lastLines(1).data(using: .utf8), var result = try? HarnessJSON.decoder.decode(CellResult.self, from: line) {
+        let resultFile = scratch.appendingPathComponent(name + ".result.json")
+        let arguments = ["worker", "--cell", cellFile.path, "--result", resultFile.path, "--parent", "\(getpid())", "--deadline", "\(timeout)"]
+        ChildProcess.start(executable, arguments, resultFile: resultFile, logFile: scratch.appendingPathComponent(name + ".log"),
+                           timeout: timeout + 5) { [timeout] outcome in
+            try? FileManager.default.removeItem(at: cellFile)
+            if let data = outcome.result, var result = try? HarnessJSON.decoder.decode(CellResult.self, from: data) {
                 result.key = cell.key
+                result.log = outcome.log.isEmpty ? nil : outcome.log
                 return done(result)
             }
-            done(failed("worker exited with status \(p.terminationStatus) without a result" + (tail.isEmpty ? "" : ": \(tail)")))
-        }
-        do {
-            try process.run()
-        } catch {
-            return done(failed("cannot start a worker (\(executable)): \(error)"))
-        }
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-            guard process.isRunning else { return }
-            timedOut.set()
-            kill(pid, SIGKILL)
+            done(.failure(cell.key, outcome.failure(timeout: timeout), seconds: outcome.seconds, log: outcome.log))
         }
     }
-}
 
-/// Bytes from a pipe, appended from one thread and read from another.
-private final class OutputBuffer: @unchecked Sendable {
-    private var data = Data()
-    private let lock = NSLock()
-
-    func append(_ more: Data) {
-        lock.lock()
-        data.append(more)
-        lock.unlock()
+    /// Removes the scratch folders of coordinators that are no longer running (killed with -9,
+    /// say), so they do not pile up in the temporary directory.
+    static func removeStaleScratch() {
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix(scratchPrefix) {
+            guard let pid = Int32(name.dropFirst(scratchPrefix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name)) }
+        }
     }
-
-    func lastLines(_ n: Int) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(n).joined(separator: " | ")
-    }
-}
-
-private final class Flag: @unchecked Sendable {
-    private var value = false
-    private let lock = NSLock()
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

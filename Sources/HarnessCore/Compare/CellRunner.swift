@@ -3,7 +3,7 @@
 import Foundation
 
 public enum CellRunner {
-    public static func run(_ cell: Cell, plugins: PluginRegistry, log: @escaping (String) -> Void = { _ in }) -> CellResult {
+    public static func run(_ cell: Cell, log: @escaping (String) -> Void = { _ in }) -> CellResult {
         let start = Date()
         do {
             let saved = try SavedModel.read(from: cell.sourceNetwork)
@@ -18,12 +18,11 @@ public enum CellRunner {
             data.train.normalize(stats)
             data.test.normalize(stats)
 
-            let plugin = try plugins.plugin(named: cell.strategy)
-            let configuration = StrategyConfiguration(
-                name: cell.configuration, strategy: cell.strategy,
-                parameters: cell.parameterOrder.compactMap { n in cell.parameters[n].map { (n, $0) } },
-                source: cell.source == "self" ? .self : .base, description: "", place: cell.configuration, parameterPlaces: [:])
-            let strategy = try ConfiguredStrategy(configuration, plugin: plugin)
+            let plugin = try StrategyPlugin(path: cell.pluginPath)
+            if let planned = cell.pluginHash, plugin.info.contentHash != planned {
+                throw CellError.pluginChanged(path: cell.pluginPath)
+            }
+            let strategy = try ConfiguredStrategy(cell.strategyConfiguration, plugin: plugin)
             var curve: [EpochRecord] = []
             var trainable = 0
             let task = TransferTask(source: saved.network, train: data.train, evalPixels: data.test.pixels, evalCount: data.test.count,
@@ -38,6 +37,17 @@ public enum CellRunner {
                               trainableParameters: trainable, curve: curve)
         } catch {
             return .failure(cell.key, "\(error)", seconds: Date().timeIntervalSince(start))
+        }
+    }
+}
+
+enum CellError: Error, CustomStringConvertible {
+    case pluginChanged(path: String)
+
+    var description: String {
+        switch self {
+        case let .pluginChanged(path):
+            return "\(path) changed after the comparison was planned (rebuilt?). help: run the comparison again; it keys cells by the file's content"
         }
     }
 }

@@ -54,11 +54,21 @@ public struct NetworkCache: Sendable {
 
     public func contains(_ recipe: Recipe) -> Bool { FileManager.default.fileExists(atPath: path(for: recipe)) }
 
-    /// The cached network's file, training and saving it first if needed.
-    public func obtain(_ recipe: Recipe, train: () throws -> SavedModel) throws -> (path: String, trained: Bool) {
+    /// The cached network's file, training and saving it first if needed. Two comparisons that
+    /// need the same network at once train it once: the second waits on the entry's lock (and is
+    /// told so through `waiting`), then finds the file.
+    public func obtain(_ recipe: Recipe, waiting: () -> Void = {}, train: () throws -> SavedModel) throws -> (path: String, trained: Bool) {
         let p = path(for: recipe)
         if FileManager.default.fileExists(atPath: p) { return (p, false) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let lock = open(p + ".lock", O_CREAT | O_RDWR, 0o644)
+        guard lock >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: p + ".lock"]) }
+        defer { close(lock) }  // closing releases the lock, also if this process dies
+        if flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            waiting()
+            flock(lock, LOCK_EX)
+        }
+        if FileManager.default.fileExists(atPath: p) { return (p, false) }
         var model = try train()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -90,7 +100,10 @@ public struct NetworkCache: Sendable {
     @discardableResult
     public func clear() throws -> Int {
         let all = entries()
-        for e in all { try FileManager.default.removeItem(atPath: e.path) }
+        for e in all {
+            try FileManager.default.removeItem(atPath: e.path)
+            try? FileManager.default.removeItem(atPath: e.path + ".lock")
+        }
         return all.count
     }
 }

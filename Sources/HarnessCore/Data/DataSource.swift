@@ -58,3 +58,24 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension DataSource: Codable {
+    private enum Keys: String, CodingKey { case fashionMNIST, directory }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        if let d = try c.decodeIfPresent(String.self, forKey: .directory) {
+            self = .directory(d)
+        } else {
+            self = .fashionMNIST(directory: try c.decodeIfPresent(String.self, forKey: .fashionMNIST))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case let .fashionMNIST(d): try c.encodeIfPresent(d, forKey: .fashionMNIST)
+        case let .directory(d): try c.encode(d, forKey: .directory)
+        }
+    }
+}

@@ -1,67 +1,38 @@
-// A plugin bound to one configuration's parameters: types checked against the plugin's
-// declaration, defaults filled in, and the plugin's configure function called, through libffi
-// for a typed C configure(int n, double lr_mult), or with converted values.
+// A binding handed to a loaded plugin: its configure function called, through libffi for a typed
+// C configure(int n, double lr_mult), or with converted values. Only processes that run plugin
+// code (the cell worker, the scanner) make one.
 import CFFI
 import CStrategyAPI
 import Foundation
 
 public final class ConfiguredStrategy: @unchecked Sendable {
-    public let configuration: StrategyConfiguration
+    public let binding: StrategyBinding
     public let plugin: StrategyPlugin
-    /// Every declared parameter, in declaration order, with the value used.
-    public let values: [(StrategyParameterInfo, ParameterValue)]
     let state: UnsafeMutableRawPointer
 
-    public init(_ configuration: StrategyConfiguration, plugin: StrategyPlugin) throws {
-        self.configuration = configuration
+    public var configuration: StrategyConfiguration { binding.configuration }
+    public var values: [(StrategyParameterInfo, ParameterValue)] { binding.values }
+    public var parameterSummary: String { binding.parameterSummary }
+
+    /// Binds the configuration to the loaded plugin and calls its configure.
+    public convenience init(_ configuration: StrategyConfiguration, plugin: StrategyPlugin) throws {
+        try self.init(try StrategyBinding(configuration, plugin: plugin.info), plugin: plugin)
+    }
+
+    public init(_ binding: StrategyBinding, plugin: StrategyPlugin) throws {
+        self.binding = binding
         self.plugin = plugin
-        let declared = Dictionary(uniqueKeysWithValues: plugin.parameters.map { ($0.name, $0) })
-        var given: [String: ParameterValue] = [:]
-        for (name, value) in configuration.parameters {
-            let place = configuration.parameterPlaces[name] ?? configuration.place
-            guard let info = declared[name] else {
-                throw PluginError.unknownParameter(configuration: configuration.name, strategy: plugin.name, parameter: name,
-                                                   place: place, known: plugin.parameters.map(\.name))
-            }
-            guard let converted = Self.convert(value, to: info.kind) else {
-                throw PluginError.wrongType(configuration: configuration.name, strategy: plugin.name, parameter: name,
-                                            expected: Self.article(info.kind), found: "\(value)", place: place)
-            }
-            given[name] = converted
-        }
-        values = try plugin.parameters.map { info in
-            (info, try given[info.name] ?? ParameterValue.parse(info.defaultValue, as: info.kind))
-        }
         let d = plugin.descriptor.pointee
-        let made = d.configure_values != nil ? Self.configureWithValues(d, values.map(\.1)) : Self.configureTyped(d, values.map(\.1))
+        let values = binding.values.map(\.1)
+        let made = d.configure_values != nil ? Self.configureWithValues(d, values) : Self.configureTyped(d, values)
         guard let made else {
-            throw PluginError.configureRefused(configuration: configuration.name, strategy: plugin.name,
-                                               values: values.map { "\($0.0.name)=\($0.1)" }.joined(separator: ", "))
+            throw PluginError.configureRefused(configuration: binding.configuration.name, strategy: plugin.name,
+                                               values: binding.parameterSummary)
         }
         state = made
     }
 
     deinit { plugin.descriptor.pointee.release?(state) }
-
-    /// "n=3, trainable=false": what ran, for result rows.
-    public var parameterSummary: String { values.map { "\($0.0.name)=\($0.1)" }.joined(separator: ", ") }
-
-    static func convert(_ value: ParameterValue, to kind: StrategyParameterInfo.Kind) -> ParameterValue? {
-        switch (value, kind) {
-        case (.int, .int), (.double, .double), (.bool, .bool), (.string, .string): return value
-        case let (.int(i), .double): return .double(Double(i))  // 1 is a fine double
-        default: return nil
-        }
-    }
-
-    static func article(_ kind: StrategyParameterInfo.Kind) -> String {
-        switch kind {
-        case .int: return "an integer"
-        case .double: return "a number"
-        case .bool: return "true or false"
-        case .string: return "a string"
-        }
-    }
 
     private static func configureWithValues(_ d: harness_strategy, _ values: [ParameterValue]) -> UnsafeMutableRawPointer? {
         let strings = values.map { v -> UnsafeMutablePointer<CChar>? in if case let .string(s) = v { return strdup(s) } else { return nil } }
@@ -90,7 +61,7 @@ public final class ConfiguredStrategy: @unchecked Sendable {
         let slots = values.map { v -> UnsafeMutableRawPointer in
             let slot = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
             switch v {
-            case let .int(i): slot.storeBytes(of: Int32(truncatingIfNeeded: i), as: Int32.self)
+            case let .int(i): slot.storeBytes(of: Int32(i), as: Int32.self)  // range-checked by StrategyBinding
             case let .bool(b): slot.storeBytes(of: Int32(b ? 1 : 0), as: Int32.self)
             case let .double(x): slot.storeBytes(of: x, as: Double.self)
             case let .string(s): slot.storeBytes(of: UnsafeRawPointer(strdup(s)), as: UnsafeRawPointer?.self)

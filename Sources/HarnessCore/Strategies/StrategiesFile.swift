@@ -9,31 +9,6 @@
 import CJSONC
 import Foundation
 
-public enum ParameterValue: Equatable, Sendable, CustomStringConvertible {
-    case int(Int), double(Double), bool(Bool), string(String)
-
-    public var description: String {
-        switch self {
-        case let .int(v): return "\(v)"
-        case let .double(v): return "\(v)"
-        case let .bool(v): return "\(v)"
-        case let .string(v): return "\"\(v)\""
-        }
-    }
-
-    /// A default value written as text in a descriptor.
-    static func parse(_ text: String, as kind: StrategyParameterInfo.Kind) throws -> ParameterValue {
-        struct Invalid: Error {}
-        switch kind {
-        case .int: guard let v = Int(text) else { throw Invalid() }; return .int(v)
-        case .double: guard let v = Double(text) else { throw Invalid() }; return .double(v)
-        case .bool:
-            switch text.lowercased() { case "true", "1": return .bool(true); case "false", "0": return .bool(false); default: throw Invalid() }
-        case .string: return .string(text)
-        }
-    }
-}
-
 public struct StrategyConfiguration: Equatable, Sendable {
     public enum Source: String, Sendable { case base, `self` }
     public var name: String
@@ -128,6 +103,10 @@ public struct StrategiesFile: Sendable {
             throw fail(extra, "unexpected text after the JSON object")
         }
         guard json_object_get_type(root) == json_type_object else { throw fail(0, "the file must hold one JSON object of named configurations") }
+        if let dup = Self.firstDuplicateKey(bytes) {
+            throw fail(dup.second, "\"\(dup.key)\" appears twice in one object (first at \(where_(dup.first))); JSON keeps only one of them. "
+                       + "help: rename or remove one")
+        }
 
         var configs: [StrategyConfiguration] = []
         var searchFrom = 0
@@ -174,6 +153,38 @@ public struct StrategiesFile: Sendable {
                                                  description: description, place: where_(at), parameterPlaces: paramPlaces))
         }
         configurations = configs
+    }
+}
+
+extension StrategiesFile {
+    /// The first key that appears twice in one object, with both offsets. json-c keeps the later
+    /// value without a word, so a second "freeze3" would silently replace the first. Runs on
+    /// text json-c has already accepted, so it only tracks strings and nesting.
+    static func firstDuplicateKey(_ bytes: [UInt8]) -> (key: String, first: Int, second: Int)? {
+        struct Level { var isObject: Bool; var keys: [String: Int] = [:]; var expectingKey: Bool }
+        var stack: [Level] = []
+        var i = 0
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "{"): stack.append(Level(isObject: true, expectingKey: true))
+            case UInt8(ascii: "["): stack.append(Level(isObject: false, expectingKey: false))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): stack.removeLast()
+            case UInt8(ascii: ","): if stack.last?.isObject == true { stack[stack.count - 1].expectingKey = true }
+            case UInt8(ascii: "\""):
+                let start = i
+                i += 1
+                while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                if let level = stack.last, level.isObject, level.expectingKey {
+                    let key = String(decoding: bytes[(start + 1)..<min(i, bytes.count)], as: UTF8.self)
+                    if let first = level.keys[key] { return (key, first, start) }
+                    stack[stack.count - 1].keys[key] = start
+                    stack[stack.count - 1].expectingKey = false
+                }
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 }
 

@@ -1,36 +1,24 @@
-// Loading strategy plugins: shared libraries opened with dlopen (never closed: a strategy's code
-// and strings must outlive every call into it), each exporting one versioned entry symbol.
+// A plugin opened in this process with dlopen (never closed: a strategy's code and strings must
+// outlive every call into it). Only processes that run plugin code do this: the cell worker and
+// the plugin scanner. The host learns about plugins through PluginInfo, sent back by the scanner.
 import CStrategyAPI
 import Foundation
 
-public enum StrategyABI {
-    public static let version = Int(HARNESS_STRATEGY_ABI_VERSION)
-    public static let entrySymbol = "harness_strategy_entry_v\(version)"
-    /// The file name prefix of the plugins this package builds (libharness-strategy-NAME.so).
-    public static let builtPluginPrefix = "libharness-strategy-"
-}
-
-/// A parameter a strategy declares.
-public struct StrategyParameterInfo: Equatable, Sendable {
-    public enum Kind: String, Sendable { case int, double, bool, string }
-    public var name: String
-    public var kind: Kind
-    public var defaultValue: String
-    public var help: String
-}
-
 /// A loaded plugin.
 public final class StrategyPlugin: @unchecked Sendable {
-    public let path: String
-    public let name: String
-    public let version: String
-    public let summary: String
-    public let parameters: [StrategyParameterInfo]
+    public let info: PluginInfo
     let descriptor: UnsafePointer<harness_strategy>
 
+    public var path: String { info.path }
+    public var name: String { info.name }
+    public var version: String { info.version }
+    public var parameters: [StrategyParameterInfo] { info.parameters }
+
     /// Opens `path` and validates its descriptor; every failure is a `PluginError` naming the file.
-    public init(path: String) throws {
-        self.path = path
+    /// A bare file name means the file in the current directory, not a library search.
+    public init(path given: String) throws {
+        let path = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
+        let hash = try PluginInfo.contentHash(of: path)
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw PluginError.notLoadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown reason")
         }
@@ -78,85 +66,8 @@ public final class StrategyPlugin: @unchecked Sendable {
             }
         }
         guard Set(params.map(\.name)).count == params.count else { throw bad("\(name): two parameters share a name") }
-        self.name = name
-        version = d.pointee.version.map { String(cString: $0) } ?? "?"
-        summary = d.pointee.summary.map { String(cString: $0) } ?? ""
-        parameters = params
+        info = PluginInfo(path: path, contentHash: hash, name: name, version: d.pointee.version.map { String(cString: $0) } ?? "?",
+                          summary: d.pointee.summary.map { String(cString: $0) } ?? "", parameters: params)
         descriptor = d
-    }
-}
-
-/// Where plugins are looked for, in order: --plugin-path, $HARNESS_PLUGIN_PATH (colon-separated),
-/// ~/.local/share/harness/plugins, then the plugins this package built (beside the executable).
-public struct PluginSearchPath: Sendable {
-    /// Directories whose every .so is a candidate.
-    public var directories: [String]
-    /// The build directory, which holds other libraries too: only libharness-strategy-*.so count.
-    public var buildDirectory: String?
-
-    public init(directories: [String], buildDirectory: String? = nil) {
-        self.directories = directories
-        self.buildDirectory = buildDirectory
-    }
-
-    public static func standard(explicit: [String], executableDirectory: String?) -> PluginSearchPath {
-        var dirs = explicit
-        if let env = ProcessInfo.processInfo.environment["HARNESS_PLUGIN_PATH"] {
-            dirs += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
-        }
-        dirs.append(userPluginDirectory)
-        return PluginSearchPath(directories: dirs, buildDirectory: executableDirectory)
-    }
-
-    public var description: String { (directories + [buildDirectory].compactMap { $0 }).joined(separator: ":") }
-
-    public static var userPluginDirectory: String {
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        return (home as NSString).appendingPathComponent(".local/share/harness/plugins")
-    }
-
-    /// Candidate files, in search order.
-    func candidates() -> [String] {
-        func files(_ dir: String, prefix: String) -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
-                .filter { $0.hasSuffix(".so") && $0.hasPrefix(prefix) }
-                .map { (dir as NSString).appendingPathComponent($0) }
-        }
-        return directories.flatMap { files($0, prefix: "") } + (buildDirectory.map { files($0, prefix: StrategyABI.builtPluginPrefix) } ?? [])
-    }
-}
-
-/// Every plugin found on a search path, and what is wrong with the ones that did not load.
-public struct PluginRegistry: Sendable {
-    public var plugins: [String: StrategyPlugin] = [:]
-    public var failures: [(path: String, error: PluginError)] = []
-
-    public init(searchPath: PluginSearchPath) {
-        var seen = Set<String>()
-        for file in searchPath.candidates() {
-            let real = (file as NSString).resolvingSymlinksInPath
-            guard seen.insert(real).inserted else { continue }
-            do {
-                let plugin = try StrategyPlugin(path: file)
-                if let first = plugins[plugin.name] {
-                    failures.append((file, .duplicateName(name: plugin.name, first: first.path, second: file)))
-                } else {
-                    plugins[plugin.name] = plugin
-                }
-            } catch let e as PluginError {
-                failures.append((file, e))
-            } catch {
-                failures.append((file, .notLoadable(path: file, reason: "\(error)")))
-            }
-        }
-    }
-
-    /// The plugin of that name; two files claiming one name is an error naming both.
-    public func plugin(named name: String) throws -> StrategyPlugin {
-        if let dup = failures.first(where: { if case .duplicateName(name, _, _) = $0.error { return true } else { return false } }) {
-            throw dup.error
-        }
-        if let p = plugins[name] { return p }
-        throw PluginError.unknownStrategy(name: name, known: plugins.keys.sorted())
     }
 }

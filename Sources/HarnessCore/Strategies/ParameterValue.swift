@@ -1,0 +1,52 @@
+// A strategy parameter's value, as strategies.json gives it and the plugin receives it; stored
+// with every result (Codable).
+
+public enum ParameterValue: Equatable, Sendable, CustomStringConvertible {
+    case int(Int), double(Double), bool(Bool), string(String)
+
+    public var description: String {
+        switch self {
+        case let .int(v): return "\(v)"
+        case let .double(v): return "\(v)"
+        case let .bool(v): return "\(v)"
+        case let .string(v): return "\"\(v)\""
+        }
+    }
+
+    /// A default value written as text in a descriptor.
+    static func parse(_ text: String, as kind: StrategyParameterInfo.Kind) throws -> ParameterValue {
+        struct Invalid: Error {}
+        switch kind {
+        case .int: guard let v = Int(text) else { throw Invalid() }; return .int(v)
+        case .double: guard let v = Double(text) else { throw Invalid() }; return .double(v)
+        case .bool:
+            switch text.lowercased() { case "true", "1": return .bool(true); case "false", "0": return .bool(false); default: throw Invalid() }
+        case .string: return .string(text)
+        }
+    }
+}
+
+extension ParameterValue: Codable {
+    private enum Kind: String, Codable { case int, double, bool, string }
+    private enum Keys: String, CodingKey { case kind, value }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        switch try c.decode(Kind.self, forKey: .kind) {
+        case .int: self = .int(try c.decode(Int.self, forKey: .value))
+        case .double: self = .double(try c.decode(Double.self, forKey: .value))
+        case .bool: self = .bool(try c.decode(Bool.self, forKey: .value))
+        case .string: self = .string(try c.decode(String.self, forKey: .value))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case let .int(v): try c.encode(Kind.int, forKey: .kind); try c.encode(v, forKey: .value)
+        case let .double(v): try c.encode(Kind.double, forKey: .kind); try c.encode(v, forKey: .value)
+        case let .bool(v): try c.encode(Kind.bool, forKey: .kind); try c.encode(v, forKey: .value)
+        case let .string(v): try c.encode(Kind.string, forKey: .kind); try c.encode(v, forKey: .value)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+// A harness subprocess (a cell's worker, the plugin scanner) that runs plugin code on the host's
+// behalf. It reports through a result file it writes at the end, never through standard output:
+// the plugin shares stdout and stderr, which become the child's log instead. A child that hangs
+// is killed at its timeout; one that crashes is described by its signal and the tail of its log.
+import Foundation
+
+public struct ChildOutcome: Sendable {
+    public var status: Int32
+    /// The signal that ended the child, if one did.
+    public var signal: Int32?
+    public var timedOut: Bool
+    /// What the child wrote to its result file; nil if it wrote none.
+    public var result: Data?
+    /// The child's standard output and error (the plugin's prints among them), capped.
+    public var log: String
+    public var seconds: Double
+
+    /// Why the child gave no result: "crashed: signal 11 (Segmentation fault): <log>" and so on.
+    public func failure(timeout: Double) -> String {
+        let tail = log.split(separator: "\n").suffix(3).joined(separator: " | ")
+        let context = tail.isEmpty ? "" : ": \(tail)"
+        if timedOut || signal == SIGALRM { return "timed out after \(Int(timeout))s (hung?); killed" }
+        if let signal {
+            let name = strsignal(signal).map { String(cString: $0) } ?? "signal"
+            return "crashed: signal \(signal) (\(name))\(context)"
+        }
+        return "exited with status \(status) without a result\(context)"
+    }
+}
+
+public enum ChildProcess {
+    /// The most of a child's log kept (its end): enough to explain a failure.
+    public static let logLimit = 16_384
+
+    /// Starts `executable arguments` and calls `done` once with the outcome. The result file is
+    /// the child's to write; it is read and removed when the child ends.
+    public static func start(_ executable: String, _ arguments: [String], resultFile: URL, logFile: URL, timeout: Double,
+                             done: @escaping @Sendable (ChildOutcome) -> Void) {
+        let start = Date()
+        try? FileManager.default.removeItem(at: resultFile)
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard let log = FileHandle(forWritingAtPath: logFile.path) else {
+            return done(ChildOutcome(status: -1, signal: nil, timedOut: false, result: nil, log: "cannot write \(logFile.path)", seconds: 0))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        // Swift's crash backtracer can take seconds per crash; a crashed child needs only its signal.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["SWIFT_BACKTRACE"] == nil { environment["SWIFT_BACKTRACE"] = "enable=no" }
+        process.environment = environment
+        let timedOut = Flag()
+        process.terminationHandler = { p in
+            try? log.close()
+            let text = (try? Data(contentsOf: logFile)).map { String(decoding: $0.suffix(logLimit), as: UTF8.self) } ?? ""
+            let result = try? Data(contentsOf: resultFile)
+            try? FileManager.default.removeItem(at: resultFile)
+            done(ChildOutcome(status: p.terminationStatus, signal: p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil,
+                              timedOut: timedOut.isSet, result: result, log: text, seconds: Date().timeIntervalSince(start)))
+        }
+        do {
+            try process.run()
+        } catch {
+            try? log.close()
+            return done(ChildOutcome(status: -1, signal: nil, timedOut: false, result: nil,
+                                     log: "cannot start \(executable): \(error)", seconds: 0))
+        }
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            guard process.isRunning else { return }
+            timedOut.set()
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// `start`, waiting for the outcome.
+    public static func run(_ executable: String, _ arguments: [String], resultFile: URL, logFile: URL, timeout: Double) -> ChildOutcome {
+        let box = OutcomeBox()
+        let finished = DispatchSemaphore(value: 0)
+        start(executable, arguments, resultFile: resultFile, logFile: logFile, timeout: timeout) { outcome in
+            box.value = outcome
+            finished.signal()
+        }
+        finished.wait()
+        return box.value!
+    }
+
+    /// Writes a child's result where its parent will look: to a temporary name first, then
+    /// renamed, so the parent never reads half a result.
+    public static func writeResult(_ data: Data, to path: String) throws {
+        let temporary = path + ".partial"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
+}
+
+private final class OutcomeBox: @unchecked Sendable {
+    var value: ChildOutcome?
+}
+
+final class Flag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
