@@ -34,6 +34,40 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(d.train.height, 4)
     }
 
+    /// A 10-class IDX set with one label byte changed, as a damaged download would have it.
+    func damagedIDX(trainLabels: [UInt8], testLabels: [UInt8]) throws -> String {
+        let dir = try temporaryDirectory(self)
+        try write(idxBytes([trainLabels.count, 2, 2]), to: dir + "/train-images-idx3-ubyte")
+        try write(idxBytes([trainLabels.count], payload: trainLabels), to: dir + "/train-labels-idx1-ubyte")
+        try write(idxBytes([testLabels.count, 2, 2]), to: dir + "/t10k-images-idx3-ubyte")
+        try write(idxBytes([testLabels.count], payload: testLabels), to: dir + "/t10k-labels-idx1-ubyte")
+        return dir
+    }
+
+    func testALabelOutsideTheClassesIsNamedWithItsFileAndIndex() throws {
+        let tenClasses = (0..<30).map { UInt8($0 % 10) }
+        var damaged = tenClasses
+        damaged[17] = 200
+        // Without class names the classes would be 0-200: the gap 10-199 gives the label away.
+        let dir = try damagedIDX(trainLabels: damaged, testLabels: Array(tenClasses.prefix(10)))
+        XCTAssertThrowsError(try DataSource.directory(dir).load()) {
+            XCTAssertEqual("\($0)", "\(dir)/train-labels-idx1-ubyte: label 200 of image 17 is not a class: no training image has label 10-199, "
+                           + "so classes would be missing; labels must number the classes 0 to K-1 without gaps. help: repair or regenerate the label file")
+        }
+        // A test label no training image has.
+        var test = Array(tenClasses.prefix(10))
+        test[4] = 10
+        let other = try damagedIDX(trainLabels: tenClasses, testLabels: test)
+        XCTAssertThrowsError(try DataSource.directory(other).load()) {
+            XCTAssertTrue("\($0)".hasPrefix("\(other)/t10k-labels-idx1-ubyte: label 10 of image 4 is not a class"), "\($0)")
+        }
+        // With known class names (Fashion-MNIST's ten), any label from 10 up is named at once.
+        XCTAssertThrowsError(try IDXDataset.load(directory: dir, classNames: FashionMNIST.classNames)) {
+            XCTAssertTrue("\($0)".contains("label 200 of image 17 is not a class: this data set has 10 classes, labelled 0 to 9"), "\($0)")
+        }
+        XCTAssertEqual(IDXDataset.ranges([1, 3, 4, 5, 9]), "1, 3-5, 9")
+    }
+
     func testMismatchedImageAndLabelCountsAreNamed() throws {
         let dir = try temporaryDirectory(self)
         try write(idxBytes([6, 4, 4]), to: dir + "/train-images-idx3-ubyte")

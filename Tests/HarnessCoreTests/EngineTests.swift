@@ -153,4 +153,17 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(LearningRateSchedule("step:3:0.5"), .step(every: 3, gamma: 0.5))
         XCTAssertNil(LearningRateSchedule("sometimes"))
     }
+
+    func testTrainingNeverHandsBackNonFiniteWeights() throws {
+        // The loss is checked before each update; the last update can still leave NaN behind.
+        let net = try Network(spec: NetworkSpec(channels: 1, height: 4, width: 4, layers: [.fc("fc1", 2)]), seed: 1)
+        var w = try net.parameters(of: "fc1")[0].values
+        w[3] = .infinity
+        try net.parameters(of: "fc1")[0].values = w
+        let data = ImageSet(channels: 1, height: 4, width: 4, pixels: [Float](repeating: 0.5, count: 32), labels: [0, 1])
+        XCTAssertThrowsError(try Trainer.train(net, on: data, settings: TrainingSettings(epochs: 0, batchSize: 2))) {
+            XCTAssertEqual("\($0)", "training diverged: fc1.weight holds NaN or infinite values after the last step. help: lower the learning rate")
+        }
+        XCTAssertEqual(net.firstNonFiniteParameter?.name, "fc1.weight")
+    }
 }

@@ -59,6 +59,19 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertThrowsError(try ImageFolder.load(directory: root)) { XCTAssertTrue("\($0)".contains("zz.png: not a readable PNG"), "\($0)") }
     }
 
+    func testAnEmptyClassFolderIsNamedNotDropped() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "c"], perClass: 3)
+        try FileManager.default.createDirectory(atPath: root + "/b", withIntermediateDirectories: true)
+        // Dropping "b" silently would make "c" class 1 in this run and class 2 in the next.
+        XCTAssertThrowsError(try ImageFolder.load(directory: root)) {
+            XCTAssertEqual("\($0)", "\(root)/b: this class folder holds no images. help: add images to it, or remove the folder")
+        }
+        try makeFolder(root + "/train", classes: ["a", "b"], perClass: 2)
+        try FileManager.default.createDirectory(atPath: root + "/test/b", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try ImageFolder.load(directory: root)) { XCTAssertTrue("\($0)".hasPrefix("\(root)/test/b: this class folder holds no images"), "\($0)") }
+    }
+
     func testAnEmptyFolderSaysWhatWasExpected() throws {
         let root = try temporaryDirectory(self)
         XCTAssertThrowsError(try DataSource.directory(root).load()) { XCTAssertTrue("\($0)".contains("expected four IDX files"), "\($0)") }

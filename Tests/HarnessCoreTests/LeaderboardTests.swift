@@ -37,4 +37,19 @@ final class LeaderboardTests: XCTestCase {
         XCTAssertTrue(board.render(.latex).contains("\\begin{tabular}"))
         XCTAssertTrue(board.render(.json).contains("\"configuration\" : \"flaky\""))
     }
+
+    func testACollapsedModelIsFlaggedNotPassedAsAnOrdinaryRow() {
+        var collapsed = storedCell("hot", seed: 2, accuracy: 0.5)
+        // Every image put in class 1: half right on a balanced set, about chance.
+        collapsed.result.metrics = ClassificationMetrics(predictions: Array(repeating: 1, count: 100),
+                                                         labels: Array(repeating: 0, count: 50) + Array(repeating: 1, count: 50), classCount: 2)
+        collapsed.cell.setting.targetClassNames = ["Sandal", "Bag"]
+        let board = Leaderboard(cells: [storedCell("hot", seed: 1, accuracy: 0.8), collapsed], baseline: "scratch", expectedSeeds: 2)
+        XCTAssertEqual(board.rows[0].collapsed, ["seed 2: predicts Bag for every image"])
+        let table = board.render(.table)
+        XCTAssertTrue(table.contains("2 (1 collapsed)"), table)
+        XCTAssertTrue(table.contains("Collapsed models (counted in the accuracy, which is about chance for them):\n  hot, seed 2: predicts Bag for every image"), table)
+        XCTAssertTrue(board.render(.csv).contains(",1,"), "seeds_collapsed column")
+        XCTAssertFalse(storedCell("ok", seed: 1, accuracy: 0.8).result.metrics!.isCollapsed)
+    }
 }

@@ -17,6 +17,20 @@ enum Repository {
     final class BundleMarker {}
 
     static func builtPlugin(_ name: String) -> String { buildDirectory + "/\(StrategyABI.builtPluginPrefix)\(name).so" }
+
+    /// The harness binary the scanner starts (`harness scan-plugin`), built beside the tests.
+    static var harness: String { buildDirectory + "/harness" }
+}
+
+/// A registry as commands build it (plugins opened in scanner children), remembering nothing.
+func scannedRegistry(_ directories: [String] = [], built: Bool = true) -> PluginRegistry {
+    PluginRegistry(searchPath: PluginSearchPath(directories: directories, buildDirectory: built ? Repository.buildDirectory : nil),
+                   scanner: PluginScanner(executable: Repository.harness, cacheFile: nil))
+}
+
+extension PluginRegistry {
+    /// The named plugin opened in this process, as a worker opens it.
+    func loaded(_ name: String) throws -> StrategyPlugin { try StrategyPlugin(path: try plugin(named: name).path) }
 }
 
 /// Compiles C source into a shared library in `directory`; returns its path.

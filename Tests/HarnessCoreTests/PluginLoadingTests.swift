@@ -20,12 +20,17 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(plugin.parameters.map(\.kind), [.int, .double, .bool, .string])
         let config = StrategyConfiguration(name: "c1", strategy: "probe", parameters: [("a", .int(42)), ("b", .int(2)), ("flag", .bool(true)), ("s", .string("hello"))],
                                            source: .base, description: "", place: "test", parameterPlaces: [:])
-        let predictions = try ConfiguredStrategy(config, plugin: plugin).run(try tinyTask())
-        XCTAssertEqual(Array(predictions.prefix(4)), [42, 200, 1, 5], "a=42, b=2.0 (an int is a fine double), flag=1, strlen(hello)")
+        let task = try tinyTask()
+        // The plugin writes its first four outputs; the host shows images in a seeded order and
+        // puts the predictions back, so those four land at the shown images' own positions.
+        let shown = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed).eval.prefix(4)
+        let predictions = try ConfiguredStrategy(config, plugin: plugin).run(task)
+        XCTAssertEqual(shown.map { predictions[$0] }, [42, 200, 1, 5], "a=42, b=2.0 (an int is a fine double), flag=1, strlen(hello)")
         // Defaults fill what the configuration leaves out.
         let defaults = try ConfiguredStrategy(StrategyConfiguration(name: "c2", strategy: "probe", parameters: [], source: .base,
                                                                     description: "", place: "test", parameterPlaces: [:]), plugin: plugin)
-        XCTAssertEqual(Array(try defaults.run(try tinyTask()).prefix(4)), [1, 50, 0, 2])
+        let defaulted = try defaults.run(task)
+        XCTAssertEqual(shown.map { defaulted[$0] }, [1, 50, 0, 2])
     }
 
     func testEachLoadFailureHasItsOwnMessage() throws {
@@ -57,6 +62,34 @@ final class PluginLoadingTests: XCTestCase {
         XCTAssertEqual(configure([("zzz", .int(1))]), "s.json:2:40: 'mine': strategy probe has no parameter 'zzz' (its parameters: a, b, flag, s)")
     }
 
+    func testAnIntegerBeyondACIntIsRefusedNotTruncated() throws {
+        let plugin = try load(cPlugin()).get()
+        let c = StrategyConfiguration(name: "big", strategy: "probe", parameters: [("a", .int(4_294_967_298))], source: .base, description: "",
+                                      place: "s.json:2:3", parameterPlaces: ["a": "s.json:2:30"])
+        // Through libffi as a C int, 4294967298 would arrive as 2.
+        XCTAssertThrowsError(try StrategyBinding(c, plugin: plugin.info)) {
+            XCTAssertEqual("\($0)", "s.json:2:30: 'big': parameter 'a' of probe is 4294967298, outside the range of a C int (-2147483648 to 2147483647)")
+        }
+        let edge = StrategyConfiguration(name: "edge", strategy: "probe", parameters: [("a", .int(Int(Int32.max)))], source: .base, description: "", place: "")
+        XCTAssertEqual(try StrategyBinding(edge, plugin: plugin.info).valuesByName["a"], .int(Int(Int32.max)))
+    }
+
+    func testNonFiniteOutputsFailInsteadOfPredictingClassZero() throws {
+        // A plugin that predicts with the source network as it is: a NaN weight in it (a broken
+        // model file, say) must not pass as "class 0 for every image".
+        let plugin = try load(cPlugin(runBody: "(void)st; return e->predict(h, t->source, &t->eval, out);")).get()
+        let task = try tinyTask(classes: 3)
+        var weights = try task.source.parameters(of: "fc2")[0].values
+        weights[1] = .nan
+        try task.source.parameters(of: "fc2")[0].values = weights
+        let c = StrategyConfiguration(name: "nan", strategy: "probe", parameters: [], source: .base, description: "", place: "")
+        XCTAssertThrowsError(try ConfiguredStrategy(c, plugin: plugin).run(task)) {
+            XCTAssertEqual("\($0)", "strategy nan failed: the network's outputs are NaN or infinite for 8 of 8 images: its weights have diverged")
+        }
+        XCTAssertNil(Initializer("constant:nan"), "non-finite initialisers are refused")
+        XCTAssertNil(Initializer("gaussian:inf"))
+    }
+
     func testAFailingRunReportsTheStrategysReason() throws {
         let plugin = try load(cPlugin(runBody: #"e->set_error(h, "out of ideas"); return 1;"#)).get()
         let c = StrategyConfiguration(name: "sad", strategy: "probe", parameters: [], source: .base, description: "", place: "", parameterPlaces: [:])
@@ -65,7 +98,7 @@ final class PluginLoadingTests: XCTestCase {
         }
         let liar = try load(cPlugin(runBody: "for (int64_t i = 0; i < t->eval.count; i++) out[i] = 99; (void)st; return 0;"), named: "q").get()
         XCTAssertThrowsError(try ConfiguredStrategy(c, plugin: liar).run(try tinyTask(classes: 3))) {
-            XCTAssertTrue("\($0)".contains("prediction 99 for image 0 is not a class in 0..<3"), "\($0)")
+            XCTAssertTrue("\($0)".contains("prediction 99 for image ") && "\($0)".contains(" is not a class in 0..<3"), "\($0)")
         }
     }
 
@@ -74,7 +107,7 @@ final class PluginLoadingTests: XCTestCase {
         _ = try compilePlugin(cPlugin(), named: "probe-a", in: first)
         _ = try compilePlugin(cPlugin(), named: "probe-b", in: second)
         _ = try compilePlugin(cPlugin(name: "other"), named: "other", in: second)
-        let registry = PluginRegistry(searchPath: PluginSearchPath(directories: [first, second]))
+        let registry = scannedRegistry([first, second], built: false)
         XCTAssertEqual(registry.plugins.keys.sorted(), ["other", "probe"])
         XCTAssertEqual(registry.plugins["probe"]?.path, first + "/probe-a.so", "earlier directories win")
         XCTAssertThrowsError(try registry.plugin(named: "probe")) {

@@ -6,8 +6,10 @@ func storedCell(_ configuration: String, seed: UInt64, accuracy: Double?) -> Sto
     let setting = ComparisonSetting(data: .fashionMNIST(directory: nil), datasetName: "d", datasetFingerprint: "f", splitName: "s",
                                     sourceClasses: [0], targetClasses: [1, 2], targetPerClass: nil, evalPerClass: nil,
                                     epochs: 1, batchSize: 1, learningRate: 0.1)
-    let cell = Cell(setting: setting, configuration: configuration, strategy: configuration, pluginPath: "", pluginVersion: "1",
-                    parameters: [:], parameterOrder: [], source: "base", sourceNetwork: "", sourceKey: "", seed: seed, threads: 1)
+    let plugin = PluginInfo(path: "", contentHash: "0", name: configuration, version: "1", summary: "", parameters: [])
+    let binding = try! StrategyBinding(StrategyConfiguration(name: configuration, strategy: configuration, parameters: [], source: .base,
+                                                             description: "", place: ""), plugin: plugin)
+    let cell = Cell(setting: setting, binding: binding, sourceNetwork: "", sourceKey: "", seed: seed, threads: 1)
     let result: CellResult
     if let accuracy {
         let correct = Int((accuracy * 100).rounded())

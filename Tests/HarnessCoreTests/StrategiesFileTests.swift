@@ -13,9 +13,9 @@ final class StrategiesFileTests: XCTestCase {
             XCTAssertTrue(names.contains(required), "strategies.json lacks \(required)")
         }
         XCTAssertEqual(try file.configuration(named: "bnb3").source, .self)
-        let registry = PluginRegistry(searchPath: PluginSearchPath(directories: [], buildDirectory: Repository.buildDirectory))
+        let registry = scannedRegistry()
         XCTAssertEqual(registry.failures.count, 0, "\(registry.failures)")
-        for c in file.configurations { XCTAssertNoThrow(try ConfiguredStrategy(c, plugin: try registry.plugin(named: c.strategy)), c.name) }
+        for c in file.configurations { XCTAssertNoThrow(try ConfiguredStrategy(c, plugin: try registry.loaded(c.strategy)), c.name) }
         XCTAssertThrowsError(try file.configuration(named: "freeze9")) { XCTAssertTrue("\($0)".hasPrefix("unknown strategy 'freeze9' (known: scratch, freeze3,")) }
     }
 
@@ -37,6 +37,15 @@ final class StrategiesFileTests: XCTestCase {
         XCTAssertEqual(parseError("{\n  \"a\": { \"strategy\": \"x\" }\n  \"b\": {}\n}"), "s.json:3:3: invalid JSON: object value separator ',' expected")
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\" }"), "s.json:1:27: invalid JSON: unexpected end of file (unclosed { or [?)")
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\" } }\n}"), "s.json:2:1: unexpected text after the JSON object")
+    }
+
+    func testADuplicateKeyIsAnErrorNotASilentOverride() {
+        XCTAssertEqual(parseError("{\n  \"freeze3\": { \"strategy\": \"freeze-n\" },\n  \"freeze3\": { \"strategy\": \"scratch\" }\n}"),
+                       "s.json:3:3: \"freeze3\" appears twice in one object (first at s.json:2:3); JSON keeps only one of them. help: rename or remove one")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"parameters\": { \"n\": 1, \"m\": [\"n\", {\"n\": 2}], \"n\": 3 } } }"),
+                       "s.json:1:73: \"n\" appears twice in one object (first at s.json:1:43); JSON keeps only one of them. help: rename or remove one")
+        // The same key in different objects, or as a string value, is fine.
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"a\" }, \"b\": { \"strategy\": \"a\", \"description\": \"say \\\"strategy\\\"\" } }"), "")
     }
 
     func testStructureErrorsSayWhatIsExpected() {

@@ -34,7 +34,7 @@ final class StrategyRunTests: XCTestCase {
         _ = try Trainer.train(selfNet, on: target.train, settings: settings)
         let s = Setup(base: base, selfNetwork: selfNet, target: target,
                       file: try StrategiesFile(path: Repository.root + "/strategies.json"),
-                      registry: PluginRegistry(searchPath: PluginSearchPath(directories: [], buildDirectory: Repository.buildDirectory)))
+                      registry: scannedRegistry())
         Self.cached = s
         return s
     }
@@ -42,7 +42,7 @@ final class StrategyRunTests: XCTestCase {
     func run(_ name: String, trained: ((Network, TrainingReport) -> Void)? = nil) throws -> Double {
         let s = try setup()
         let config = try s.file.configuration(named: name)
-        return try run(try ConfiguredStrategy(config, plugin: try s.registry.plugin(named: config.strategy)), trained: trained)
+        return try run(try ConfiguredStrategy(config, plugin: try s.registry.loaded(config.strategy)), trained: trained)
     }
 
     func run(_ strategy: ConfiguredStrategy, trained: ((Network, TrainingReport) -> Void)? = nil) throws -> Double {
@@ -103,7 +103,7 @@ final class StrategyRunTests: XCTestCase {
             let config = StrategyConfiguration(name: name, strategy: "conservation", parameters: params, source: .base,
                                                description: "", place: "", parameterPlaces: [:])
             var d: Float = 0
-            _ = try run(try ConfiguredStrategy(config, plugin: try s.registry.plugin(named: "conservation"))) { net, _ in
+            _ = try run(try ConfiguredStrategy(config, plugin: try s.registry.loaded("conservation"))) { net, _ in
                 d = try! net.parameters(of: "fc6")[0].values.enumerated().reduce(0) { acc, e in
                     let diff = e.1 - (try! base.parameters(of: "fc6")[0].values[e.0]); return acc + diff * diff
                 }
@@ -118,9 +118,9 @@ final class StrategyRunTests: XCTestCase {
     func testACStrategyBuiltAgainstTheHeaderAloneRuns() throws {
         let dir = try temporaryDirectory(self)
         let so = try compilePlugin(try String(contentsOfFile: Repository.root + "/examples/c-strategy/copy_n.c"), named: "copy-n", in: dir)
-        let registry = PluginRegistry(searchPath: PluginSearchPath(directories: [dir], buildDirectory: Repository.buildDirectory))
-        let plugin = try registry.plugin(named: "copy-n")
-        XCTAssertEqual(plugin.path, so)
+        let registry = scannedRegistry([dir])
+        XCTAssertEqual(try registry.plugin(named: "copy-n").path, so)
+        let plugin = try registry.loaded("copy-n")
         let config = StrategyConfiguration(name: "copy2", strategy: "copy-n", parameters: [("n", .int(2)), ("lr_mult", .double(0))],
                                            source: .base, description: "", place: "", parameterPlaces: [:])
         var seen: Network?
@@ -133,7 +133,7 @@ final class StrategyRunTests: XCTestCase {
         let s = try setup()
         let config = StrategyConfiguration(name: "freeze9", strategy: "freeze-n", parameters: [("n", .int(9))], source: .base,
                                            description: "", place: "", parameterPlaces: [:])
-        XCTAssertThrowsError(try run(try ConfiguredStrategy(config, plugin: try s.registry.plugin(named: "freeze-n")))) {
+        XCTAssertThrowsError(try run(try ConfiguredStrategy(config, plugin: try s.registry.loaded("freeze-n")))) {
             XCTAssertTrue("\($0)".contains("n = 9: must be between 0 and 7"), "\($0)")
         }
     }
