@@ -17,10 +17,11 @@ struct HarnessCLI {
         return dir.appendingPathComponent("harness")
     }
 
-    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // stderr goes to a file, so reading stdout to its end can never stall on a full stderr pipe.
         let errPath = NSTemporaryDirectory() + "harness-stderr-" + UUID().uuidString
@@ -38,8 +39,8 @@ struct HarnessCLI {
 }
 
 extension XCTestCase {
-    func harness(_ args: [String], environment: [String: String] = [:]) throws -> HarnessCLI.Result {
-        try HarnessCLI.run(args, environment: environment)
+    func harness(_ args: [String], environment: [String: String] = [:], directory: String? = nil) throws -> HarnessCLI.Result {
+        try HarnessCLI.run(args, environment: environment, directory: directory)
     }
 
     func temporaryDirectory() throws -> String {

@@ -165,26 +165,27 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(try harness(["leaderboard", "--db", dir + "/r.sqlite", "--check"]).stdout.contains("integrity ok, 6 cells"))
     }
 
-    func testTwoComparisonsWritingOneDatabaseAtOnceBothSucceed() throws {
+    func testTwoComparisonsWritingOneDatabaseAtOnceBothSucceedAndTrainTheirSourceNetworkOnce() throws {
         let dir = try temporaryDirectory()
-        // Warm the cache first, so both comparisons spend their time writing cells.
-        XCTAssertEqual(try harness(["compare", "--strategies", "freeze3", "--no-baseline", "--seeds", "1", "--db", dir + "/warm.sqlite"]
-                                   + Self.small(seeds: 1).dropLast(2), environment: environment(dir)).status, 0)
-        func start(_ strategies: String) throws -> Process {
+        // Both start on an empty cache: one trains the source network, the other waits for it.
+        func start(_ strategies: String, log: String) throws -> Process {
             let p = Process()
             p.executableURL = HarnessCLI.binary
             p.arguments = ["compare", "--strategies", strategies, "--no-baseline", "--db", dir + "/shared.sqlite"] + Self.small(seeds: 3)
             p.environment = ProcessInfo.processInfo.environment.merging(environment(dir)) { $1 }
             p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
+            FileManager.default.createFile(atPath: log, contents: nil)
+            p.standardError = FileHandle(forWritingAtPath: log)
             try p.run()
             return p
         }
-        let a = try start("freeze3,random3"), b = try start("svm-codes,anb3")
+        let a = try start("freeze3,random3", log: dir + "/a.log"), b = try start("svm-codes,anb3", log: dir + "/b.log")
         a.waitUntilExit()
         b.waitUntilExit()
         XCTAssertEqual(a.terminationStatus, 0)
         XCTAssertEqual(b.terminationStatus, 0)
+        let logs = try [dir + "/a.log", dir + "/b.log"].map { try String(contentsOfFile: $0, encoding: .utf8) }
+        XCTAssertEqual(logs.filter { $0.contains("training the source network") }.count, 1, "one source network for both: \(logs)")
         let check = try harness(["leaderboard", "--db", dir + "/shared.sqlite", "--check"])
         XCTAssertTrue(check.stdout.contains("integrity ok, 12 cells"), check.stdout)
     }

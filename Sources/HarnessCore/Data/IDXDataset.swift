@@ -7,11 +7,11 @@ public enum IDXDataset {
     /// `keeping`, only images of those labels become floats (a comparison's worker needs five
     /// classes of ten, and the floats are four times the bytes).
     public static func loadPair(images imagesPath: String, labels labelsPath: String, keeping: Set<Int>? = nil) throws -> ImageSet {
-        try loadPair(images: imagesPath, labels: try IDXFile(contentsOf: labelsPath), labelsPath: labelsPath, keeping: keeping)
+        try loadPair(images: try IDXFile(contentsOf: imagesPath), imagesPath: imagesPath, labels: try IDXFile(contentsOf: labelsPath),
+                     labelsPath: labelsPath, keeping: keeping)
     }
 
-    static func loadPair(images imagesPath: String, labels: IDXFile, labelsPath: String, keeping: Set<Int>?) throws -> ImageSet {
-        let images = try IDXFile(contentsOf: imagesPath)
+    static func loadPair(images: IDXFile, imagesPath: String, labels: IDXFile, labelsPath: String, keeping: Set<Int>?) throws -> ImageSet {
         guard images.dimensions.count == 3 || images.dimensions.count == 4 else {
             throw DataError.corrupt(path: imagesPath, reason: "images need 3 dimensions (count, rows, columns), found \(images.dimensions)")
         }
@@ -63,13 +63,15 @@ public enum IDXDataset {
         guard let f = files(in: directory) else {
             throw DataError.notADataset(path: directory, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz)")
         }
-        // Labels are checked before any image is converted: one bad byte would otherwise invent
-        // classes (a 200 in a 10-class file makes 201) and every cell would die far from the cause.
-        let trainLabels = try IDXFile(contentsOf: f.trainLabels), testLabels = try IDXFile(contentsOf: f.testLabels)
+        // Every file's structure first, then the labels, before any image is converted: one bad
+        // label byte would otherwise invent classes (a 200 in a 10-class file makes 201), and
+        // every cell would die far from the cause.
+        let trainImages = try IDXFile(contentsOf: f.trainImages), trainLabels = try IDXFile(contentsOf: f.trainLabels)
+        let testImages = try IDXFile(contentsOf: f.testImages), testLabels = try IDXFile(contentsOf: f.testLabels)
         let classCount = try checkedClassCount(train: (f.trainLabels, trainLabels.bytes), test: (f.testLabels, testLabels.bytes),
                                                known: classNames)
-        let train = try loadPair(images: f.trainImages, labels: trainLabels, labelsPath: f.trainLabels, keeping: keeping)
-        let test = try loadPair(images: f.testImages, labels: testLabels, labelsPath: f.testLabels, keeping: keeping)
+        let train = try loadPair(images: trainImages, imagesPath: f.trainImages, labels: trainLabels, labelsPath: f.trainLabels, keeping: keeping)
+        let test = try loadPair(images: testImages, imagesPath: f.testImages, labels: testLabels, labelsPath: f.testLabels, keeping: keeping)
         guard (train.channels, train.height, train.width) == (test.channels, test.height, test.width) else {
             throw DataError.mismatch("train images are \(train.height)x\(train.width), test images \(test.height)x\(test.width)")
         }
