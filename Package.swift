@@ -45,13 +45,13 @@ let package = Package(
         .target(name: "StrategyAPI", dependencies: ["CStrategyAPI"]),
 
         // Data sets, the CNN engine on oneDNN, metrics, the strategy-plugin host, and comparisons.
-        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG", "CJSONC", "CFFI", "CSQLite", "CStrategyAPI"]),
+        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG", "CJSONC", "CFFI", "CSQLite", "CSystem", "CStrategyAPI"]),
 
         // The command-line tool.
         .executableTarget(
             name: "harness",
             dependencies: [
-                "HarnessCore", "CSystem",
+                "HarnessCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -20,7 +20,14 @@ struct ScanPlugin: ParsableCommand {
     @Option(name: .customLong("try"), help: "Parameter sets (JSON) to try on the plugin's configure.")
     var sets: String?
 
+    @Option(help: "The process id of the command that started the scan: the scanner ends when it does.")
+    var parent: Int32?
+
+    @Option(help: "Seconds after which the scanner ends itself (a plugin that hangs on load).")
+    var deadline: Double?
+
     func run() throws {
+        guard ChildProcess.guardChild(parent: parent, deadline: deadline) else { throw ExitCode(1) }
         let tried = try sets.map { file -> [ParameterSet] in
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
             return try HarnessJSON.decoder.decode([ParameterSet].self, from: data)

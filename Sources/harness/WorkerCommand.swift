@@ -3,7 +3,6 @@
 // this. Standard output and error belong to the plugin and become the cell's log: nothing the
 // plugin prints can spoil or hide the result.
 import ArgumentParser
-import CSystem
 import Foundation
 import HarnessCore
 
@@ -25,13 +24,7 @@ struct Worker: ParsableCommand {
     var deadline: Double?
 
     func run() throws {
-        if let parent {
-            // Die with the coordinator, even one killed with -9; it may already be gone.
-            _ = harness_die_with_parent(SIGKILL)
-            if getppid() != parent { throw ExitCode(1) }
-        }
-        // The default action of SIGALRM ends the process whatever the plugin is doing.
-        if let deadline { alarm(UInt32(min(max(deadline.rounded(.up), 1), Double(UInt32.max)))) }
+        guard ChildProcess.guardChild(parent: parent, deadline: deadline) else { throw ExitCode(1) }
         guard let data = FileManager.default.contents(atPath: cell) else { throw CLIError("cannot read \(cell)") }
         let spec = try HarnessJSON.decoder.decode(Cell.self, from: data)
         EngineThreads.set(spec.threads)

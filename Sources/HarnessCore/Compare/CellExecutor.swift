@@ -22,15 +22,12 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
         self.timeout = timeout
     }
 
-    /// Scratch folders are named by the coordinator's process id.
-    static let scratchPrefix = "harness-cells-"
-
     public func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void) {
-        Self.removeStaleScratch()
+        ChildProcess.removeStaleScratch()
         let slots = DispatchSemaphore(value: jobs)
         let group = DispatchGroup()
         let reporting = DispatchQueue(label: "harness.cells.report")
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(Self.scratchPrefix + "\(getpid())")
+        let scratch = ChildProcess.scratchDirectory("cells", unique: false)
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -58,7 +55,7 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
             return done(.failure(cell.key, "cannot write the cell for its worker: \(error)", seconds: 0))
         }
         let resultFile = scratch.appendingPathComponent(name + ".result.json")
-        let arguments = ["worker", "--cell", cellFile.path, "--result", resultFile.path, "--parent", "\(getpid())", "--deadline", "\(timeout)"]
+        let arguments = ["worker", "--cell", cellFile.path, "--result", resultFile.path] + ChildProcess.guardArguments(timeout: timeout)
         ChildProcess.start(executable, arguments, resultFile: resultFile, logFile: scratch.appendingPathComponent(name + ".log"),
                            timeout: timeout + 5) { [timeout] outcome in
             try? FileManager.default.removeItem(at: cellFile)
@@ -68,16 +65,6 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
                 return done(result)
             }
             done(.failure(cell.key, outcome.failure(timeout: timeout), seconds: outcome.seconds, log: outcome.log))
-        }
-    }
-
-    /// Removes the scratch folders of coordinators that are no longer running (killed with -9,
-    /// say), so they do not pile up in the temporary directory.
-    static func removeStaleScratch() {
-        let temporary = FileManager.default.temporaryDirectory
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix(scratchPrefix) {
-            guard let pid = Int32(name.dropFirst(scratchPrefix.count)), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name)) }
         }
     }
 }

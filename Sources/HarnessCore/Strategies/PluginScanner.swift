@@ -92,10 +92,10 @@ public struct PluginScanner: Sendable {
 
     /// One `harness scan-plugin` child; its crash or hang becomes a failed outcome.
     private func run(_ path: String, trying sets: [ParameterSet]) throws -> ScanReport {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harness-scan-\(UUID().uuidString)")
+        let scratch = ChildProcess.scratchDirectory("scan", unique: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        var arguments = ["scan-plugin", path, "--result", scratch.appendingPathComponent("result.json").path]
+        var arguments = ["scan-plugin", path, "--result", scratch.appendingPathComponent("result.json").path] + ChildProcess.guardArguments(timeout: timeout)
         if !sets.isEmpty {
             let file = scratch.appendingPathComponent("sets.json")
             try HarnessJSON.encoder.encode(sets).write(to: file)

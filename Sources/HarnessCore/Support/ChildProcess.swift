@@ -2,6 +2,9 @@
 // behalf. It reports through a result file it writes at the end, never through standard output:
 // the plugin shares stdout and stderr, which become the child's log instead. A child that hangs
 // is killed at its timeout; one that crashes is described by its signal and the tail of its log.
+// The child side guards itself too: it dies with its parent and ends at its own deadline, so a
+// plugin stuck in a loop never outlives the command that started it.
+import CSystem
 import Foundation
 
 public struct ChildOutcome: Sendable {
@@ -86,6 +89,37 @@ public enum ChildProcess {
         }
         finished.wait()
         return box.value!
+    }
+
+    /// The arguments that make a child guard itself (see `guardChild`).
+    public static func guardArguments(timeout: Double) -> [String] { ["--parent", "\(getpid())", "--deadline", "\(timeout)"] }
+
+    /// Called first in a child: die with the parent (even one killed with -9) and end at the
+    /// deadline, whatever the plugin is doing (SIGALRM's default action ends the process).
+    /// Returns false if the parent is already gone.
+    public static func guardChild(parent: Int32?, deadline: Double?) -> Bool {
+        if let parent {
+            _ = harness_die_with_parent(SIGKILL)
+            if getppid() != parent { return false }
+        }
+        if let deadline { alarm(UInt32(min(max(deadline.rounded(.up), 1), Double(UInt32.max)))) }
+        return true
+    }
+
+    /// Scratch folders are named harness-<kind>-<parent pid>[-…], so a later process can tell
+    /// which belong to a process that no longer runs.
+    public static func scratchDirectory(_ kind: String, unique: Bool) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("harness-\(kind)-\(getpid())" + (unique ? "-\(UUID().uuidString)" : ""))
+    }
+
+    /// Removes the scratch folders of processes that are gone (killed with -9, say).
+    public static func removeStaleScratch() {
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[0] == "harness", ["cells", "scan"].contains(parts[1]), let pid = Int32(parts[2]), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name)) }
+        }
     }
 
     /// Writes a child's result where its parent will look: to a temporary name first, then
