@@ -14,25 +14,17 @@ struct ScanPlugin: ParsableCommand {
     @Argument(help: "The plugin file (.so).")
     var path: String
 
-    @Option(help: "Where to write the report (JSON).")
-    var result: String
-
     @Option(name: .customLong("try"), help: "Parameter sets (JSON) to try on the plugin's configure.")
     var sets: String?
 
-    @Option(help: "The process id of the command that started the scan: the scanner ends when it does.")
-    var parent: Int32?
-
-    @Option(help: "Seconds after which the scanner ends itself (a plugin that hangs on load).")
-    var deadline: Double?
+    @OptionGroup var child: ChildOptions
 
     func run() throws {
-        guard ChildProcess.guardChild(parent: parent, deadline: deadline) else { throw ExitCode(1) }
+        try child.guardSelf()
         let tried = try sets.map { file -> [ParameterSet] in
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
             return try HarnessJSON.decoder.decode([ParameterSet].self, from: data)
         } ?? []
-        let report = PluginScanner.scanInProcess(path, trying: tried)
-        try ChildProcess.writeResult(try HarnessJSON.encoder.encode(report), to: result)
+        try child.write(PluginScanner.scanInProcess(path, trying: tried))
     }
 }

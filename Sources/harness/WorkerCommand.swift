@@ -14,21 +14,35 @@ struct Worker: ParsableCommand {
     @Option(help: "The cell, as JSON.")
     var cell: String
 
-    @Option(help: "Where to write the result (JSON).")
-    var result: String
-
-    @Option(help: "The coordinator's process id: the worker ends when it does.")
-    var parent: Int32?
-
-    @Option(help: "Seconds after which the worker ends itself (a hung plugin).")
-    var deadline: Double?
+    @OptionGroup var child: ChildOptions
 
     func run() throws {
-        guard ChildProcess.guardChild(parent: parent, deadline: deadline) else { throw ExitCode(1) }
+        try child.guardSelf()
         guard let data = FileManager.default.contents(atPath: cell) else { throw CLIError("cannot read \(cell)") }
         let spec = try HarnessJSON.decoder.decode(Cell.self, from: data)
         EngineThreads.set(spec.threads)
         let outcome = CellRunner.run(spec, log: { note($0) })
-        try ChildProcess.writeResult(try HarnessJSON.encoder.encode(outcome), to: result)
+        try child.write(outcome)
+    }
+}
+
+/// What every child of the harness (a cell's worker, the plugin scanner) is started with: where
+/// its result goes, and the guards that keep it from outliving its parent.
+struct ChildOptions: ParsableArguments {
+    @Option(help: "Where to write the result (JSON).")
+    var result: String
+
+    @Option(help: "The parent's process id: the child ends when it does.")
+    var parent: Int32?
+
+    @Option(help: "Seconds after which the child ends itself (a hung plugin).")
+    var deadline: Double?
+
+    func guardSelf() throws {
+        guard ChildProcess.guardChild(parent: parent, deadline: deadline) else { throw ExitCode(1) }
+    }
+
+    func write<T: Encodable>(_ value: T) throws {
+        try ChildProcess.writeResult(try HarnessJSON.encoder.encode(value), to: result)
     }
 }

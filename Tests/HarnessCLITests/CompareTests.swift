@@ -70,31 +70,7 @@ final class CompareTests: XCTestCase {
     func testCrashingHangingAndDivergingStrategiesBecomeRows() throws {
         let dir = try temporaryDirectory()
         let plugins = dir + "/plugins"
-        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
-        let include = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-            + "/Sources/CStrategyAPI/include"
-        func plugin(_ name: String, _ body: String) throws {
-            let source = """
-                #include <harness_strategy.h>
-                #include <signal.h>
-                #include <unistd.h>
-                static void *configure(void) { static int state; return &state; }
-                static int run(void *s, const harness_task *task, const harness_engine *e, harness_host *h, int32_t *out) {
-                    (void)s; (void)task; (void)e; (void)h; (void)out;
-                    \(body)
-                }
-                static const harness_strategy strategy = { .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy),
-                    .name = "\(name)", .version = "1", .summary = "misbehaves", .configure = (void *)configure, .run = run };
-                const harness_strategy *harness_strategy_entry_v1(void) { return &strategy; }
-                """
-            try source.write(toFile: "\(plugins)/\(name).c", atomically: true, encoding: .utf8)
-            let cc = Process()
-            cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-            cc.arguments = ["-shared", "-fPIC", "-I", include, "\(plugins)/\(name).c", "-o", "\(plugins)/\(name).so"]
-            try cc.run()
-            cc.waitUntilExit()
-            XCTAssertEqual(cc.terminationStatus, 0)
-        }
+        func plugin(_ name: String, _ body: String) throws { try CPluginBuilder.build(CPluginBuilder.source(name, body: body), file: name, in: plugins) }
         try plugin("segfault", "volatile int *p = 0; return *p;")
         try plugin("hang", "for (;;) sleep(1);")
         // A learning rate no network survives: the engine reports the loss turning NaN.
@@ -106,12 +82,8 @@ final class CompareTests: XCTestCase {
             return e->predict(h, n, &task->eval, out);
             """)
         // And a well-behaved strategy written in C: the example, built against the header alone.
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-        cc.arguments = ["-shared", "-fPIC", "-I", include, include + "/../../../examples/c-strategy/copy_n.c", "-o", plugins + "/copy-n.so"]
-        try cc.run()
-        cc.waitUntilExit()
-        XCTAssertEqual(cc.terminationStatus, 0)
+        try CPluginBuilder.build(try String(contentsOfFile: CPluginBuilder.include + "/../../../examples/c-strategy/copy_n.c", encoding: .utf8),
+                                 file: "copy-n", in: plugins)
         let listed = try harness(["strategies", "--plugin-path", plugins])
         XCTAssertTrue(listed.stdout.contains("copy-n 1.0  first n layers copied, trained at lr_mult (C example)"), listed.stdout)
 
