@@ -37,13 +37,12 @@ struct Strategies: ParsableCommand {
             let file = try plugins.strategiesFile()
             print("\nConfigurations in \(file.path):")
             let width = file.configurations.map(\.name.count).max() ?? 0
-            let scanner = try plugins.scanner()
-            for c in file.configurations {
+            for (c, bound) in zip(file.configurations, registry.bindEach(file.configurations, checkingWith: try plugins.scanner())) {
                 let name = c.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                do {
-                    let bound = try registry.bind([c], checkingWith: scanner)[0]
-                    print("  \(name)  \(c.strategy)(\(bound.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
-                } catch {
+                switch bound {
+                case let .success(b):
+                    print("  \(name)  \(c.strategy)(\(b.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
+                case let .failure(error):
                     print("  \(name)  BROKEN: \(error)")
                 }
             }
@@ -59,7 +58,7 @@ struct Strategies: ParsableCommand {
         @OptionGroup var plugins: PluginOptions
 
         func run() throws {
-            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            let absolute = URL(fileURLWithPath: path).path
             guard FileManager.default.fileExists(atPath: absolute) else { throw CLIError("\(absolute): no such file") }
             // Opened in a child process, as everywhere: a plugin that crashes on load is diagnosed, not fatal.
             var scanner = try plugins.scanner()

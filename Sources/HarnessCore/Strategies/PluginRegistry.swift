@@ -48,6 +48,24 @@ public struct PluginRegistry: Sendable {
         return bindings
     }
 
+    /// Every configuration bound and tried, none stopping the others (`harness strategies`):
+    /// the binding, or why there is none. One scanner child per plugin.
+    public func bindEach(_ configurations: [StrategyConfiguration], checkingWith scanner: PluginScanner) -> [Result<StrategyBinding, Error>] {
+        var results = configurations.map { c in Result<StrategyBinding, Error> { try StrategyBinding(c, plugin: try plugin(named: c.strategy)) } }
+        let bound = results.indices.compactMap { i in (try? results[i].get()).map { (i, $0) } }
+        for (_, same) in Dictionary(grouping: bound, by: \.1.plugin.path) {
+            let sets = same.map { ParameterSet(configuration: $0.1.configuration.name, values: $0.1.valuesByName) }
+            do {
+                for ((i, _), problem) in zip(same, try scanner.problems(same[0].1.plugin, sets)) {
+                    if let problem { results[i] = .failure(problem) }
+                }
+            } catch {
+                for (i, _) in same { results[i] = .failure(error) }
+            }
+        }
+        return results
+    }
+
     /// Other files on the search path that declare the same strategy name as `info`.
     public func clashes(with info: PluginInfo) -> [String] {
         var paths: [String] = []

@@ -82,11 +82,16 @@ public struct PluginScanner: Sendable {
     /// Runs configure on each parameter set in a child process, as a cell's worker will: a
     /// plugin that refuses a set (or crashes on it) is reported before any training starts.
     public func check(_ plugin: PluginInfo, _ sets: [ParameterSet]) throws {
-        guard !sets.isEmpty else { return }
+        if let first = try problems(plugin, sets).lazy.compactMap({ $0 }).first { throw first }
+    }
+
+    /// What `check` finds, for every set (nil where configure accepted it), from one child.
+    public func problems(_ plugin: PluginInfo, _ sets: [ParameterSet]) throws -> [PluginError?] {
+        guard !sets.isEmpty else { return [] }
         let report = try run(plugin.path, trying: sets)
-        if case let .failed(error) = report.outcome { throw error }
-        for (set, refusal) in zip(sets, report.refusals) {
-            if let refusal { throw PluginError.configureRefused(configuration: set.configuration, strategy: plugin.name, values: refusal) }
+        if case let .failed(error) = report.outcome { return sets.map { _ in error } }
+        return zip(sets, report.refusals).map { set, refusal in
+            refusal.map { PluginError.configureRefused(configuration: set.configuration, strategy: plugin.name, values: $0) }
         }
     }
 

@@ -32,7 +32,7 @@ public struct PluginSearchPath: Sendable {
     /// Candidate files, in search order.
     func candidates() -> [String] {
         func files(_ given: String, prefix: String) -> [String] {
-            let dir = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
+            let dir = URL(fileURLWithPath: given).path
             return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
                 .filter { $0.hasSuffix(".so") && $0.hasPrefix(prefix) }
                 .map { (dir as NSString).appendingPathComponent($0) }

@@ -17,7 +17,7 @@ public final class StrategyPlugin: @unchecked Sendable {
     /// Opens `path` and validates its descriptor; every failure is a `PluginError` naming the file.
     /// A bare file name means the file in the current directory, not a library search.
     public init(path given: String) throws {
-        let path = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
+        let path = URL(fileURLWithPath: given).path
         let hash = try PluginInfo.contentHash(of: path)
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw PluginError.notLoadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown reason")
