@@ -31,7 +31,7 @@ let package = Package(
         // C libraries from Debian -dev packages (scripts/bootstrap.sh installs them).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips"),
         .systemLibrary(name: "CJSONC", path: "Sources/CJSONC"),
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         .systemLibrary(name: "CLinear", path: "Sources/CLinear"),
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "StrategyAPI", dependencies: ["CStrategyAPI"]),
 
         // Data sets, the CNN engine on oneDNN, metrics, the strategy-plugin host, and comparisons.
-        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CPNG", "CJSONC", "CFFI", "CSQLite", "CSystem", "CStrategyAPI"]),
+        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CVips", "CJSONC", "CFFI", "CSQLite", "CSystem", "CStrategyAPI"]),
 
         // The command-line tool.
         .executableTarget(
@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore", "CPNG"]),
+        .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore"]),
         .testTarget(name: "HarnessCLITests", dependencies: ["harness"]),
     ] + plugins.map {
         .target(name: $0.target, dependencies: ["StrategyAPI"] + $0.dependencies, path: "Plugins/\($0.target)")

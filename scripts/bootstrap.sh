@@ -2,7 +2,7 @@
 # Installs the Debian packages harness needs, if any are missing. Safe to run again.
 #   libdnnl-dev           oneDNN, the compute kernels (convolution, pooling, inner product)
 #   zlib1g-dev            reads gzip-compressed IDX files
-#   libpng-dev            reads image-folder data sets
+#   libvips-dev           decodes and resizes image folders (JPEG, PNG, WebP, …), domain transforms
 #   libjson-c-dev         parses strategies.json (strategy plugins)
 #   libffi-dev            calls strategy plugins' typed configure functions
 #   liblinear-dev         the linear SVM of the svm-codes strategy
@@ -12,10 +12,11 @@
 # With --bench, also the PyTorch peer of `harness bench` (tests and CI use it too):
 #   python3-torch         PyTorch 1.13 on oneDNN, the engine the benchmark races
 #   python3-liblinear     LIBLINEAR for Python: the svm-codes step of the PyTorch comparison script
+#   python3-torchvision   ImageFolder and PIL: the peer of the image-loading benchmark
 set -euo pipefail
 
-packages=(libdnnl-dev zlib1g-dev libpng-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-liblinear)
+packages=(libdnnl-dev zlib1g-dev libvips-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-liblinear)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,26 +1,19 @@
-import CPNG
 import XCTest
 @testable import HarnessCore
 
 final class ImageFolderTests: XCTestCase {
-    /// Writes a PNG with libpng's simplified API: gray (1 channel) or RGB (3 channels).
-    func writePNG(_ path: String, width: Int, height: Int, channels: Int, value: (Int, Int, Int) -> UInt8) throws {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-        var bytes = [UInt8](repeating: 0, count: width * height * channels)
-        for y in 0..<height { for x in 0..<width { for c in 0..<channels { bytes[(y * width + x) * channels + c] = value(x, y, c) } } }
-        let ok = bytes.withUnsafeBytes { png_image_write_to_file(&image, path, 0, $0.baseAddress, 0, nil) }
-        XCTAssertNotEqual(ok, 0, "writing \(path)")
+    /// Writes an image with libvips: gray (1 channel) or RGB (3 channels); the suffix names the format.
+    func writeImage(_ path: String, width: Int, height: Int, channels: Int, value: (Int, Int, Int) -> UInt8) throws {
+        var planes = [Float](repeating: 0, count: width * height * channels)
+        for c in 0..<channels { for y in 0..<height { for x in 0..<width { planes[(c * height + y) * width + x] = Float(value(x, y, c)) / 255 } } }
+        try ImageFile.write(planes, shape: InputShape(channels: channels, height: height, width: width), to: path)
     }
 
-    func makeFolder(_ root: String, classes: [String], perClass: Int, channels: Int = 1, size: Int = 5) throws {
+    func makeFolder(_ root: String, classes: [String], perClass: Int, channels: Int = 1, size: Int = 5, suffix: String = "png") throws {
         for (k, cls) in classes.enumerated() {
             try FileManager.default.createDirectory(atPath: "\(root)/\(cls)", withIntermediateDirectories: true)
             for i in 0..<perClass {
-                try writePNG("\(root)/\(cls)/img\(i).png", width: size, height: size, channels: channels) { x, y, c in UInt8((k * 60 + x + y + c * 7 + i) % 256) }
+                try writeImage("\(root)/\(cls)/img\(i).\(suffix)", width: size, height: size, channels: channels) { x, y, c in UInt8((k * 60 + x + y + c * 7 + i) % 256) }
             }
         }
     }
@@ -41,7 +34,7 @@ final class ImageFolderTests: XCTestCase {
         let root = try temporaryDirectory(self)
         try makeFolder(root + "/train", classes: ["a", "b", "c"], perClass: 3, channels: 3)
         try makeFolder(root + "/test", classes: ["a", "b", "c"], perClass: 2, channels: 3)
-        let d = try ImageFolder.load(directory: root)
+        let d = try ImageFolder.load(directory: root, options: .init(cache: nil)).0
         XCTAssertEqual(d.train.count, 9)
         XCTAssertEqual(d.test.count, 6)
         XCTAssertEqual(d.train.channels, 3)
@@ -49,14 +42,76 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(d.train.pixels[25], 7.0 / 255, accuracy: 1e-7)
     }
 
-    func testMixedSizesAndBrokenFilesAreNamed() throws {
+    func testAnyFormatAnySizeBroughtToTheNetworksInput() throws {
         let root = try temporaryDirectory(self)
-        try makeFolder(root, classes: ["a", "b"], perClass: 2)
-        try writePNG(root + "/b/big.png", width: 6, height: 5, channels: 1) { _, _, _ in 0 }
-        XCTAssertThrowsError(try ImageFolder.load(directory: root)) { XCTAssertTrue("\($0)".contains("big.png is 6x5"), "\($0)") }
-        try FileManager.default.removeItem(atPath: root + "/b/big.png")
-        try Data("not a png".utf8).write(to: URL(fileURLWithPath: root + "/a/zz.png"))
-        XCTAssertThrowsError(try ImageFolder.load(directory: root)) { XCTAssertTrue("\($0)".contains("zz.png: not a readable PNG"), "\($0)") }
+        try makeFolder(root, classes: ["a", "b"], perClass: 2, channels: 3, size: 40, suffix: "jpg")
+        try writeImage(root + "/a/wide.webp", width: 64, height: 20, channels: 3) { _, _, c in c == 0 ? 255 : 0 }
+        try writeImage(root + "/b/small.png", width: 9, height: 7, channels: 1) { _, _, _ in 128 }
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: root + "/a/README.txt"))
+        let shape = InputShape(channels: 3, height: 12, width: 10)
+        let (d, report) = try ImageFolder.load(directory: root, options: .init(shape: shape, cache: nil))
+        XCTAssertEqual(d.train.count + d.test.count, 6)
+        XCTAssertEqual(InputShape(d.train), shape)
+        XCTAssertEqual(report.ignored, [root + "/a/README.txt"])
+        // The gray PNG is repeated into three equal channels; the red WebP stays red.
+        XCTAssertTrue(d.train.pixels.allSatisfy { (0...1).contains($0) })
+        let hw = 12 * 10
+        let gray = try ImageFolder.decodeFile(root + "/b/small.png", shape: shape, grayscale: false)
+        XCTAssertEqual(Set(gray).count, 1, "a flat gray image stays flat in all channels")
+        XCTAssertEqual(Int(gray[0]), 128, accuracy: 1)
+        let red = try ImageFolder.decodeFile(root + "/a/wide.webp", shape: shape, grayscale: false)
+        XCTAssertGreaterThan(Int(red[0]), 240)
+        XCTAssertLessThan(Int(red[hw]), 15)
+    }
+
+    func testColourForAGrayNetworkNeedsTheGrayTransform() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "b"], perClass: 2, channels: 1, size: 8)
+        try writeImage(root + "/b/colour.jpg", width: 8, height: 8, channels: 3) { x, _, c in UInt8(x * 20 + c * 50) }
+        let gray = InputShape(channels: 1, height: 8, width: 8)
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(shape: gray, cache: nil))) {
+            XCTAssertTrue("\($0)".contains("colour.jpg has 3-channel (colour) images but the source network takes 1-channel images. help: add @gray"), "\($0)")
+        }
+        let (d, _) = try ImageFolder.load(directory: root, options: .init(shape: gray, grayscale: true, cache: nil))
+        XCTAssertEqual(d.train.channels, 1)
+        // The SPEC says the same thing.
+        XCTAssertEqual(try DataSpec(root + "@gray").load(LoadingOptions(shape: gray, cache: nil)).dataset.train.channels, 1)
+    }
+
+    func testUndecodableFilesAreNamedOrSkippedAndCounted() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "b"], perClass: 3)
+        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: root + "/a/zz.jpg"))
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(cache: nil))) {
+            XCTAssertTrue("\($0)".hasPrefix("\(root)/a/zz.jpg cannot be decoded as an image"), "\($0)")
+            XCTAssertTrue("\($0)".contains("--skip-undecodable"), "\($0)")
+        }
+        let (d, report) = try ImageFolder.load(directory: root, options: .init(skipUndecodable: true, cache: nil))
+        XCTAssertEqual(d.train.count + d.test.count, 6)
+        XCTAssertEqual(report.skipped.count, 1)
+        XCTAssertTrue(report.summary.contains("1 undecodable file skipped (first: \(root)/a/zz.jpg"), report.summary)
+    }
+
+    func testASecondLoadComesFromTheDecodedCacheUntilAFileChanges() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "b"], perClass: 3, channels: 3, size: 20, suffix: "jpg")
+        let options = ImageFolder.Options(shape: InputShape(channels: 3, height: 8, width: 8), cache: DecodedImageCache(directory: root + "-cache"))
+        let (first, r1) = try ImageFolder.load(directory: root, options: options)
+        let (second, r2) = try ImageFolder.load(directory: root, options: options)
+        XCTAssertFalse(r1.fromCache)
+        XCTAssertTrue(r2.fromCache)
+        XCTAssertEqual(first.train.pixels, second.train.pixels)
+        XCTAssertEqual(first.test.labels, second.test.labels)
+        try writeImage(root + "/b/new.png", width: 5, height: 5, channels: 1) { _, _, _ in 9 }
+        let (third, r3) = try ImageFolder.load(directory: root, options: options)
+        XCTAssertFalse(r3.fromCache, "an added file decodes again")
+        XCTAssertEqual(third.train.count + third.test.count, 7)
+        // Another shape is another entry.
+        var other = options
+        other.shape = InputShape(channels: 1, height: 4, width: 4)
+        other.grayscale = true
+        XCTAssertFalse(try ImageFolder.load(directory: root, options: other).1.fromCache)
+        try? FileManager.default.removeItem(atPath: root + "-cache")
     }
 
     func testAnEmptyClassFolderIsNamedNotDropped() throws {
@@ -64,12 +119,12 @@ final class ImageFolderTests: XCTestCase {
         try makeFolder(root, classes: ["a", "c"], perClass: 3)
         try FileManager.default.createDirectory(atPath: root + "/b", withIntermediateDirectories: true)
         // Dropping "b" silently would make "c" class 1 in this run and class 2 in the next.
-        XCTAssertThrowsError(try ImageFolder.load(directory: root)) {
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(cache: nil))) {
             XCTAssertEqual("\($0)", "\(root)/b: this class folder holds no images. help: add images to it, or remove the folder")
         }
         try makeFolder(root + "/train", classes: ["a", "b"], perClass: 2)
         try FileManager.default.createDirectory(atPath: root + "/test/b", withIntermediateDirectories: true)
-        XCTAssertThrowsError(try ImageFolder.load(directory: root)) { XCTAssertTrue("\($0)".hasPrefix("\(root)/test/b: this class folder holds no images"), "\($0)") }
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(cache: nil))) { XCTAssertTrue("\($0)".hasPrefix("\(root)/test/b: this class folder holds no images"), "\($0)") }
     }
 
     func testAnEmptyFolderSaysWhatWasExpected() throws {

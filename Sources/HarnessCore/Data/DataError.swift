@@ -9,6 +9,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case badClassSelection(String)
     case badLabel(path: String, index: Int, label: Int, reason: String)
     case emptyClass(path: String)
+    case tooManyChannels(data: String, has: Int, network: Int)
+    case undecodable(path: String, reason: String)
+    case noImages(path: String)
 
     public var description: String {
         switch self {
@@ -29,6 +32,15 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
             return "\(path): label \(label) of image \(index) is not a class: \(reason). help: repair or regenerate the label file"
         case let .emptyClass(path):
             return "\(path): this class folder holds no images. help: add images to it, or remove the folder"
+        case let .tooManyChannels(data, has, network):
+            return "\(data) has \(has)-channel (colour) images but the source network takes \(network)-channel images. "
+                + "help: add @gray to the data spec to convert them to grayscale, or use a source network that takes colour"
+        case let .undecodable(path, reason):
+            return "\(path) cannot be decoded as an image: \(reason). help: repair or remove the file, "
+                + "or pass --skip-undecodable to leave such files out (they are counted in the output)"
+        case let .noImages(path):
+            return "\(path) holds no images: expected one sub-folder per class with image files "
+                + "(\(ImageFolder.imageExtensions.sorted().joined(separator: ", "))), or train/ and test/ folders of them"
         }
     }
 }

@@ -53,8 +53,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
                 let isFashion = (path as NSString).lastPathComponent.lowercased().contains("fashion")
                 return try IDXDataset.load(directory: path, classNames: isFashion ? FashionMNIST.classNames : nil, keeping: keeping)
             }
-            if ImageFolder.isImageFolder(path) { return try ImageFolder.load(directory: path, seed: seed) }
-            throw DataError.notADataset(path: path, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels) or one sub-folder of PNG images per class")
+            if ImageFolder.isImageFolder(path) { return try ImageFolder.load(directory: path, options: .init(cache: nil), seed: seed).0 }
+            throw DataError.notADataset(path: path, expected: "four IDX files (train-images, train-labels, t10k-images, t10k-labels) or one sub-folder of images per class")
         }
     }
 }

@@ -1,13 +1,58 @@
-// A folder of PNG images, one sub-folder per class (the ImageFolder layout of torchvision):
-//   DIR/train/<class>/*.png and DIR/test/<class>/*.png, or
-//   DIR/<class>/*.png, from which a seeded 20% per class is held out as the test set.
-// Images are decoded with libpng's simplified API: grayscale if the first image is, else RGB;
-// every image must have the first one's size.
-import CPNG
+// A folder of images, one sub-folder per class (the ImageFolder layout of torchvision):
+//   DIR/train/<class>/* and DIR/test/<class>/*, or
+//   DIR/<class>/*, from which a seeded 20% per class is held out as the test set.
+// Any format libvips reads (JPEG, PNG, WebP, TIFF, GIF), any size, grayscale or colour: every
+// image is shrunk on load to the network's input and converted to its channels, on all threads,
+// and the decoded pixels are cached, keyed by the files' names, sizes and times and the shape.
+import CVips
 import Foundation
 
 public enum ImageFolder {
     public static let heldOutFraction = 0.2
+    /// Files with these suffixes are images; others (a README, .DS_Store) are counted and left out.
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp", "tif", "tiff", "gif"]
+
+    /// How to bring a folder's images to a network.
+    public struct Options: Sendable {
+        /// The network's input; nil: the first image's size and colour (its own shape, when
+        /// every image has one).
+        public var shape: InputShape?
+        /// Convert colour images to grayscale (the `@gray` transform); without it a colour image
+        /// for a one-channel network is an error.
+        public var grayscale: Bool
+        /// Leave out files libvips cannot decode (counted in the report) instead of failing.
+        public var skipUndecodable: Bool
+        public var threads: Int
+        /// Where decoded folders are kept (nil: decode every time).
+        public var cache: DecodedImageCache?
+
+        public init(shape: InputShape? = nil, grayscale: Bool = false, skipUndecodable: Bool = false,
+                    threads: Int = ProcessInfo.processInfo.activeProcessorCount, cache: DecodedImageCache? = DecodedImageCache()) {
+            self.shape = shape
+            self.grayscale = grayscale
+            self.skipUndecodable = skipUndecodable
+            self.threads = threads
+            self.cache = cache
+        }
+    }
+
+    /// What loading did, for the user.
+    public struct Report: Sendable {
+        public var images = 0
+        public var fromCache = false
+        public var seconds = 0.0
+        /// Files left out with --skip-undecodable: path and reason.
+        public var skipped: [String] = []
+        /// Files that are not images by their suffix.
+        public var ignored: [String] = []
+
+        public var summary: String {
+            var s = "\(images) images " + (fromCache ? "from the decoded-image cache" : "decoded") + String(format: " in %.1f s", seconds)
+            if !skipped.isEmpty { s += "; \(skipped.count) undecodable file\(skipped.count == 1 ? "" : "s") skipped (first: \(skipped[0]))" }
+            if !ignored.isEmpty { s += "; \(ignored.count) non-image file\(ignored.count == 1 ? "" : "s") ignored (first: \(ignored[0]))" }
+            return s
+        }
+    }
 
     public static func isImageFolder(_ directory: String) -> Bool {
         holdsClassFolders(directory) || holdsClassFolders((directory as NSString).appendingPathComponent("train"))
@@ -15,46 +60,193 @@ public enum ImageFolder {
 
     /// Whether some sub-folder of `directory` holds images.
     static func holdsClassFolders(_ directory: String) -> Bool {
-        subfolders(directory).contains { !pngFiles($0).isEmpty }
+        subfolders(directory).contains { !files($0).images.isEmpty }
     }
 
-    public static func load(directory: String, seed: UInt64 = 0) throws -> Dataset {
-        let trainDir = (directory as NSString).appendingPathComponent("train")
-        let testDir = (directory as NSString).appendingPathComponent("test")
-        let name = (directory as NSString).lastPathComponent
-        if holdsClassFolders(trainDir) {
-            let classes = try classFolders(trainDir)
-            let testClasses = FileManager.default.fileExists(atPath: testDir) ? try classFolders(testDir) : []
-            guard testClasses.isEmpty || Set(testClasses).isSubset(of: classes) else {
-                throw DataError.mismatch("\(testDir) has classes not in \(trainDir): \(Set(testClasses).subtracting(classes).sorted())")
+    /// The folder's images at `options.shape`, and what loading did.
+    public static func load(directory: String, options: Options = Options(), seed: UInt64 = 0) throws -> (Dataset, Report) {
+        let start = Date()
+        let layout = try Layout(directory)
+        var report = Report()
+        report.ignored = layout.ignored
+        var options = options
+        if options.shape == nil { options.shape = try layout.naturalShape(grayscale: options.grayscale) }
+        let decoded: [String: ImageSet]
+        let key = layout.cacheKey(options)
+        if let cached = options.cache?.read(key: key, roots: layout.roots.map(\.name)) {
+            if let first = cached.skipped.first, !options.skipUndecodable {
+                // Cached with --skip-undecodable; without it the same file is still an error.
+                throw DataError.undecodable(path: first.components(separatedBy: ": ").first ?? first, reason: "decoded before and skipped")
             }
-            var reader = Reader()
-            let train = try reader.read(root: trainDir, classes: classes)
-            let test = try reader.read(root: testDir, classes: classes)
-            return Dataset(name: name, classNames: classes, train: train, test: test)
+            decoded = cached.sets
+            report.skipped = cached.skipped
+            report.fromCache = true
+        } else {
+            var sets: [String: ImageSet] = [:]
+            for root in layout.roots {
+                let (set, skipped) = try decode(root, classes: layout.classes, options: options)
+                sets[root.name] = set
+                report.skipped += skipped
+            }
+            decoded = sets
+            try? options.cache?.write(key: key, sets: sets, skipped: report.skipped, source: directory)
         }
-        guard holdsClassFolders(directory) else {
-            throw DataError.notADataset(path: directory, expected: "one sub-folder of PNG images per class (or train/ and test/ folders of them)")
+        let name = (directory as NSString).lastPathComponent
+        let dataset: Dataset
+        if let train = decoded["train"] {
+            dataset = Dataset(name: name, classNames: layout.classes, train: train, test: decoded["test"] ?? train.subset([]))
+        } else {
+            let all = decoded["all"]!
+            var generator = SeededGenerator(seed: seed, stream: "image-folder-holdout")
+            var trainIdx: [Int] = [], testIdx: [Int] = []
+            for (_, idx) in all.indicesByLabel().sorted(by: { $0.key < $1.key }) {
+                let shuffled = idx.shuffled(using: &generator)
+                let held = Int((Double(idx.count) * heldOutFraction).rounded())
+                testIdx += shuffled.prefix(held)
+                trainIdx += shuffled.dropFirst(held)
+            }
+            dataset = Dataset(name: name, classNames: layout.classes, train: all.subset(trainIdx.sorted()), test: all.subset(testIdx.sorted()))
         }
-        let classes = try classFolders(directory)
-        var reader = Reader()
-        let all = try reader.read(root: directory, classes: classes)
-        var generator = SeededGenerator(seed: seed, stream: "image-folder-holdout")
-        var trainIdx: [Int] = [], testIdx: [Int] = []
-        for (_, idx) in all.indicesByLabel().sorted(by: { $0.key < $1.key }) {
-            let shuffled = idx.shuffled(using: &generator)
-            let held = Int((Double(idx.count) * heldOutFraction).rounded())
-            testIdx += shuffled.prefix(held)
-            trainIdx += shuffled.dropFirst(held)
+        report.images = dataset.train.count + dataset.test.count
+        report.seconds = Date().timeIntervalSince(start)
+        return (dataset, report)
+    }
+
+    /// Which files make up the data set.
+    struct Layout {
+        struct Root { var name: String; var path: String; var files: [(label: Int, path: String)] }
+        var classes: [String]
+        var roots: [Root]
+        var ignored: [String]
+
+        init(_ directory: String) throws {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+                throw DataError.unreadable(path: directory, reason: "no such directory")
+            }
+            let trainDir = (directory as NSString).appendingPathComponent("train")
+            let testDir = (directory as NSString).appendingPathComponent("test")
+            var rootPaths: [(String, String)]
+            if holdsClassFolders(trainDir) {
+                classes = try classFolders(trainDir)
+                let testClasses = FileManager.default.fileExists(atPath: testDir) ? try classFolders(testDir) : []
+                guard Set(testClasses).isSubset(of: classes) else {
+                    throw DataError.mismatch("\(testDir) has classes not in \(trainDir): \(Set(testClasses).subtracting(classes).sorted())")
+                }
+                rootPaths = [("train", trainDir)] + (testClasses.isEmpty ? [] : [("test", testDir)])
+            } else {
+                guard holdsClassFolders(directory) else { throw DataError.noImages(path: directory) }
+                classes = try classFolders(directory)
+                rootPaths = [("all", directory)]
+            }
+            ignored = []
+            roots = []
+            for (name, path) in rootPaths {
+                var files: [(Int, String)] = []
+                for (label, cls) in classes.enumerated() {
+                    let found = ImageFolder.files((path as NSString).appendingPathComponent(cls))
+                    files += found.images.map { (label, $0) }
+                    ignored += found.others
+                }
+                roots.append(Root(name: name, path: path, files: files))
+            }
         }
-        return Dataset(name: name, classNames: classes, train: all.subset(trainIdx.sorted()), test: all.subset(testIdx.sorted()))
+
+        /// The first image's size, and one channel if it is grayscale (or made so), else three.
+        func naturalShape(grayscale: Bool) throws -> InputShape {
+            let first = roots[0].files[0].path
+            do {
+                let image = try VipsImage.open(first)
+                return InputShape(channels: grayscale || image.colourBands < 3 ? 1 : 3, height: image.height, width: image.width)
+            } catch let e as VipsError {
+                throw DataError.undecodable(path: first, reason: e.message)
+            }
+        }
+
+        /// Every file's name, size and modification time, the shape, and the decoder's version:
+        /// a changed, added or removed file, or another network input, decodes again.
+        func cacheKey(_ options: Options) -> String {
+            var h = StableHash()
+            h.add("decoded-images v1 vips \(vips_version(0)).\(vips_version(1)) \(options.shape!) gray \(options.grayscale)")
+            for root in roots {
+                for (label, path) in root.files {
+                    let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                    let size = (attributes?[.size] as? Int) ?? -1
+                    let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                    h.add("\(root.name)/\(label)/\(path)/\(size)/\(modified)")
+                }
+            }
+            return h.hex
+        }
+    }
+
+    /// Decodes one root's files on `options.threads` threads; returns the images and the files skipped.
+    static func decode(_ root: Layout.Root, classes: [String], options: Options) throws -> (ImageSet, [String]) {
+        let shape = options.shape!
+        let files = root.files
+        var results = [Result<[UInt8], DataError>](repeating: .success([]), count: files.count)
+        let threads = max(1, min(options.threads, files.count))
+        results.withUnsafeMutableBufferPointer { slots in
+            let slots = UncheckedSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                for i in stride(from: t, to: files.count, by: threads) {
+                    do {
+                        slots.value[i] = .success(try decodeFile(files[i].path, shape: shape, grayscale: options.grayscale))
+                    } catch let error as DataError {
+                        slots.value[i] = .failure(error)
+                    } catch {
+                        slots.value[i] = .failure(.undecodable(path: files[i].path, reason: "\(error)"))
+                    }
+                }
+            }
+        }
+        var bytes: [UInt8] = [], labels: [Int] = [], skipped: [String] = []
+        bytes.reserveCapacity(files.count * shape.channels * shape.height * shape.width)
+        for (i, result) in results.enumerated() {
+            switch result {
+            case let .success(b):
+                bytes += b
+                labels.append(files[i].label)
+            case let .failure(.undecodable(path, reason)) where options.skipUndecodable:
+                skipped.append("\(path): \(reason)")
+            case let .failure(error):
+                throw error
+            }
+        }
+        let set = ImageSet(channels: shape.channels, height: shape.height, width: shape.width, pixels: bytes.map { Float($0) / 255 }, labels: labels)
+        return (set, skipped)
+    }
+
+    /// One file as 8-bit channels-first pixels at `shape`.
+    static func decodeFile(_ path: String, shape: InputShape, grayscale: Bool) throws -> [UInt8] {
+        var image: VipsImage
+        do { image = try VipsImage.thumbnail(path, width: shape.width, height: shape.height) } catch let e as VipsError {
+            throw DataError.undecodable(path: path, reason: e.message)
+        }
+        do {
+            if image.hasAlpha { image = try image.flatten() }
+            let colour = image.colourBands >= 3
+            if shape.channels == 1 {
+                if colour && !grayscale { throw DataError.tooManyChannels(data: path, has: image.colourBands, network: 1) }
+                image = try image.colourspace(VIPS_INTERPRETATION_B_W)
+            } else {
+                image = try image.colourspace(VIPS_INTERPRETATION_sRGB)
+                if grayscale { image = try image.colourspace(VIPS_INTERPRETATION_B_W).colourspace(VIPS_INTERPRETATION_sRGB) }
+            }
+            if image.bands > shape.channels { image = try image.bands(0, shape.channels) }
+            var bytes: [UInt8] = []
+            try image.castUChar().appendBytes(to: &bytes)
+            return bytes
+        } catch let e as VipsError {
+            throw DataError.undecodable(path: path, reason: e.description)
+        }
     }
 
     /// The class names: every visible sub-folder. One without images is an error, not a class
     /// silently dropped (which would shift every later class's index).
     static func classFolders(_ directory: String) throws -> [String] {
         let folders = subfolders(directory)
-        if let empty = folders.first(where: { pngFiles($0).isEmpty }) { throw DataError.emptyClass(path: empty) }
+        if let empty = folders.first(where: { files($0).images.isEmpty }) { throw DataError.emptyClass(path: empty) }
         return folders.map { ($0 as NSString).lastPathComponent }
     }
 
@@ -68,57 +260,18 @@ public enum ImageFolder {
         }
     }
 
-    static func pngFiles(_ directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.lowercased().hasSuffix(".png") }.sorted()
-            .map { (directory as NSString).appendingPathComponent($0) }
+    /// A class folder's image files (by suffix), sorted, and its other visible files.
+    static func files(_ directory: String) -> (images: [String], others: [String]) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        let paths = names.map { (directory as NSString).appendingPathComponent($0) }
+        let isImage = { (p: String) in imageExtensions.contains((p as NSString).pathExtension.lowercased()) }
+        let folders = Set(subfolders(directory))
+        return (paths.filter(isImage), paths.filter { !isImage($0) && !folders.contains($0) })
     }
+}
 
-    /// Decodes images, fixing the shape and colour from the first one it reads.
-    struct Reader {
-        var shape: (channels: Int, height: Int, width: Int)?
-        var shapeSource = ""
-
-        mutating func read(root: String, classes: [String]) throws -> ImageSet {
-            var pixels: [Float] = [], labels: [Int] = []
-            for (label, cls) in classes.enumerated() {
-                for file in pngFiles((root as NSString).appendingPathComponent(cls)) {
-                    pixels += try decode(file)
-                    labels.append(label)
-                }
-            }
-            let s = shape ?? (1, 1, 1)
-            return ImageSet(channels: s.channels, height: s.height, width: s.width, pixels: pixels, labels: labels)
-        }
-
-        mutating func decode(_ path: String) throws -> [Float] {
-            var image = png_image()
-            image.version = UInt32(PNG_IMAGE_VERSION)
-            defer { png_image_free(&image) }
-            func failure() -> DataError {
-                let message = withUnsafeBytes(of: image.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                return DataError.unreadable(path: path, reason: "not a readable PNG (\(message))")
-            }
-            guard png_image_begin_read_from_file(&image, path) != 0 else { throw failure() }
-            let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
-            if shape == nil {
-                shape = (isColor ? 3 : 1, Int(image.height), Int(image.width))
-                shapeSource = path
-            }
-            let s = shape!
-            guard Int(image.height) == s.height, Int(image.width) == s.width else {
-                throw DataError.mismatch("\(path) is \(image.width)x\(image.height) but \(shapeSource) is \(s.width)x\(s.height): all images must have one size")
-            }
-            image.format = s.channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
-            let hw = s.height * s.width
-            var bytes = [UInt8](repeating: 0, count: hw * s.channels)
-            guard bytes.withUnsafeMutableBytes({ png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }) != 0 else {
-                throw failure()
-            }
-            // Interleaved RGB to channels-first.
-            var out = [Float](repeating: 0, count: bytes.count)
-            for i in 0..<hw { for c in 0..<s.channels { out[c * hw + i] = Float(bytes[i * s.channels + c]) / 255 } }
-            return out
-        }
-    }
+/// Lets concurrentPerform's iterations write disjoint slots of one buffer.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }

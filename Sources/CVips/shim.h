@@ -1,0 +1,49 @@
+#ifndef HARNESS_CVIPS_SHIM_H
+#define HARNESS_CVIPS_SHIM_H
+// libvips' operations take optional arguments as C varargs, which Swift cannot pass; each
+// wrapper here fixes the optional arguments harness uses and ends the list.
+#include <vips/vips.h>
+
+/// Starts libvips once per process: one thread per image (harness decodes many small images
+/// side by side), and no operation cache (every image is seen once).
+static inline int harness_vips_start(void) {
+    if (VIPS_INIT("harness")) return -1;
+    vips_concurrency_set(1);
+    vips_cache_set_max(0);
+    return 0;
+}
+
+/// Opens an image file and shrinks it on load to exactly width x height (aspect ratio not kept,
+/// as torchvision's Resize((h, w)) does); EXIF orientation is applied.
+static inline int harness_vips_thumbnail(const char *path, VipsImage **out, int width, int height) {
+    return vips_thumbnail(path, out, width, "height", height, "size", VIPS_SIZE_FORCE, NULL);
+}
+/// Opens an image file lazily: its header now, its pixels only when read.
+static inline VipsImage *harness_vips_open(const char *path) { return vips_image_new_from_file(path, NULL); }
+static inline int harness_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_colourspace(in, out, space, NULL);
+}
+static inline int harness_vips_flatten(VipsImage *in, VipsImage **out) { return vips_flatten(in, out, NULL); }
+static inline int harness_vips_extract_bands(VipsImage *in, VipsImage **out, int first, int n) {
+    return vips_extract_band(in, out, first, "n", n, NULL);
+}
+static inline int harness_vips_linear1(VipsImage *in, VipsImage **out, double a, double b) { return vips_linear1(in, out, a, b, NULL); }
+static inline int harness_vips_cast_uchar(VipsImage *in, VipsImage **out) { return vips_cast_uchar(in, out, NULL); }
+/// Bilinear resize by separate horizontal and vertical factors.
+static inline int harness_vips_resize(VipsImage *in, VipsImage **out, double hscale, double vscale) {
+    return vips_resize(in, out, hscale, "vscale", vscale, "kernel", VIPS_KERNEL_LINEAR, NULL);
+}
+/// Rotation about the centre by any angle; the output is enlarged to hold the whole image.
+static inline int harness_vips_rotate(VipsImage *in, VipsImage **out, double degrees) { return vips_rotate(in, out, degrees, NULL); }
+static inline int harness_vips_rot(VipsImage *in, VipsImage **out, VipsAngle angle) { return vips_rot(in, out, angle, NULL); }
+static inline int harness_vips_crop(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+    return vips_crop(in, out, left, top, width, height, NULL);
+}
+/// Places the image at (x, y) in a width x height canvas, repeating edge pixels outwards.
+static inline int harness_vips_embed(VipsImage *in, VipsImage **out, int x, int y, int width, int height) {
+    return vips_embed(in, out, x, y, width, height, "extend", VIPS_EXTEND_COPY, NULL);
+}
+static inline int harness_vips_gaussblur(VipsImage *in, VipsImage **out, double sigma) { return vips_gaussblur(in, out, sigma, NULL); }
+static inline int harness_vips_write_file(VipsImage *in, const char *path) { return vips_image_write_to_file(in, path, NULL); }
+static inline void harness_vips_unref(VipsImage *image) { if (image) g_object_unref(image); }
+#endif

@@ -1,0 +1,73 @@
+// A data spec made real: its data set loaded, its classes picked and relabelled, its images at the
+// network's input shape, its transforms applied. Every command that takes --source or --target
+// loads through here, so a SPEC means the same images everywhere.
+import Foundation
+
+public struct LoadedData: Sendable {
+    public var spec: DataSpec
+    public var dataset: Dataset
+    /// The chosen classes as indices of the whole data set, in the order of `dataset.classNames`.
+    public var classes: [Int]
+    /// What decoding an image folder did (nil for IDX data).
+    public var report: ImageFolder.Report?
+}
+
+/// How images are loaded, beyond what the SPEC says.
+public struct LoadingOptions: Sendable {
+    /// The network's input; nil keeps the data's own shape (an image folder's: its first image's).
+    public var shape: InputShape?
+    public var skipUndecodable: Bool
+    public var threads: Int
+    public var cache: DecodedImageCache?
+
+    public init(shape: InputShape? = nil, skipUndecodable: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                cache: DecodedImageCache? = DecodedImageCache()) {
+        self.shape = shape
+        self.skipUndecodable = skipUndecodable
+        self.threads = threads
+        self.cache = cache
+    }
+}
+
+extension DataSpec {
+    /// Loads this SPEC: `seed` draws an image folder's held-out test set when it has no test/ folder.
+    public func load(_ options: LoadingOptions = LoadingOptions(), seed: UInt64 = 0) throws -> LoadedData {
+        let source = try self.source
+        let gray = transforms.contains(.gray)
+        var dataset: Dataset
+        var report: ImageFolder.Report?
+        var classes: [Int]
+        switch source {
+        case .directory(let path) where IDXDataset.files(in: path) == nil:
+            guard ImageFolder.isImageFolder(path) else { throw DataError.noImages(path: path) }
+            let folder = ImageFolder.Options(shape: options.shape, grayscale: gray,
+                                             skipUndecodable: options.skipUndecodable, threads: options.threads, cache: options.cache)
+            (dataset, report) = try ImageFolder.load(directory: path, options: folder, seed: seed)
+            classes = try self.classes(in: dataset.classNames) ?? Array(0..<dataset.classCount)
+        case .fashionMNIST:
+            // The class names are known before loading: only the chosen classes become floats.
+            classes = try self.classes(in: FashionMNIST.classNames) ?? Array(0..<FashionMNIST.classNames.count)
+            dataset = try source.load(seed: seed, keeping: Set(classes))
+        default:
+            dataset = try source.load(seed: seed)
+            classes = try self.classes(in: dataset.classNames) ?? Array(0..<dataset.classCount)
+        }
+        if classes != Array(0..<dataset.classCount) { dataset = dataset.restricted(to: classes) }
+        if report == nil {
+            // Arrays: gray first (it changes the channels), then the network's shape.
+            if gray {
+                try DomainTransform.gray.apply(to: &dataset.train, seed: 0, stream: "train")
+                try DomainTransform.gray.apply(to: &dataset.test, seed: 0, stream: "test")
+            }
+            if let shape = options.shape {
+                dataset.train = try dataset.train.brought(to: shape, name: description)
+                dataset.test = try dataset.test.brought(to: shape, name: description)
+            }
+        }
+        for t in transforms where t != .gray {
+            try t.apply(to: &dataset.train, seed: 0, stream: "train")
+            try t.apply(to: &dataset.test, seed: 0, stream: "test")
+        }
+        return LoadedData(spec: self, dataset: dataset, classes: classes, report: report)
+    }
+}

@@ -1,0 +1,164 @@
+// One libvips image, owned: decoding files, converting colour, and the geometric operations of
+// resizing and domain transforms. libvips does the image work; this file only moves pixels
+// between its band-interleaved bytes and the engine's channels-first floats.
+import CVips
+import Foundation
+
+final class VipsImage {
+    /// libvips pipelines are lazy: an output holds its own reference to its inputs, so releasing
+    /// this wrapper never frees pixels a later image still reads.
+    let pointer: UnsafeMutablePointer<CVips.VipsImage>
+
+    private init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>) { self.pointer = pointer }
+
+    deinit { harness_vips_unref(pointer) }
+
+    var width: Int { Int(vips_image_get_width(pointer)) }
+    var height: Int { Int(vips_image_get_height(pointer)) }
+    var bands: Int { Int(vips_image_get_bands(pointer)) }
+    var interpretation: VipsInterpretation { vips_image_get_interpretation(pointer) }
+    var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
+    /// Colour bands, not counting alpha.
+    var colourBands: Int { bands - (hasAlpha ? 1 : 0) }
+
+    /// libvips starts once per process, on first use.
+    private static let started: Bool = harness_vips_start() == 0
+
+    /// The last libvips error, cleared.
+    static func lastError() -> String {
+        let message = String(cString: vips_error_buffer()).trimmingCharacters(in: .whitespacesAndNewlines)
+        vips_error_clear()
+        return message.isEmpty ? "unknown libvips error" : message.replacingOccurrences(of: "\n", with: "; ")
+    }
+
+    /// Runs one operation that writes its output through `out`.
+    private func apply(_ what: String, _ op: (UnsafeMutablePointer<UnsafeMutablePointer<CVips.VipsImage>?>) -> Int32) throws -> VipsImage {
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        guard op(&out) == 0, let out else { throw VipsError(operation: what, message: VipsImage.lastError()) }
+        return VipsImage(out)
+    }
+
+    /// Opens a file shrunk on load to exactly `width` x `height`.
+    static func thumbnail(_ path: String, width: Int, height: Int) throws -> VipsImage {
+        guard started else { throw VipsError(operation: "start", message: lastError()) }
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        guard harness_vips_thumbnail(path, &out, Int32(width), Int32(height)) == 0, let out else {
+            throw VipsError(operation: "decode", message: lastError())
+        }
+        return VipsImage(out)
+    }
+
+    /// Opens a file's header (pixels are decoded only when read).
+    static func open(_ path: String) throws -> VipsImage {
+        guard started else { throw VipsError(operation: "start", message: lastError()) }
+        guard let image = harness_vips_open(path) else { throw VipsError(operation: "open", message: lastError()) }
+        return VipsImage(image)
+    }
+
+    /// A float image from channels-first values (copied).
+    static func fromPlanes(_ values: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int) throws -> VipsImage {
+        guard started else { throw VipsError(operation: "start", message: lastError()) }
+        let hw = height * width
+        var interleaved = [Float](repeating: 0, count: values.count)
+        for c in 0..<channels { for i in 0..<hw { interleaved[i * channels + c] = values[c * hw + i] } }
+        // libvips copies the pixels and frees them with the image.
+        guard let image = interleaved.withUnsafeBytes({
+            vips_image_new_from_memory_copy($0.baseAddress, $0.count, Int32(width), Int32(height), Int32(channels), VIPS_FORMAT_FLOAT)
+        }) else {
+            throw VipsError(operation: "wrap pixels", message: lastError())
+        }
+        return VipsImage(image)
+    }
+
+    func colourspace(_ space: VipsInterpretation) throws -> VipsImage { try apply("colourspace") { harness_vips_colourspace(pointer, $0, space) } }
+    func flatten() throws -> VipsImage { try apply("flatten") { harness_vips_flatten(pointer, $0) } }
+    func bands(_ first: Int, _ n: Int) throws -> VipsImage { try apply("extract bands") { harness_vips_extract_bands(pointer, $0, Int32(first), Int32(n)) } }
+    func scaled(by factor: Double) throws -> VipsImage { try apply("scale") { harness_vips_linear1(pointer, $0, factor, 0) } }
+    func castUChar() throws -> VipsImage { try apply("cast") { harness_vips_cast_uchar(pointer, $0) } }
+    /// Rotated about the centre, clockwise; quarter turns exactly (no resampling).
+    func rotate(_ degrees: Double) throws -> VipsImage {
+        let turns = degrees / 90
+        if turns == turns.rounded() {
+            let quarter = [VIPS_ANGLE_D0, VIPS_ANGLE_D90, VIPS_ANGLE_D180, VIPS_ANGLE_D270][((Int(turns) % 4) + 4) % 4]
+            return try apply("rotate") { harness_vips_rot(pointer, $0, quarter) }
+        }
+        return try apply("rotate") { harness_vips_rotate(pointer, $0, degrees) }
+    }
+    func gaussianBlur(_ sigma: Double) throws -> VipsImage { try apply("blur") { harness_vips_gaussblur(pointer, $0, sigma) } }
+
+    /// Resized to exactly `width` x `height` (bilinear).
+    func resized(width w: Int, height h: Int) throws -> VipsImage {
+        if w == width && h == height { return self }
+        let r = try apply("resize") { harness_vips_resize(pointer, $0, Double(w) / Double(width), Double(h) / Double(height)) }
+        return try r.fitted(width: w, height: h)
+    }
+
+    /// The centre `width` x `height` region, cropping or extending edges when rounding left the
+    /// image a pixel off.
+    func fitted(width w: Int, height h: Int) throws -> VipsImage {
+        if w == width && h == height { return self }
+        if width >= w && height >= h {
+            return try apply("crop") { harness_vips_crop(pointer, $0, Int32((width - w) / 2), Int32((height - h) / 2), Int32(w), Int32(h)) }
+        }
+        let grown = try apply("embed") {
+            harness_vips_embed(pointer, $0, Int32(max(0, (w - width) / 2)), Int32(max(0, (h - height) / 2)), Int32(max(w, width)), Int32(max(h, height)))
+        }
+        return try grown.fitted(width: w, height: h)
+    }
+
+    /// The pixels as channels-first floats; 8-bit images are scaled to [0, 1].
+    func planes() throws -> [Float] {
+        var size = 0
+        guard let raw = vips_image_write_to_memory(pointer, &size) else { throw VipsError(operation: "read pixels", message: VipsImage.lastError()) }
+        defer { g_free(raw) }
+        let (c, hw) = (bands, width * height)
+        var out = [Float](repeating: 0, count: c * hw)
+        switch vips_image_get_format(pointer) {
+        case VIPS_FORMAT_UCHAR:
+            let px = raw.bindMemory(to: UInt8.self, capacity: size)
+            for i in 0..<hw { for k in 0..<c { out[k * hw + i] = Float(px[i * c + k]) / 255 } }
+        case VIPS_FORMAT_FLOAT:
+            let px = raw.bindMemory(to: Float.self, capacity: size / 4)
+            for i in 0..<hw { for k in 0..<c { out[k * hw + i] = px[i * c + k] } }
+        default:
+            return try castUChar().planes()
+        }
+        return out
+    }
+
+    /// 8-bit pixels, channels first, appended to `bytes`.
+    func appendBytes(to bytes: inout [UInt8]) throws {
+        var size = 0
+        guard let raw = vips_image_write_to_memory(pointer, &size) else { throw VipsError(operation: "read pixels", message: VipsImage.lastError()) }
+        defer { g_free(raw) }
+        let (c, hw) = (bands, width * height)
+        guard size == c * hw else { throw VipsError(operation: "read pixels", message: "expected \(c * hw) bytes, got \(size)") }
+        let px = raw.bindMemory(to: UInt8.self, capacity: size)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: size))
+        for i in 0..<hw { for k in 0..<c { bytes[start + k * hw + i] = px[i * c + k] } }
+    }
+
+    /// Saves to a file whose suffix names the format (.jpg, .png, .webp, …).
+    func write(to path: String) throws {
+        guard harness_vips_write_file(pointer, path) == 0 else { throw VipsError(operation: "write \(path)", message: VipsImage.lastError()) }
+    }
+}
+
+/// Writing images, for tests and benchmarks that need a folder of them.
+public enum ImageFile {
+    /// Saves one channels-first image with values in [0, 1]; the suffix names the format.
+    public static func write(_ planes: [Float], shape: InputShape, to path: String) throws {
+        let image = try planes.withUnsafeBufferPointer {
+            try VipsImage.fromPlanes($0, channels: shape.channels, height: shape.height, width: shape.width)
+        }
+        let bytes = try image.scaled(by: 255).castUChar()
+        try bytes.colourspace(shape.channels == 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W).write(to: path)
+    }
+}
+
+struct VipsError: Error, CustomStringConvertible {
+    var operation: String
+    var message: String
+    var description: String { "libvips could not \(operation): \(message)" }
+}
