@@ -5,7 +5,7 @@ import HarnessCore
 
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List or clear the cached source networks.",
+        abstract: "List or clear the cached source networks and decoded image folders.",
         subcommands: [List.self, Clear.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -19,10 +19,11 @@ struct Cache: ParsableCommand {
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete every cached network.")
+        static let configuration = CommandConfiguration(abstract: "Delete every cached network and decoded image folder.")
         func run() throws {
-            let cache = NetworkCache()
+            let cache = NetworkCache(), images = DecodedImageCache()
             print("removed \(try cache.clear()) cached networks from \(cache.directory)")
+            print("removed \(try images.clear()) decoded image folders from \(images.directory)")
         }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HarnessCore
 
 struct ComparisonOptions: ParsableArguments {
+    @OptionGroup var transfer: TransferOptions
     @OptionGroup var data: DatasetOptions
 
     @Option(help: ArgumentHelp("Explicit source classes, e.g. 0,1,2,3,4 (with --target-classes).", valueName: "list"))
@@ -69,6 +70,9 @@ struct ComparisonOptions: ParsableArguments {
         guard (sourceClasses == nil) == (targetClasses == nil) else {
             throw ValidationError("--source-classes and --target-classes go together")
         }
+        if transfer.target != nil && (sourceClasses != nil || data.data != nil) {
+            throw ValidationError("--target names the target data; --data, --source-classes and --target-classes are the shorthand for one data set split in two, not both")
+        }
     }
 
     /// The source network's accuracy on its own classes' test images (Yosinski's baseA), as
@@ -117,7 +121,7 @@ struct ComparisonOptions: ParsableArguments {
         return try database.cells(setting: setting.key).filter { keys.contains($0.cell.key) }
     }
 
-    /// Source and target classes, and the split's name.
+    /// Source and target classes of the one-data-set shorthand, and the split's name.
     private func classSets(_ d: Dataset) throws -> ([Int], [Int], String) {
         if let s = sourceClasses, let t = targetClasses {
             let a = try ClassSelection(s).classes(in: d, split: .random(classCount: d.classCount, seed: 0))
@@ -129,64 +133,129 @@ struct ComparisonOptions: ParsableArguments {
         return (s.a, s.b, s == .dissimilar ? "dissimilar" : "random(seed \(data.splitSeed))")
     }
 
-    /// The comparison's setting and its source networks (from the cache or trained now). The data
-    /// set is loaded here and released on return: workers load their own, and the coordinator
-    /// holding a second copy while they run would count against the comparison's memory.
-    private func prepare(_ configured: [StrategyBinding]) throws -> (ComparisonSetting, [String: (path: String, key: String)]) {
+    /// The source and target SPECs: as given with --source/--target, or the shorthand's halves of
+    /// one data set written as SPECs (`fashion-mnist:0,2,4,6,8`), so both paths load alike.
+    private func specs() throws -> (source: DataSpec?, target: DataSpec, splitName: String) {
+        if let target = transfer.target {
+            guard transfer.source != nil || transfer.sourceModel != nil else {
+                throw CLIError("--target needs a source: --source SPEC (a network is trained on it) or --source-model FILE")
+            }
+            return (try transfer.sourceSpec?.resolved(), try DataSpec(target).resolved(), "specs")
+        }
         let source = try data.source
-        let full = try source.load()
-        let (sourceSet, targetSet, splitName) = try classSets(full)
-        var setting = ComparisonSetting(
-            data: source, datasetName: full.name, datasetFingerprint: full.fingerprint, splitName: splitName,
-            sourceClasses: sourceSet, targetClasses: targetSet, targetPerClass: targetPerClass > 0 ? targetPerClass : nil,
-            evalPerClass: evalPerClass > 0 ? evalPerClass : nil, epochs: epochs, batchSize: batch, learningRate: lr)
-        setting.targetClassNames = targetSet.map { full.classNames[$0] }
-        note("comparing \(configured.count) strategies on \(full.name): source classes \(sourceSet) -> target classes \(targetSet), "
-             + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
+        let name: String
+        switch source {
+        case .fashionMNIST: name = "fashion-mnist"
+        case let .directory(path): name = URL(fileURLWithPath: path).standardizedFileURL.path
+        }
+        let classNames = try source.classNames()
+        let (a, b, splitName) = try classSets(Dataset(name: name, classNames: classNames, train: ImageSet(channels: 1, height: 1, width: 1, pixels: [], labels: []),
+                                                      test: ImageSet(channels: 1, height: 1, width: 1, pixels: [], labels: [])))
+        func spec(_ classes: [Int]) throws -> DataSpec { try DataSpec(name + ":" + classes.map(String.init).joined(separator: ",")) }
+        let sourceSpec = try transfer.sourceSpec.map { try $0.resolved() } ?? spec(a)
+        return (transfer.sourceModel == nil || transfer.source != nil ? sourceSpec : nil, try spec(b), splitName)
+    }
 
-        // Source networks, trained once per recipe and cached.
+    /// The comparison's setting and its source networks (from --source-model, the cache, or
+    /// trained now). The data is loaded here and released on return: workers load their own, and
+    /// the coordinator holding a second copy while they run would count against their memory.
+    private func prepare(_ configured: [StrategyBinding]) throws -> (ComparisonSetting, [String: (path: String, key: String)]) {
+        let (sourceSpec, targetSpec, splitName) = try specs()
         let cache = NetworkCache()
         var sources: [String: (path: String, key: String)] = [:]
-        for role in Set(configured.map(\.configuration.source.rawValue)).sorted() {
-            sources[role] = try sourceNetwork(full, role: role, source: sourceSet, target: targetSet, cache: cache)
+
+        // The source network decides the input shape and the normalisation.
+        let base: (path: String, key: String), shape: InputShape, sourceClasses: [Int], storedNormalization: Normalization?
+        var modelLabel: String?
+        if let file = transfer.sourceModel {
+            let model = try SourceModel(path: file)
+            base = (URL(fileURLWithPath: file).standardizedFileURL.path, "model \(model.contentHash)")
+            shape = model.saved.inputShape
+            sourceClasses = []
+            storedNormalization = model.saved.normalization.flatMap { $0.mean.count == shape.channels ? $0 : nil }
+            modelLabel = model.label
+            note("source network \(model.label): \(model.saved.network.spec.learnableLayerNames.count) learnable layers, input \(shape), "
+                 + "\(model.saved.classNames.count) classes")
+        } else {
+            let spec = sourceSpec!
+            let loaded = try spec.load(transfer.loading(transfer.inputShape), seed: data.splitSeed)
+            if let r = loaded.report { note("source \(spec): \(r.summary)") }
+            shape = InputShape(loaded.dataset.train)
+            sourceClasses = loaded.classes
+            base = try sourceNetwork(loaded, role: "base", spec: .standard(classes: loaded.dataset.classCount, channels: shape.channels, height: shape.height, width: shape.width),
+                                     perClass: sourcePerClass, epochs: baseEpochs, normalization: nil, cache: cache)
+            storedNormalization = try SavedModel.read(from: base.path).normalization
+        }
+        sources["base"] = base
+
+        let target = try targetSpec.load(transfer.loading(shape), seed: 0)
+        if let r = target.report { note("target \(targetSpec): \(r.summary)") }
+        guard target.dataset.classCount >= 2 else { throw CLIError("the target \(targetSpec) has \(target.dataset.classCount) class; a task needs two or more") }
+        let (normalization, origin): (Normalization, String) = storedNormalization.map { ($0, "the source network's training images") }
+            ?? (target.dataset.train.channelStatistics(), "the target's training images: the source network stores none")
+
+        var setting = ComparisonSetting(
+            data: try targetSpec.source, datasetName: target.dataset.name, datasetFingerprint: target.dataset.fingerprint, splitName: splitName,
+            sourceClasses: sourceClasses, targetClasses: target.classes, targetPerClass: targetPerClass > 0 ? targetPerClass : nil,
+            evalPerClass: evalPerClass > 0 ? evalPerClass : nil, epochs: epochs, batchSize: batch, learningRate: lr)
+        setting.targetClassNames = target.dataset.classNames
+        setting.source = sourceSpec
+        setting.target = targetSpec
+        setting.sourceModel = modelLabel
+        setting.inputShape = shape
+        setting.normalization = normalization
+        setting.normalizationOrigin = origin
+        setting.skipUndecodable = transfer.skipUndecodable ? true : nil
+        note("comparing \(configured.count) strategies: \(setting.summary); "
+             + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
+
+        if configured.contains(where: { $0.configuration.source == .self }) {
+            let baseSpec = try SavedModel.read(from: base.path).network.spec
+            sources["self"] = try sourceNetwork(target, role: "self", spec: baseSpec.withClasses(target.dataset.classCount),
+                                                perClass: targetPerClass, epochs: epochs, normalization: normalization, cache: cache)
         }
         return (setting, sources)
     }
 
-    /// The network a strategy transfers from, from the cache or trained now.
-    /// The source network trains on the source classes for --base-epochs. The self-transfer
-    /// network (Yosinski's baseB, which BnB copies from) trains as baseB does: on the target
-    /// classes, with as many images per class and as many epochs as the target task, so the
-    /// control sees no more target data than the strategies do and is as good as baseB.
-    private func sourceNetwork(_ full: Dataset, role: String, source: [Int], target: [Int], cache: NetworkCache) throws -> (path: String, key: String) {
-        let classes = role == "self" ? target : source
-        let perClass = role == "self" ? targetPerClass : sourcePerClass
-        let trainingEpochs = role == "self" ? epochs : baseEpochs
-        let spec = NetworkSpec.standard(classes: classes.count, channels: full.train.channels, height: full.train.height, width: full.train.width)
-        let recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: full.fingerprint, classes: classes, seed: data.splitSeed,
+    /// A network trained here, from the cache or now: the source network trains on the source
+    /// data for --base-epochs. The self-transfer network (Yosinski's baseB, which BnB copies from)
+    /// trains as baseB does: on the target data, with as many images per class and as many epochs
+    /// as the target task, and inputs normalised as the target task's, so the control sees no more
+    /// target data than the strategies do and is as good as baseB.
+    private func sourceNetwork(_ loaded: LoadedData, role: String, spec: NetworkSpec, perClass: Int, epochs trainingEpochs: Int,
+                               normalization: Normalization?, cache: NetworkCache) throws -> (path: String, key: String) {
+        let what = role == "self" ? "self-transfer" : "source"
+        var recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: loaded.dataset.fingerprint, classes: loaded.classes, seed: data.splitSeed,
                                          perClass: perClass > 0 ? perClass : nil,
                                          epochs: trainingEpochs, batchSize: batch, learningRate: Float(lr), schedule: "onecycle")
+        recipe.data = loaded.spec.description
+        recipe.normalization = normalization
         let got = try cache.obtain(recipe, waiting: {
-            note("waiting for another comparison that is training the same \(role == "self" ? "self-transfer" : "source") network")
+            note("waiting for another comparison that is training the same \(what) network")
         }) {
-            var d = full.restricted(to: classes)
+            var d = loaded.dataset
             if perClass > 0 { d.train = d.train.stratified(perClass: perClass, seed: data.splitSeed) }
-            let stats = d.normalizeWithTrainingStatistics()
-            note("training the \(role == "self" ? "self-transfer (target-class)" : "source") network on classes \(classes): "
-                 + "\(d.train.count) images, \(trainingEpochs) epochs (cached for later comparisons)")
+            let stats: Normalization
+            if let normalization {
+                d.train.normalize(normalization)
+                d.test.normalize(normalization)
+                stats = normalization
+            } else {
+                stats = d.normalizeWithTrainingStatistics()
+            }
+            note("training the \(what) network on \(loaded.spec): \(d.train.count) images, \(trainingEpochs) epochs (cached for later comparisons)")
             let net = try Network(spec: spec, seed: data.splitSeed)
             let started = Date()
             let display = ProgressDisplay()
             _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
                 epochs: trainingEpochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: Float(lr)), schedule: .oneCycle, seed: data.splitSeed),
                 progress: display.update)
-            let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: classes.count).accuracy
-            note(String(format: "%@ network: %.2f%% test accuracy on its own classes (trained in %.1f s)",
-                        role == "self" ? "self-transfer" : "source", accuracy * 100, Date().timeIntervalSince(started)))
+            let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: d.classCount).accuracy
+            note(String(format: "%@ network: %.2f%% test accuracy on its own classes (trained in %.1f s)", what, accuracy * 100, Date().timeIntervalSince(started)))
             return SavedModel(network: net, classNames: d.classNames, normalization: stats,
-                              metadata: ["dataset": full.name, "own_test_accuracy": "\(accuracy)"])
+                              metadata: ["dataset": loaded.spec.description, "own_test_accuracy": "\(accuracy)"])
         }
-        if !got.trained { note("using the cached \(role == "self" ? "self-transfer" : "source") network \(got.path)") }
+        if !got.trained { note("using the cached \(what) network \(got.path)") }
         return (got.path, recipe.key)
     }
 }

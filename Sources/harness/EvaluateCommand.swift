@@ -11,18 +11,32 @@ struct Evaluate: ParsableCommand {
     @Option(help: ArgumentHelp("The saved network (safetensors).", valueName: "file"))
     var model: String
 
+    @Option(help: ArgumentHelp("The data to evaluate on, as a SPEC (replaces --dataset, --data and --classes); its images are brought to the network's input. \(TransferOptions.specHelp)", valueName: "spec"))
+    var target: String?
+
+    @Flag(help: "Leave out image files that cannot be decoded (counted in the output) instead of stopping.")
+    var skipUndecodable = false
+
+    @Option(help: ArgumentHelp("Write the predicted class of every test image, in data order, as a JSON array.", valueName: "file"))
+    var predictions: String?
+
     @OptionGroup var data: DataOptions
     @OptionGroup var execution: RunOptions
 
     @Option(help: "Seed for --test-per-class subsampling.")
     var seed: UInt64 = 1
 
+    func validate() throws {
+        do { _ = try target.map(DataSpec.init) } catch { throw ValidationError("\(error)") }
+    }
+
     func run() throws {
         execution.apply()
         let saved = try SavedModel.read(from: model)
-        var dataset = try data.loadUnnormalized(seed: seed)
+        var dataset = try data.loadUnnormalized(seed: seed, spec: try target.map(DataSpec.init), shape: saved.inputShape, skipUndecodable: skipUndecodable)
         guard dataset.classCount == saved.network.classes else {
-            throw CLIError("\(model) classifies \(saved.network.classes) classes but the selected data has \(dataset.classCount); pick the same --classes as for training")
+            throw CLIError("\(model) classifies \(saved.network.classes) classes but the selected data has \(dataset.classCount); "
+                           + "pick the classes it was trained on (e.g. --target DATA:0-\(saved.network.classes - 1))")
         }
         // Normalise as in training: with the saved statistics, not this data's.
         if let n = saved.normalization {
@@ -31,9 +45,12 @@ struct Evaluate: ParsableCommand {
             dataset.normalizeWithTrainingStatistics()
         }
         let start = Date()
-        let predictions = saved.network.predict(dataset.test.pixels)
+        let predicted = saved.network.predict(dataset.test.pixels)
         let seconds = Date().timeIntervalSince(start)
-        let metrics = ClassificationMetrics(predictions: predictions, labels: dataset.test.labels, classCount: dataset.classCount)
+        let metrics = ClassificationMetrics(predictions: predicted, labels: dataset.test.labels, classCount: dataset.classCount)
+        if let predictions {
+            try JSONEncoder().encode(predicted).write(to: URL(fileURLWithPath: predictions))
+        }
         print(String(format: "test accuracy %.2f%% (macro-F1 %.4f) on %d images in %.2fs", metrics.accuracy * 100, metrics.macroF1, metrics.count, seconds))
         printPerClass(metrics, classNames: dataset.classNames)
         if execution.json {

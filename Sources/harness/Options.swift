@@ -38,6 +38,46 @@ struct DatasetOptions: ParsableArguments {
     }
 }
 
+/// What to transfer between: data specs, a trained source network, and how images are loaded.
+struct TransferOptions: ParsableArguments {
+    static let specHelp = "A SPEC is DATA[:CLASSES][@TRANSFORM]...: DATA a known data set (fashion-mnist) or a folder (IDX files, or one "
+        + "sub-folder of images per class, any format and size); CLASSES numbers, ranges or names (0-4, sandal,sneaker); TRANSFORM one of "
+        + "\(DomainTransform.allowed), applied in order."
+
+    @Option(help: ArgumentHelp("The source data a network is trained on, e.g. fashion-mnist:0-4. \(specHelp)", valueName: "spec"))
+    var source: String?
+
+    @Option(help: ArgumentHelp("The target data, e.g. fashion-mnist:5-9@rotate:90 or ./photos@gray. Replaces --data and --split.", valueName: "spec"))
+    var target: String?
+
+    @Option(help: ArgumentHelp("Transfer from this trained network (a harness model: harness train --out or harness import) instead of training one.", valueName: "file"))
+    var sourceModel: String?
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape of a network trained here on an image folder, e.g. 3x32x32 (default: the first image's).", valueName: "CxHxW"))
+    var inputText: String?
+
+    @Flag(help: "Leave out image files that cannot be decoded (they are counted in the output) instead of stopping.")
+    var skipUndecodable = false
+
+    func validate() throws {
+        do {
+            _ = try source.map(DataSpec.init)
+            _ = try target.map(DataSpec.init)
+        } catch let error as DataSpecError {
+            throw ValidationError(error.description)
+        }
+        if let inputText, InputShape(inputText) == nil {
+            throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 3x32x32, not '\(inputText)'")
+        }
+        if inputText != nil && sourceModel != nil { throw ValidationError("--input is for a network trained here; a --source-model decides its own input") }
+    }
+
+    var sourceSpec: DataSpec? { get throws { try source.map(DataSpec.init) } }
+    var inputShape: InputShape? { inputText.flatMap(InputShape.init) }
+
+    func loading(_ shape: InputShape?) -> LoadingOptions { LoadingOptions(shape: shape, skipUndecodable: skipUndecodable) }
+}
+
 /// Which data, which classes, how many images.
 struct DataOptions: ParsableArguments {
     @OptionGroup var set: DatasetOptions
@@ -62,19 +102,31 @@ struct DataOptions: ParsableArguments {
         try ClassSelection(classes).classes(in: dataset, split: try set.classSplit(for: dataset))
     }
 
-    /// Loads, picks the classes and subsamples; not yet normalised.
-    func loadUnnormalized(seed: UInt64) throws -> Dataset {
-        var dataset = try set.source.load(seed: seed)
-        let chosen = try chosenClasses(in: dataset)
-        if chosen != Array(0..<dataset.classCount) { dataset = dataset.restricted(to: chosen) }
+    /// Loads (a SPEC when given, else --dataset/--data and --classes), brings the images to
+    /// `shape` when given, and subsamples; not yet normalised.
+    func loadUnnormalized(seed: UInt64, spec: DataSpec? = nil, shape: InputShape? = nil, skipUndecodable: Bool = false) throws -> Dataset {
+        var dataset: Dataset
+        if let spec {
+            let loaded = try spec.load(LoadingOptions(shape: shape, skipUndecodable: skipUndecodable), seed: seed)
+            if let r = loaded.report { note("\(spec): \(r.summary)") }
+            dataset = loaded.dataset
+        } else {
+            dataset = try set.source.load(seed: seed)
+            let chosen = try chosenClasses(in: dataset)
+            if chosen != Array(0..<dataset.classCount) { dataset = dataset.restricted(to: chosen) }
+            if let shape {
+                dataset.train = try dataset.train.brought(to: shape, name: dataset.name)
+                dataset.test = try dataset.test.brought(to: shape, name: dataset.name)
+            }
+        }
         if let k = trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: seed) }
         if let k = testPerClass { dataset.test = dataset.test.stratified(perClass: k, seed: seed) }
         return dataset
     }
 
     /// Loads, picks the classes, subsamples and normalises with training statistics.
-    func load(seed: UInt64) throws -> (Dataset, Normalization) {
-        var dataset = try loadUnnormalized(seed: seed)
+    func load(seed: UInt64, spec: DataSpec? = nil, shape: InputShape? = nil, skipUndecodable: Bool = false) throws -> (Dataset, Normalization) {
+        var dataset = try loadUnnormalized(seed: seed, spec: spec, shape: shape, skipUndecodable: skipUndecodable)
         let stats = dataset.normalizeWithTrainingStatistics()
         return (dataset, stats)
     }

@@ -8,6 +8,15 @@ struct Train: ParsableCommand {
         abstract: "Train a network on a data set and report its test accuracy.",
         discussion: "Example: harness train --dataset fashion-mnist --classes all --epochs 10 --seed 1 --json")
 
+    @Option(help: ArgumentHelp("The data to train on, as a SPEC (replaces --dataset, --data and --classes). \(TransferOptions.specHelp)", valueName: "spec"))
+    var source: String?
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("The network's input shape; images are brought to it (default: the data's own).", valueName: "CxHxW"))
+    var inputText: String?
+
+    @Flag(help: "Leave out image files that cannot be decoded (counted in the output) instead of stopping.")
+    var skipUndecodable = false
+
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var execution: RunOptions
@@ -15,9 +24,15 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Save the trained network (safetensors) to this file.", valueName: "file"))
     var out: String?
 
+    func validate() throws {
+        do { _ = try source.map(DataSpec.init) } catch { throw ValidationError("\(error)") }
+        if let inputText, InputShape(inputText) == nil { throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 3x32x32, not '\(inputText)'") }
+    }
+
     func run() throws {
         execution.apply()
-        let (dataset, normalization) = try data.load(seed: training.seed)
+        let (dataset, normalization) = try data.load(seed: training.seed, spec: try source.map(DataSpec.init),
+                                                      shape: inputText.flatMap(InputShape.init), skipUndecodable: skipUndecodable)
         let spec = NetworkSpec.standard(classes: dataset.classCount, channels: dataset.train.channels,
                                         height: dataset.train.height, width: dataset.train.width)
         let network = try Network(spec: spec, seed: training.seed, initializer: Initializer(training.initializer)!)
@@ -31,7 +46,7 @@ struct Train: ParsableCommand {
 
         if let out {
             try SavedModel(network: network, classNames: dataset.classNames, normalization: normalization,
-                           metadata: ["dataset": dataset.name, "seed": "\(training.seed)"]).write(to: out)
+                           metadata: ["dataset": source ?? dataset.name, "seed": "\(training.seed)"]).write(to: out)
             note("saved the network to \(out)")
         }
         print(String(format: "test accuracy %.2f%% (macro-F1 %.4f) on %d images; trained in %@ at %.0f images/s",

@@ -17,7 +17,7 @@ final class DataSpecTests: XCTestCase {
 
     func testAMalformedSpecPointsAtTheOffendingCharacter() {
         func message(_ text: String) -> String {
-            do { _ = try DataSpec(text); return "" } catch { return error.description }
+            do { _ = try DataSpec(text); return "" } catch { return "\(error)" }
         }
         let unknown = message("fashion-mnist@rotat:90")
         XCTAssertTrue(unknown.contains("unknown transform 'rotat'"), unknown)
@@ -84,7 +84,7 @@ final class DataSpecTests: XCTestCase {
         XCTAssertTrue(up.pixels.allSatisfy { abs($0 - 0.5) < 1e-4 })
         let colour = ImageSet(channels: 3, height: 2, width: 2, pixels: [Float](repeating: 0.1, count: 12), labels: [0])
         XCTAssertThrowsError(try colour.brought(to: InputShape(channels: 1, height: 2, width: 2), name: "cifar")) {
-            XCTAssertTrue("\($0)".hasPrefix("cifar has 3-channel (colour) images but the source network takes 1-channel images. help: add @gray"), "\($0)")
+            XCTAssertTrue("\($0)".hasPrefix("cifar: 3-channel (colour) images, but the source network takes 1-channel images. help: add @gray"), "\($0)")
         }
     }
 }

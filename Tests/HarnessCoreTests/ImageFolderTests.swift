@@ -70,7 +70,7 @@ final class ImageFolderTests: XCTestCase {
         try writeImage(root + "/b/colour.jpg", width: 8, height: 8, channels: 3) { x, _, c in UInt8(x * 20 + c * 50) }
         let gray = InputShape(channels: 1, height: 8, width: 8)
         XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(shape: gray, cache: nil))) {
-            XCTAssertTrue("\($0)".contains("colour.jpg has 3-channel (colour) images but the source network takes 1-channel images. help: add @gray"), "\($0)")
+            XCTAssertTrue("\($0)".contains("colour.jpg: 3-channel (colour) images, but the source network takes 1-channel images. help: add @gray"), "\($0)")
         }
         let (d, _) = try ImageFolder.load(directory: root, options: .init(shape: gray, grayscale: true, cache: nil))
         XCTAssertEqual(d.train.channels, 1)

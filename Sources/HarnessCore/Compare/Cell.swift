@@ -20,6 +20,20 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var learningRate: Double
     /// Names of the target classes, for reports (optional: older rows lack it).
     public var targetClassNames: [String]?
+    // What the comparison transfers between (nil in rows stored before data specs).
+    /// The source network's data (nil: only a --source-model is known).
+    public var source: DataSpec?
+    /// The target data: workers load it through this.
+    public var target: DataSpec?
+    /// "FILE (content hash)" when the source network came from --source-model.
+    public var sourceModel: String?
+    /// The source network's input; the target's images are brought to it.
+    public var inputShape: InputShape?
+    /// What every target image is normalised with, and where those statistics came from.
+    public var normalization: Normalization?
+    public var normalizationOrigin: String?
+    /// Undecodable target images were skipped (and counted) rather than an error.
+    public var skipUndecodable: Bool?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
                 targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, epochs: Int, batchSize: Int, learningRate: Double) {
@@ -38,15 +52,45 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
 
     /// Identifies this setting in the results database: cells of one setting form one leaderboard.
     public var key: String {
-        StableHash.of([datasetFingerprint, splitName, "\(sourceClasses)", "\(targetClasses)", "\(targetPerClass ?? 0)",
-                       "\(evalPerClass ?? 0)", "\(epochs)", "\(batchSize)", "\(learningRate)", EngineInfo.engineVersion].joined(separator: "/"))
+        let transfer = [source?.description ?? "", target?.description ?? "", sourceModel ?? "", inputShape?.description ?? "",
+                        normalization.map { "\($0.mean)/\($0.std)" } ?? "", skipUndecodable == true ? "skip" : ""]
+        return StableHash.of(([datasetFingerprint, splitName, "\(sourceClasses)", "\(targetClasses)", "\(targetPerClass ?? 0)",
+                               "\(evalPerClass ?? 0)", "\(epochs)", "\(batchSize)", "\(learningRate)", EngineInfo.engineVersion]
+                              + (target == nil ? [] : transfer)).joined(separator: "/"))
+    }
+
+    /// One line saying what was transferred to what, for leaderboards and reports.
+    public var summary: String {
+        guard let target else {
+            return "\(datasetName), split \(splitName): source classes \(sourceClasses) -> target classes \(targetClasses)"
+        }
+        let from = [source.map { "source \($0)" }, sourceModel.map { "source network \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        let norm = normalization.map { n in
+            "normalised with mean \(n.mean.map { String(format: "%.4f", $0) }.joined(separator: ",")) std \(n.std.map { String(format: "%.4f", $0) }.joined(separator: ","))"
+                + (normalizationOrigin.map { " (\($0))" } ?? "")
+        } ?? ""
+        return "\(from) -> target \(target)" + (inputShape.map { ", images at \($0)" } ?? "") + (norm.isEmpty ? "" : ", \(norm)")
+            + (skipUndecodable == true ? ", undecodable images skipped" : "")
+    }
+}
+
+extension ComparisonSetting {
+    /// The target data, unnormalised, as every cell of this setting sees it.
+    public func loadTarget(threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Dataset {
+        guard let target, let inputShape else {
+            // Rows stored before data specs: one data set, split by class.
+            return try data.load(keeping: Set(targetClasses)).restricted(to: targetClasses)
+        }
+        return try target.load(LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false, threads: threads)).dataset
     }
 }
 
 public struct Cell: Codable, Sendable {
-    /// How the host runs a cell. Part of every key, so a change to the protocol (version 2: images
-    /// shown in a seeded random order) never reuses results made under the old one.
-    public static let protocolVersion = 2
+    /// How the host runs a cell. Part of every key, so a change to the protocol never reuses
+    /// results made under the old one. Version 2: images shown in a seeded random order.
+    /// Version 3: target data from a data spec at the source network's input shape, normalised
+    /// with the comparison's statistics (the self-transfer network's too).
+    public static let protocolVersion = 3
 
     public var setting: ComparisonSetting
     public var configuration: String

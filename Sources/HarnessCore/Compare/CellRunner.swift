@@ -7,14 +7,17 @@ public enum CellRunner {
         let start = Date()
         do {
             let saved = try SavedModel.read(from: cell.sourceNetwork)
-            let target = cell.setting.targetClasses
-            var data = try cell.setting.data.load(keeping: Set(target)).restricted(to: target)
+            var data = try cell.setting.loadTarget(threads: cell.threads)
             // Same seed for every strategy at this seed: the cells of one seed see the same images,
             // which is what lets the leaderboard pair them.
             if let k = cell.setting.targetPerClass { data.train = data.train.stratified(perClass: k, seed: cell.seed) }
             if let k = cell.setting.evalPerClass { data.test = data.test.stratified(perClass: k, seed: 0) }
-            // Inputs as the source network saw them in training.
-            let stats = saved.normalization ?? data.train.channelStatistics()
+            guard InputShape(data.train) == saved.inputShape else {
+                throw DataError.mismatch("the target's images are \(InputShape(data.train)) but \(cell.sourceNetwork) takes \(saved.inputShape)")
+            }
+            // Inputs as the source network saw them: the comparison's statistics, which are the
+            // source network's (older cells: the saved network's).
+            let stats = cell.setting.normalization ?? saved.normalization ?? data.train.channelStatistics()
             data.train.normalize(stats)
             data.test.normalize(stats)
 

@@ -28,8 +28,7 @@ extension Leaderboard {
     }
 
     public var caption: String {
-        let s = setting.map { "\($0.datasetName), split \($0.splitName): source classes \($0.sourceClasses) -> target classes \($0.targetClasses)"
-            + ($0.targetPerClass.map { ", \($0) training images per class" } ?? "") + ", \($0.epochs) epochs" } ?? ""
+        let s = setting.map { $0.summary + ($0.targetPerClass.map { ", \($0) training images per class" } ?? "") + ", \($0.epochs) epochs" } ?? ""
         return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
             + "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test."
     }

@@ -29,6 +29,10 @@ public struct NetworkCache: Sendable {
         public var learningRate: Float
         public var schedule: String
         public var engineVersion = EngineInfo.engineVersion
+        /// The data spec trained on (classes, transforms), when trained from one.
+        public var data: String?
+        /// Statistics the inputs were normalised with, when given rather than the data's own.
+        public var normalization: Normalization?
 
         public init(spec: NetworkSpec, datasetFingerprint: String, classes: [Int], seed: UInt64, perClass: Int?,
                     epochs: Int, batchSize: Int, learningRate: Float, schedule: String) {

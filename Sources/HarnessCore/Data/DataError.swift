@@ -33,7 +33,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case let .emptyClass(path):
             return "\(path): this class folder holds no images. help: add images to it, or remove the folder"
         case let .tooManyChannels(data, has, network):
-            return "\(data) has \(has)-channel (colour) images but the source network takes \(network)-channel images. "
+            return "\(data): \(has)-channel (colour) images, but the source network takes \(network)-channel images. "
                 + "help: add @gray to the data spec to convert them to grayscale, or use a source network that takes colour"
         case let .undecodable(path, reason):
             return "\(path) cannot be decoded as an image: \(reason). help: repair or remove the file, "

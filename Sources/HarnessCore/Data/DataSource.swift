@@ -37,6 +37,14 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         return IDXDataset.files(in: dir) != nil ? dir : nil
     }
 
+    /// The class names, without decoding images.
+    public func classNames() throws -> [String] {
+        if case let .directory(path) = self, IDXDataset.files(in: path) == nil, ImageFolder.isImageFolder(path) {
+            return try ImageFolder.Layout(path).classes
+        }
+        return try load(keeping: []).classNames
+    }
+
     /// The whole data set, or with `keeping` possibly only the images of those classes (class
     /// names and indices stay those of the whole set; `restricted(to:)` relabels).
     public func load(seed: UInt64 = 0, keeping: Set<Int>? = nil) throws -> Dataset {

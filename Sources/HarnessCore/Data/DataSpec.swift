@@ -28,7 +28,7 @@ public struct DataSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
         + "or a folder, CLASSES a list of class numbers, ranges (0-4) or names, and TRANSFORM one of \(DomainTransform.allowed); "
         + "e.g. fashion-mnist:0-4@rotate:90@noise:0.2"
 
-    public init(_ text: String) throws(DataSpecError) {
+    public init(_ text: String) throws {
         self.text = text
         let chars = Array(text)
         func fail(_ at: Int, _ length: Int, _ message: String, _ allowed: String) -> DataSpecError {
@@ -61,7 +61,7 @@ public struct DataSpec: Equatable, Hashable, Sendable, CustomStringConvertible {
             // chars[i] is "@"
             let end = chars[(i + 1)...].firstIndex(of: "@") ?? chars.count
             let piece = String(chars[(i + 1)..<end])
-            do { transforms.append(try DomainTransform(parsing: piece)) } catch {
+            do { transforms.append(try DomainTransform(parsing: piece)) } catch let error as TransformParseError {
                 let colon = piece.firstIndex(of: ":").map { piece.distance(from: piece.startIndex, to: $0) } ?? piece.count
                 let at = error.inArgument ? i + 1 + colon + 1 : i + 1
                 let length = error.inArgument ? piece.count - colon - 1 : colon
@@ -144,7 +144,7 @@ extension DataSpec: Codable {
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
         }
     }
 

@@ -30,10 +30,10 @@ public enum DomainTransform: Equatable, Hashable, Sendable, CustomStringConverti
     static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e9 ? "\(Int(v))" : "\(v)" }
 
     /// Parses one transform ("rotate:90"); the error says what is wrong with it.
-    init(parsing text: String) throws(TransformParseError) {
+    init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let name = parts[0].lowercased(), argument = parts.count > 1 ? parts[1] : nil
-        func value(_ what: String, _ valid: (Double) -> Bool, _ rule: String) throws(TransformParseError) -> Double {
+        func value(_ what: String, _ valid: (Double) -> Bool, _ rule: String) throws -> Double {
             guard let argument else { throw TransformParseError(message: "\(name) needs \(what), e.g. \(name):\(Self.example(name))", inArgument: false) }
             guard let v = Double(argument), v.isFinite, valid(v) else {
                 throw TransformParseError(message: "\(name) takes \(what) (\(rule)), not '\(argument)'", inArgument: true)

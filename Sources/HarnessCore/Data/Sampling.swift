@@ -55,6 +55,11 @@ extension ImageSet {
 public struct Normalization: Codable, Equatable, Sendable {
     public var mean: [Float]
     public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
 }
 
 extension Dataset {

@@ -135,7 +135,7 @@ public struct ComparisonReport {
     /// A self-contained page: no script, no external file.
     public var html: String {
         let setting = board.setting
-        let title = "harness compare: " + (setting.map { "\($0.datasetName), \($0.splitName)" } ?? "results")
+        let title = "harness compare: " + (setting.map { $0.target.map { "\($0)" } ?? "\($0.datasetName), \($0.splitName)" } ?? "results")
         var rowsHTML = ""
         let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>seconds</th><th>trainable params</th></tr>"
         for r in board.rows {
