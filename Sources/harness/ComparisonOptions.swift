@@ -164,33 +164,41 @@ struct ComparisonOptions: ParsableArguments {
         let cache = NetworkCache()
         var sources: [String: (path: String, key: String)] = [:]
 
-        // The source network decides the input shape and the normalisation.
-        let base: (path: String, key: String), shape: InputShape, sourceClasses: [Int], storedNormalization: Normalization?
-        var modelLabel: String?
+        // A misspelt target class fails now, not after training a network.
+        _ = try targetSpec.classes(in: try targetSpec.source.classNames())
+
+        // The source network decides the input shape and the normalisation; the target is loaded
+        // at that shape before any training, so an undecodable image also fails early.
+        var model: SourceModel?
+        var sourceData: LoadedData?
+        let shape: InputShape
         if let file = transfer.sourceModel {
-            let model = try SourceModel(path: file)
-            base = (URL(fileURLWithPath: file).standardizedFileURL.path, "model \(model.contentHash)")
-            shape = model.saved.inputShape
+            model = try SourceModel(path: file)
+            shape = model!.saved.inputShape
+        } else {
+            sourceData = try sourceSpec!.load(transfer.loading(transfer.inputShape), seed: data.splitSeed)
+            shape = InputShape(sourceData!.dataset.train)
+        }
+        let target = try targetSpec.load(transfer.loading(shape), seed: 0)
+        guard target.dataset.classCount >= 2 else { throw CLIError("the target \(targetSpec) has \(target.dataset.classCount) class; a task needs two or more") }
+        if let r = sourceData?.report { note("source \(sourceSpec!): \(r.summary)") }
+        if let r = target.report { note("target \(targetSpec): \(r.summary)") }
+
+        let base: (path: String, key: String), sourceClasses: [Int], storedNormalization: Normalization?
+        if let model {
+            base = (URL(fileURLWithPath: model.path).standardizedFileURL.path, "model \(model.contentHash)")
             sourceClasses = []
             storedNormalization = model.saved.normalization.flatMap { $0.mean.count == shape.channels ? $0 : nil }
-            modelLabel = model.label
             note("source network \(model.label): \(model.saved.network.spec.learnableLayerNames.count) learnable layers, input \(shape), "
                  + "\(model.saved.classNames.count) classes")
         } else {
-            let spec = sourceSpec!
-            let loaded = try spec.load(transfer.loading(transfer.inputShape), seed: data.splitSeed)
-            if let r = loaded.report { note("source \(spec): \(r.summary)") }
-            shape = InputShape(loaded.dataset.train)
+            let loaded = sourceData!
             sourceClasses = loaded.classes
             base = try sourceNetwork(loaded, role: "base", spec: .standard(classes: loaded.dataset.classCount, channels: shape.channels, height: shape.height, width: shape.width),
                                      perClass: sourcePerClass, epochs: baseEpochs, normalization: nil, cache: cache)
             storedNormalization = try SavedModel.read(from: base.path).normalization
         }
         sources["base"] = base
-
-        let target = try targetSpec.load(transfer.loading(shape), seed: 0)
-        if let r = target.report { note("target \(targetSpec): \(r.summary)") }
-        guard target.dataset.classCount >= 2 else { throw CLIError("the target \(targetSpec) has \(target.dataset.classCount) class; a task needs two or more") }
         let (normalization, origin): (Normalization, String) = storedNormalization.map { ($0, "the source network's training images") }
             ?? (target.dataset.train.channelStatistics(), "the target's training images: the source network stores none")
 
@@ -201,7 +209,7 @@ struct ComparisonOptions: ParsableArguments {
         setting.targetClassNames = target.dataset.classNames
         setting.source = sourceSpec
         setting.target = targetSpec
-        setting.sourceModel = modelLabel
+        setting.sourceModel = model?.label
         setting.inputShape = shape
         setting.normalization = normalization
         setting.normalizationOrigin = origin
