@@ -39,6 +39,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the whole-comparison race.")
     var skipCompare = false
 
+    @Flag(help: "Skip the image-folder loading race.")
+    var skipLoading = false
+
+    @Flag(help: "Run only the image-folder loading race (harness's libvips loading against torchvision's ImageFolder).")
+    var loadingOnly = false
+
+    @Option(help: ArgumentHelp("Train and test images per class in the loading race's folder (default: 200, or 20 with --quick).", valueName: "K"))
+    var loadingPerClass: Int?
+
     @Flag(help: "Print one JSON object with every figure as the last line of standard output.")
     var json = false
 
@@ -62,6 +71,13 @@ struct Bench: ParsableCommand {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
+        if loadingOnly {
+            var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion, forwardGFLOPPerImage: 0)
+            result.loading = try raceLoading(source: source, peers: peers, scratch: scratch)
+            print(BenchReport.loadingText(result.loading!, threads: threads).joined(separator: "\n"))
+            if json { try printJSON(result) }
+            return
+        }
         var full = try source.load()
         _ = full.normalizeWithTrainingStatistics()
         let spec = NetworkSpec.standard(classes: full.classCount, channels: full.train.channels,
@@ -109,12 +125,25 @@ struct Bench: ParsableCommand {
             }
         }
 
+        if !skipLoading { result.loading = try raceLoading(source: source, peers: peers, scratch: scratch) }
         if !skipCompare {
             let split = try dataset.classSplit(for: full)
             result.comparison = try raceComparison(split: split, plan: plan, idx: idx, peers: peers, specFile: specFile, scratch: scratch)
         }
         print(BenchReport(result).text)
         if json { try printJSON(result) }
+    }
+
+    /// Image-folder loading: a folder of JPEGs of mixed sizes and colour made from the data set,
+    /// brought to 1x28x28 by harness and by torchvision, runs alternating.
+    private func raceLoading(source: DataSource, peers: String, scratch: URL) throws -> LoadingRace {
+        let folder = scratch.appendingPathComponent("photos").path
+        let perClass = loadingPerClass ?? (quick ? 20 : 200)
+        note("image loading: writing \(perClass) train and test images per class as JPEGs of mixed sizes and colour to \(folder)")
+        let made = try LoadingRace.makeFolder(from: try source.load(), perClass: perClass, at: folder)
+        return try LoadingRace.run(folder: folder, description: made.description, shape: InputShape(channels: 1, height: 28, width: 28), threads: threads,
+                                   repeats: repeats ?? (quick ? 2 : 5), python: python, script: peers + "/torch_imagefolder.py",
+                                   scratch: scratch.appendingPathComponent("image-cache").path, progress: { note($0) })
     }
 
     private func peerDirectory() throws -> String {

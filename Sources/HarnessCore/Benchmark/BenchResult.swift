@@ -14,6 +14,7 @@ public struct BenchResult: Codable, Sendable {
     public var cases: [CaseResult] = []
     public var breakdowns: [Breakdown] = []
     public var comparison: ComparisonRace?
+    public var loading: LoadingRace?
 
     public init(threads: Int, cores: Int, onednn: String, forwardGFLOPPerImage: Double) {
         self.threads = threads

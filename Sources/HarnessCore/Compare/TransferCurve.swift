@@ -53,7 +53,8 @@ public struct TransferCurve: Sendable {
     public static func panels(from all: [StoredCell], like setting: ComparisonSetting) -> [(title: String, curve: TransferCurve)] {
         let similar = all.filter {
             let s = $0.cell.setting
-            return s.datasetFingerprint == setting.datasetFingerprint && s.targetPerClass == setting.targetPerClass && s.epochs == setting.epochs
+            // The same data set (each split's target has its own fingerprint), budget and epochs.
+            return s.data == setting.data && s.datasetName == setting.datasetName && s.targetPerClass == setting.targetPerClass && s.epochs == setting.epochs
         }
         func kind(_ s: ComparisonSetting) -> String { s.splitName.hasPrefix("random") ? "random" : s.splitName }
         return Dictionary(grouping: similar, by: { kind($0.cell.setting) })

@@ -47,7 +47,20 @@ public struct BenchReport {
             out.append(Target(what: "whole comparison: harness peak memory", measured: Double(c.harnessPeakBytes) / 1_073_741_824,
                               goal: 1, unit: " GiB", lowerIsBetter: true))
         }
+        if let l = result.loading {
+            out.append(Target(what: "image folder, cold: harness / torchvision", measured: l.coldVersusTorchvision, goal: 1, unit: "x"))
+            out.append(Target(what: "image folder: harness cached / harness cold", measured: l.cachedVersusCold, goal: 10, unit: "x"))
+        }
         return out
+    }
+
+    /// The image-loading race alone.
+    public static func loadingText(_ l: LoadingRace, threads: Int) -> [String] {
+        ["Image-folder loading (\(l.files); \(l.images) images brought to \(l.shape), \(threads) threads each side; "
+            + "torchvision \(l.torchvision) ImageFolder with \(threads) DataLoader workers), images/s: median [min-max] of \(l.harnessCold.values.count) alternating runs"]
+            + table(["", "harness cold", "harness from the decoded cache", "torchvision", "cold vs torchvision", "cached vs cold"],
+                    [["images/s", spread(l.harnessCold), spread(l.harnessCached), spread(l.torchvisionCold),
+                      String(format: "%.2fx", l.coldVersusTorchvision), String(format: "%.1fx", l.cachedVersusCold)]])
     }
 
     public var text: String {
@@ -108,8 +121,12 @@ public struct BenchReport {
                               + names.map { n in [n, seconds1(c.harnessStages[n]), seconds1(c.torchStages[n]), percent(c.harnessAccuracy[n]), percent(c.torchAccuracy[n])] })
         }
 
+        if let l = r.loading {
+            out.append("")
+            out += Self.loadingText(l, threads: r.threads)
+        }
         out.append("")
-        out.append("Targets (issue 6):")
+        out.append("Targets (issues 6 and 11):")
         out += Self.table(["target", "measured", "goal", ""], targets.map { t in
             let fmt = t.unit == "%" ? "%.0f%%" : (t.unit == "x" ? "%.2fx" : "%.2f" + t.unit)
             let verdict: String
