@@ -1,6 +1,6 @@
 // harness bench's image-loading race: a folder of JPEGs of mixed sizes and colour, brought to the
-// network's input by harness (libvips on all threads: cold, and from the decoded-image cache)
-// and by torchvision's ImageFolder with as many DataLoader workers. Runs alternate; the figures
+// network's input by harness (libvips, one image at a time: cold, and from the decoded-image
+// cache) and by torchvision's ImageFolder with --threads DataLoader workers. Runs alternate; the figures
 // are images per second and the ratios of paired runs.
 import Foundation
 
@@ -20,7 +20,7 @@ public struct LoadingRace: Codable, Sendable {
     /// Writes the race's folder: `perClass` train and test images per class of Fashion-MNIST's
     /// `dataset`, as JPEGs of four sizes, every second one tinted in colour.
     public static func makeFolder(from dataset: Dataset, perClass: Int, at directory: String) throws -> (files: Int, description: String) {
-        let sizes = [96, 160, 256, 320]
+        let sizes = [256, 400, 512, 640]
         let n = try ImageFolderWriter(formats: ["jpg"], sizes: sizes, colourEvery: 2).write(dataset, to: directory, perClass: perClass)
         return (n, "\(n) JPEGs of \(sizes.map { "\($0)x\($0)" }.joined(separator: ", ")) pixels, every second one in colour")
     }
@@ -34,7 +34,7 @@ public struct LoadingRace: Codable, Sendable {
         let spec = try DataSpec(folder + (shape.channels == 1 ? "@gray" : ""))
         func harness(_ cache: DecodedImageCache) throws -> Double {
             let start = Date()
-            let loaded = try spec.load(LoadingOptions(shape: shape, threads: threads, cache: cache))
+            let loaded = try spec.load(LoadingOptions(shape: shape, cache: cache))
             images = loaded.dataset.train.count + loaded.dataset.test.count
             return Double(images) / Date().timeIntervalSince(start)
         }

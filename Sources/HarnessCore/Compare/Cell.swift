@@ -76,12 +76,12 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
 
 extension ComparisonSetting {
     /// The target data, unnormalised, as every cell of this setting sees it.
-    public func loadTarget(threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Dataset {
+    public func loadTarget() throws -> Dataset {
         guard let target, let inputShape else {
             // Rows stored before data specs: one data set, split by class.
             return try data.load(keeping: Set(targetClasses)).restricted(to: targetClasses)
         }
-        return try target.load(LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false, threads: threads)).dataset
+        return try target.load(LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false)).dataset
     }
 }
 

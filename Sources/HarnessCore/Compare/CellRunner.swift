@@ -7,7 +7,7 @@ public enum CellRunner {
         let start = Date()
         do {
             let saved = try SavedModel.read(from: cell.sourceNetwork)
-            var data = try cell.setting.loadTarget(threads: cell.threads)
+            var data = try cell.setting.loadTarget()
             // Same seed for every strategy at this seed: the cells of one seed see the same images,
             // which is what lets the leaderboard pair them.
             if let k = cell.setting.targetPerClass { data.train = data.train.stratified(perClass: k, seed: cell.seed) }

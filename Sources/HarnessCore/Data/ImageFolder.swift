@@ -2,8 +2,10 @@
 //   DIR/train/<class>/* and DIR/test/<class>/*, or
 //   DIR/<class>/*, from which a seeded 20% per class is held out as the test set.
 // Any format libvips reads (JPEG, PNG, WebP, TIFF, GIF), any size, grayscale or colour: every
-// image is shrunk on load to the network's input and converted to its channels, on all threads,
-// and the decoded pixels are cached, keyed by the files' names, sizes and times and the shape.
+// image is shrunk on load to the network's input and converted to its channels, and the decoded
+// pixels are cached, keyed by the files' names, sizes and times and the shape. Files are decoded
+// one at a time: two images decoded at once by libvips 8.14 corrupted the heap now and then
+// (malloc_consolidate aborts, a crash inside liborc), in about one folder load of three.
 import CVips
 import Foundation
 
@@ -22,16 +24,14 @@ public enum ImageFolder {
         public var grayscale: Bool
         /// Leave out files libvips cannot decode (counted in the report) instead of failing.
         public var skipUndecodable: Bool
-        public var threads: Int
         /// Where decoded folders are kept (nil: decode every time).
         public var cache: DecodedImageCache?
 
         public init(shape: InputShape? = nil, grayscale: Bool = false, skipUndecodable: Bool = false,
-                    threads: Int = ProcessInfo.processInfo.activeProcessorCount, cache: DecodedImageCache? = DecodedImageCache()) {
+                    cache: DecodedImageCache? = DecodedImageCache()) {
             self.shape = shape
             self.grayscale = grayscale
             self.skipUndecodable = skipUndecodable
-            self.threads = threads
             self.cache = cache
         }
     }
@@ -180,24 +180,16 @@ public enum ImageFolder {
         }
     }
 
-    /// Decodes one root's files on `options.threads` threads; returns the images and the files skipped.
+    /// Decodes one root's files; returns the images and the files skipped.
     static func decode(_ root: Layout.Root, classes: [String], options: Options) throws -> (ImageSet, [String]) {
         let shape = options.shape!
         let files = root.files
         var results = [Result<[UInt8], DataError>](repeating: .success([]), count: files.count)
-        let threads = max(1, min(options.threads, files.count))
-        results.withUnsafeMutableBufferPointer { slots in
-            let slots = UncheckedSendable(slots)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                for i in stride(from: t, to: files.count, by: threads) {
-                    do {
-                        slots.value[i] = .success(try decodeFile(files[i].path, shape: shape, grayscale: options.grayscale))
-                    } catch let error as DataError {
-                        slots.value[i] = .failure(error)
-                    } catch {
-                        slots.value[i] = .failure(.undecodable(path: files[i].path, reason: "\(error)"))
-                    }
-                }
+        for i in files.indices {
+            do { results[i] = .success(try decodeFile(files[i].path, shape: shape, grayscale: options.grayscale)) } catch let error as DataError {
+                results[i] = .failure(error)
+            } catch {
+                results[i] = .failure(.undecodable(path: files[i].path, reason: "\(error)"))
             }
         }
         var bytes: [UInt8] = [], labels: [Int] = [], skipped: [String] = []
@@ -219,26 +211,32 @@ public enum ImageFolder {
 
     /// One file as 8-bit channels-first pixels at `shape`.
     static func decodeFile(_ path: String, shape: InputShape, grayscale: Bool) throws -> [UInt8] {
-        var image: VipsImage
-        do { image = try VipsImage.thumbnail(path, width: shape.width, height: shape.height) } catch let e as VipsError {
-            throw DataError.undecodable(path: path, reason: e.message)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.unreadable(path: path, reason: "cannot read the file")
         }
-        do {
-            if image.hasAlpha { image = try image.flatten() }
-            let colour = image.colourBands >= 3
-            if shape.channels == 1 {
-                if colour && !grayscale { throw DataError.tooManyChannels(data: path, has: image.colourBands, network: 1) }
-                image = try image.colourspace(VIPS_INTERPRETATION_B_W)
-            } else {
-                image = try image.colourspace(VIPS_INTERPRETATION_sRGB)
-                if grayscale { image = try image.colourspace(VIPS_INTERPRETATION_B_W).colourspace(VIPS_INTERPRETATION_sRGB) }
+        // Every libvips image here reads from `data` lazily, so all work happens inside.
+        return try data.withUnsafeBytes { bytes in
+            var image: VipsImage
+            do { image = try VipsImage.thumbnail(bytes: bytes, width: shape.width, height: shape.height) } catch let e as VipsError {
+                throw DataError.undecodable(path: path, reason: e.message)
             }
-            if image.bands > shape.channels { image = try image.bands(0, shape.channels) }
-            var bytes: [UInt8] = []
-            try image.castUChar().appendBytes(to: &bytes)
-            return bytes
-        } catch let e as VipsError {
-            throw DataError.undecodable(path: path, reason: e.description)
+            do {
+                if image.hasAlpha { image = try image.flatten() }
+                let colour = image.colourBands >= 3
+                if shape.channels == 1 {
+                    if colour && !grayscale { throw DataError.tooManyChannels(data: path, has: image.colourBands, network: 1) }
+                    image = try image.colourspace(VIPS_INTERPRETATION_B_W)
+                } else {
+                    image = try image.colourspace(VIPS_INTERPRETATION_sRGB)
+                    if grayscale { image = try image.colourspace(VIPS_INTERPRETATION_B_W).colourspace(VIPS_INTERPRETATION_sRGB) }
+                }
+                if image.bands > shape.channels { image = try image.bands(0, shape.channels) }
+                var pixels: [UInt8] = []
+                try image.castUChar().appendBytes(to: &pixels)
+                return pixels
+            } catch let e as VipsError {
+                throw DataError.undecodable(path: path, reason: e.description)
+            }
         }
     }
 
@@ -268,10 +266,4 @@ public enum ImageFolder {
         let folders = Set(subfolders(directory))
         return (paths.filter(isImage), paths.filter { !isImage($0) && !folders.contains($0) })
     }
-}
-
-/// Lets concurrentPerform's iterations write disjoint slots of one buffer.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

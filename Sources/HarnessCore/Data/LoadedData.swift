@@ -17,14 +17,11 @@ public struct LoadingOptions: Sendable {
     /// The network's input; nil keeps the data's own shape (an image folder's: its first image's).
     public var shape: InputShape?
     public var skipUndecodable: Bool
-    public var threads: Int
     public var cache: DecodedImageCache?
 
-    public init(shape: InputShape? = nil, skipUndecodable: Bool = false, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                cache: DecodedImageCache? = DecodedImageCache()) {
+    public init(shape: InputShape? = nil, skipUndecodable: Bool = false, cache: DecodedImageCache? = DecodedImageCache()) {
         self.shape = shape
         self.skipUndecodable = skipUndecodable
-        self.threads = threads
         self.cache = cache
     }
 }
@@ -41,7 +38,7 @@ extension DataSpec {
         case .directory(let path) where IDXDataset.files(in: path) == nil:
             guard ImageFolder.isImageFolder(path) else { throw DataError.noImages(path: path) }
             let folder = ImageFolder.Options(shape: options.shape, grayscale: gray,
-                                             skipUndecodable: options.skipUndecodable, threads: options.threads, cache: options.cache)
+                                             skipUndecodable: options.skipUndecodable, cache: options.cache)
             (dataset, report) = try ImageFolder.load(directory: path, options: folder, seed: seed)
             classes = try self.classes(in: dataset.classNames) ?? Array(0..<dataset.classCount)
         case .fashionMNIST:

@@ -55,6 +55,17 @@ final class VipsImage {
         return VipsImage(image)
     }
 
+    /// Decodes an image file's bytes, shrunk on load to exactly `width` x `height`. The
+    /// bytes must stay alive until the result's pixels are read (libvips is lazy).
+    static func thumbnail(bytes: UnsafeRawBufferPointer, width: Int, height: Int) throws -> VipsImage {
+        guard started else { throw VipsError(operation: "start", message: lastError()) }
+        var out: UnsafeMutablePointer<CVips.VipsImage>?
+        guard harness_vips_thumbnail_buffer(bytes.baseAddress, bytes.count, &out, Int32(width), Int32(height)) == 0, let out else {
+            throw VipsError(operation: "decode", message: lastError())
+        }
+        return VipsImage(out)
+    }
+
     /// A float image from channels-first values (copied).
     static func fromPlanes(_ values: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int) throws -> VipsImage {
         guard started else { throw VipsError(operation: "start", message: lastError()) }
