@@ -8,7 +8,7 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: "A known data set: fashion-mnist.")
     var dataset: String = "fashion-mnist"
 
-    @Option(help: ArgumentHelp("A folder with the four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz), or one sub-folder of PNG images per class. Overrides --dataset.", valueName: "dir"))
+    @Option(help: ArgumentHelp("A folder with the four IDX files (train-images, train-labels, t10k-images, t10k-labels, optionally .gz), or one sub-folder of images per class (JPEG, PNG, WebP, any size). Overrides --dataset; --target SPEC says more.", valueName: "dir"))
     var data: String?
 
     @Option(help: ArgumentHelp("How to split the classes into A and B: random (by --split-seed) or dissimilar (Fashion-MNIST garments vs. footwear and bags).", valueName: "split"))
@@ -53,11 +53,7 @@ struct TransferOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Transfer from this trained network (a harness model: harness train --out or harness import) instead of training one.", valueName: "file"))
     var sourceModel: String?
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape of a network trained here on an image folder, e.g. 3x32x32 (default: the first image's).", valueName: "CxHxW"))
-    var inputText: String?
-
-    @Flag(help: "Leave out image files that cannot be decoded (they are counted in the output) instead of stopping.")
-    var skipUndecodable = false
+    @OptionGroup var images: ImageInputOptions
 
     func validate() throws {
         do {
@@ -66,16 +62,31 @@ struct TransferOptions: ParsableArguments {
         } catch let error as DataSpecError {
             throw ValidationError(error.description)
         }
-        if let inputText, InputShape(inputText) == nil {
-            throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 3x32x32, not '\(inputText)'")
-        }
-        if inputText != nil && sourceModel != nil { throw ValidationError("--input is for a network trained here; a --source-model decides its own input") }
+        if images.inputText != nil && sourceModel != nil { throw ValidationError("--input is for a network trained here; a --source-model decides its own input") }
     }
 
     var sourceSpec: DataSpec? { get throws { try source.map(DataSpec.init) } }
-    var inputShape: InputShape? { inputText.flatMap(InputShape.init) }
+    var inputShape: InputShape? { images.shape }
+    var skipUndecodable: Bool { images.skipUndecodable }
 
-    func loading(_ shape: InputShape?) -> LoadingOptions { LoadingOptions(shape: shape, skipUndecodable: skipUndecodable) }
+    func loading(_ shape: InputShape?) -> LoadingOptions { LoadingOptions(shape: shape, skipUndecodable: images.skipUndecodable) }
+}
+
+/// How images become a network's input, for commands that train one.
+struct ImageInputOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape of a network trained here, e.g. 3x32x32; images are brought to it (default: the data's own, an image folder's first image's).", valueName: "CxHxW"))
+    var inputText: String?
+
+    @Flag(help: "Leave out image files that cannot be decoded (they are counted in the output) instead of stopping.")
+    var skipUndecodable = false
+
+    func validate() throws {
+        if let inputText, InputShape(inputText) == nil {
+            throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 3x32x32, not '\(inputText)'")
+        }
+    }
+
+    var shape: InputShape? { inputText.flatMap(InputShape.init) }
 }
 
 /// Which data, which classes, how many images.

@@ -11,11 +11,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("The data to train on, as a SPEC (replaces --dataset, --data and --classes). \(TransferOptions.specHelp)", valueName: "spec"))
     var source: String?
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("The network's input shape; images are brought to it (default: the data's own).", valueName: "CxHxW"))
-    var inputText: String?
-
-    @Flag(help: "Leave out image files that cannot be decoded (counted in the output) instead of stopping.")
-    var skipUndecodable = false
+    @OptionGroup var images: ImageInputOptions
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
@@ -26,13 +22,12 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         do { _ = try source.map(DataSpec.init) } catch { throw ValidationError("\(error)") }
-        if let inputText, InputShape(inputText) == nil { throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 3x32x32, not '\(inputText)'") }
     }
 
     func run() throws {
         execution.apply()
         let (dataset, normalization) = try data.load(seed: training.seed, spec: try source.map(DataSpec.init),
-                                                      shape: inputText.flatMap(InputShape.init), skipUndecodable: skipUndecodable)
+                                                      shape: images.shape, skipUndecodable: images.skipUndecodable)
         let spec = NetworkSpec.standard(classes: dataset.classCount, channels: dataset.train.channels,
                                         height: dataset.train.height, width: dataset.train.width)
         let network = try Network(spec: spec, seed: training.seed, initializer: Initializer(training.initializer)!)

@@ -70,6 +70,7 @@ struct TransferCurveCommand: ParsableCommand {
         }
         let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
         guard splitSeeds >= 1 else { throw CLIError("--split-seeds must be at least 1") }
+        guard splitSeeds == 1 || c.transfer.target == nil else { throw CLIError("--split-seeds splits one data set; with --target the source and target are given") }
         guard splitSeeds == 1 || c.data.split == "random" else { throw CLIError("--split-seeds needs --split random: the dissimilar split is one fixed split") }
         var cells: [StoredCell] = []
         var baseA: [Double] = []

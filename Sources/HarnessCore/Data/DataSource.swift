@@ -1,5 +1,5 @@
 // One way in for every data set: the bundled default (Fashion-MNIST from its Debian package),
-// a folder of IDX files, or a folder of PNG images per class.
+// a folder of IDX files, or a folder of images per class.
 import Foundation
 
 public enum DataSource: Equatable, Sendable, CustomStringConvertible {
@@ -25,7 +25,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The folder holding this data set's four IDX files, for tools outside the harness (the
-    /// benchmark's PyTorch peer); nil for PNG image folders.
+    /// benchmark's PyTorch peer); nil for image folders.
     public var idxDirectory: String? {
         let dir: String
         switch self {
