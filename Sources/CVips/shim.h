@@ -16,18 +16,17 @@ static inline int harness_vips_start(void) {
     return 0;
 }
 
-/// Opens an image file and shrinks it on load to exactly width x height (aspect ratio not kept,
-/// as torchvision's Resize((h, w)) does); EXIF orientation is applied.
-static inline int harness_vips_thumbnail(const char *path, VipsImage **out, int width, int height) {
-    return vips_thumbnail(path, out, width, "height", height, "size", VIPS_SIZE_FORCE, NULL);
-}
 /// Opens an image file lazily: its header now, its pixels only when read.
 static inline VipsImage *harness_vips_open(const char *path) { return vips_image_new_from_file(path, NULL); }
-/// The same from a file's bytes already in memory: libvips then picks the loader from the first
-/// bytes, instead of asking every loader about the file (a millisecond per image).
-static inline int harness_vips_thumbnail_buffer(const void *bytes, size_t length, VipsImage **out, int width, int height) {
-    return vips_thumbnail_buffer((void *) bytes, length, out, width, "height", height, "size", VIPS_SIZE_FORCE, NULL);
+/// Opens an image from its bytes lazily, picking the loader from the first bytes.
+static inline VipsImage *harness_vips_new_from_buffer(const void *bytes, size_t length) {
+    return vips_image_new_from_buffer(bytes, length, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
 }
+/// A JPEG decoded at 1/shrink of its size (shrink 2, 4 or 8), by the decoder's own DCT scaling.
+static inline int harness_vips_jpegload_buffer(const void *bytes, size_t length, VipsImage **out, int shrink) {
+    return vips_jpegload_buffer((void *) bytes, length, out, "shrink", shrink, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+}
+static inline int harness_vips_autorot(VipsImage *in, VipsImage **out) { return vips_autorot(in, out, NULL); }
 static inline int harness_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
     return vips_colourspace(in, out, space, NULL);
 }
