@@ -141,7 +141,9 @@ struct Bench: ParsableCommand {
         let perClass = loadingPerClass ?? (quick ? 20 : 200)
         note("image loading: writing \(perClass) train and test images per class as JPEGs of mixed sizes and colour to \(folder)")
         let made = try LoadingRace.makeFolder(from: try source.load(), perClass: perClass, at: folder)
-        return try LoadingRace.run(folder: folder, description: made.description, shape: InputShape(channels: 1, height: 28, width: 28), threads: threads,
+        guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary") }
+        return try LoadingRace.run(folder: folder, description: made.description, shape: InputShape(channels: 1, height: 28, width: 28),
+                                   decoders: DecoderProcesses(executable: executable, processes: threads),
                                    repeats: repeats ?? (quick ? 2 : 5), python: python, script: peers + "/torch_imagefolder.py",
                                    scratch: scratch.appendingPathComponent("image-cache").path, progress: { note($0) })
     }

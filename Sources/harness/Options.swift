@@ -69,7 +69,9 @@ struct TransferOptions: ParsableArguments {
     var inputShape: InputShape? { images.shape }
     var skipUndecodable: Bool { images.skipUndecodable }
 
-    func loading(_ shape: InputShape?) -> LoadingOptions { LoadingOptions(shape: shape, skipUndecodable: images.skipUndecodable) }
+    func loading(_ shape: InputShape?) -> LoadingOptions {
+        LoadingOptions(shape: shape, skipUndecodable: images.skipUndecodable, decoders: Installation.decoders)
+    }
 }
 
 /// How images become a network's input, for commands that train one.
@@ -118,7 +120,7 @@ struct DataOptions: ParsableArguments {
     func loadUnnormalized(seed: UInt64, spec: DataSpec? = nil, shape: InputShape? = nil, skipUndecodable: Bool = false) throws -> Dataset {
         var dataset: Dataset
         if let spec {
-            let loaded = try spec.load(LoadingOptions(shape: shape, skipUndecodable: skipUndecodable), seed: seed)
+            let loaded = try spec.load(LoadingOptions(shape: shape, skipUndecodable: skipUndecodable, decoders: Installation.decoders), seed: seed)
             if let r = loaded.report { note("\(spec): \(r.summary)") }
             dataset = loaded.dataset
         } else {

@@ -44,6 +44,9 @@ struct PluginOptions: ParsableArguments {
 enum Installation {
     static var executablePath: String? { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") }
 
+    /// Child processes that decode image folders, one per core.
+    static var decoders: DecoderProcesses? { executablePath.map { DecoderProcesses(executable: $0) } }
+
     static var executableDirectory: String? { executablePath.map { ($0 as NSString).deletingLastPathComponent } }
 
     /// .build/<config>/harness lives two levels below the package root.

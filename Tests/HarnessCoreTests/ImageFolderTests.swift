@@ -114,6 +114,38 @@ final class ImageFolderTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: root + "-cache")
     }
 
+    func testDecodingInChildProcessesGivesTheSamePixelsAndErrors() throws {
+        var dir = Bundle(for: ImageFolderTests.self).bundleURL
+        while dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
+        let harness = dir.appendingPathComponent("harness").path
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: harness), "swift build --build-tests builds harness beside the tests")
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "b"], perClass: 20, channels: 3, size: 50, suffix: "jpg")
+        try makeFolder(root, classes: ["c"], perClass: 20, channels: 1, size: 33, suffix: "webp")
+        try makeFolder(root, classes: ["d"], perClass: 15, channels: 3, size: 20, suffix: "png")
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: root + "/d/zz.png"))
+        let shape = InputShape(channels: 3, height: 16, width: 16)
+        let here = ImageFolder.Options(shape: shape, skipUndecodable: true, cache: nil)
+        var there = here
+        there.decoders = DecoderProcesses(executable: harness, processes: 2)
+        let (a, ra) = try ImageFolder.load(directory: root, options: here)
+        let (b, rb) = try ImageFolder.load(directory: root, options: there)
+        XCTAssertEqual(a.train.count + a.test.count, 75)
+        XCTAssertEqual(a.train.pixels, b.train.pixels)
+        XCTAssertEqual(a.test.labels, b.test.labels)
+        XCTAssertEqual(ra.skipped, rb.skipped)
+        XCTAssertEqual(rb.skipped.count, 1)
+        there.skipUndecodable = false
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: there)) {
+            XCTAssertTrue("\($0)".hasPrefix("\(root)/d/zz.png cannot be decoded as an image"), "\($0)")
+        }
+        there.decoders = DecoderProcesses(executable: "/bin/false", processes: 2)
+        there.skipUndecodable = true
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: there)) {
+            XCTAssertTrue("\($0)".contains("the process decoding it and 37 other files failed (exited with status 1"), "\($0)")
+        }
+    }
+
     func testAnEmptyClassFolderIsNamedNotDropped() throws {
         let root = try temporaryDirectory(self)
         try makeFolder(root, classes: ["a", "c"], perClass: 3)

@@ -1,6 +1,6 @@
 // harness bench's image-loading race: a folder of JPEGs of mixed sizes and colour, brought to the
-// network's input by harness (libvips, one image at a time: cold, and from the decoded-image
-// cache) and by torchvision's ImageFolder with --threads DataLoader workers. Runs alternate; the figures
+// network's input by harness (libvips in one decoding process per core: cold, and from the
+// decoded-image cache) and by torchvision's ImageFolder with as many DataLoader workers. Runs alternate; the figures
 // are images per second and the ratios of paired runs.
 import Foundation
 
@@ -26,21 +26,21 @@ public struct LoadingRace: Codable, Sendable {
     }
 
     /// Runs the race `repeats` times: harness cold (an empty cache), harness cached, torchvision.
-    public static func run(folder: String, description: String, shape: InputShape, threads: Int, repeats: Int, python: String, script: String,
-                           scratch: String, progress: (String) -> Void) throws -> LoadingRace {
+    public static func run(folder: String, description: String, shape: InputShape, decoders: DecoderProcesses, repeats: Int, python: String,
+                           script: String, scratch: String, progress: (String) -> Void) throws -> LoadingRace {
         var cold: [Double] = [], cached: [Double] = [], peer: [Double] = []
         var images = 0, version = "?"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let spec = try DataSpec(folder + (shape.channels == 1 ? "@gray" : ""))
         func harness(_ cache: DecodedImageCache) throws -> Double {
             let start = Date()
-            let loaded = try spec.load(LoadingOptions(shape: shape, cache: cache))
+            let loaded = try spec.load(LoadingOptions(shape: shape, cache: cache, decoders: decoders))
             images = loaded.dataset.train.count + loaded.dataset.test.count
             return Double(images) / Date().timeIntervalSince(start)
         }
         func torchvision() throws -> Double {
             let run = try MeasuredProcess.run(python, [script, "--folder", folder, "--channels", "\(shape.channels)", "--height", "\(shape.height)",
-                                                       "--width", "\(shape.width)", "--threads", "\(threads)"], log: URL(fileURLWithPath: scratch + "/torchvision.log"))
+                                                       "--width", "\(shape.width)", "--threads", "\(decoders.processes)"], log: URL(fileURLWithPath: scratch + "/torchvision.log"))
             guard run.status == 0, let line = run.output.split(separator: "\n").last,
                   let answer = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let n = answer["images"] as? Int, let seconds = answer["seconds"] as? Double else {

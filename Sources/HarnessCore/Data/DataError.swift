@@ -1,6 +1,6 @@
 // Every way loading data can fail, each saying what to do about it.
 
-public enum DataError: Error, Equatable, CustomStringConvertible {
+public enum DataError: Error, Equatable, Codable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case corrupt(path: String, reason: String)
     case datasetNotInstalled(name: String, package: String, searched: [String])

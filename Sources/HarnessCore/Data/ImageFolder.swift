@@ -3,9 +3,9 @@
 //   DIR/<class>/*, from which a seeded 20% per class is held out as the test set.
 // Any format libvips reads (JPEG, PNG, WebP, TIFF, GIF), any size, grayscale or colour: every
 // image is shrunk on load to the network's input and converted to its channels, and the decoded
-// pixels are cached, keyed by the files' names, sizes and times and the shape. Files are decoded
-// one at a time: two images decoded at once by libvips 8.14 corrupted the heap now and then
-// (malloc_consolidate aborts, a crash inside liborc), in about one folder load of three.
+// pixels are cached, keyed by the files' names, sizes and times and the shape. A process decodes
+// one file at a time (see DecoderProcesses): with a harness binary to start, the files are
+// shared among one child process per core.
 import CVips
 import Foundation
 
@@ -26,13 +26,16 @@ public enum ImageFolder {
         public var skipUndecodable: Bool
         /// Where decoded folders are kept (nil: decode every time).
         public var cache: DecodedImageCache?
+        /// Child processes to decode in, one per core (nil: one file at a time in this process).
+        public var decoders: DecoderProcesses?
 
         public init(shape: InputShape? = nil, grayscale: Bool = false, skipUndecodable: Bool = false,
-                    cache: DecodedImageCache? = DecodedImageCache()) {
+                    cache: DecodedImageCache? = DecodedImageCache(), decoders: DecoderProcesses? = nil) {
             self.shape = shape
             self.grayscale = grayscale
             self.skipUndecodable = skipUndecodable
             self.cache = cache
+            self.decoders = decoders
         }
     }
 
@@ -184,12 +187,16 @@ public enum ImageFolder {
     static func decode(_ root: Layout.Root, classes: [String], options: Options) throws -> (ImageSet, [String]) {
         let shape = options.shape!
         let files = root.files
-        var results = [Result<[UInt8], DataError>](repeating: .success([]), count: files.count)
-        for i in files.indices {
-            do { results[i] = .success(try decodeFile(files[i].path, shape: shape, grayscale: options.grayscale)) } catch let error as DataError {
-                results[i] = .failure(error)
-            } catch {
-                results[i] = .failure(.undecodable(path: files[i].path, reason: "\(error)"))
+        let results: [Result<[UInt8], DataError>]
+        if let decoders = options.decoders, decoders.processes > 1, files.count >= 2 * DecoderProcesses.minimumFilesPerProcess {
+            results = try decoders.run(files.map(\.path), shape: shape, grayscale: options.grayscale)
+        } else {
+            results = files.map { file in
+                do { return .success(try decodeFile(file.path, shape: shape, grayscale: options.grayscale)) } catch let error as DataError {
+                    return .failure(error)
+                } catch {
+                    return .failure(.undecodable(path: file.path, reason: "\(error)"))
+                }
             }
         }
         var bytes: [UInt8] = [], labels: [Int] = [], skipped: [String] = []

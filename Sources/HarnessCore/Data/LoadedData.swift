@@ -18,11 +18,15 @@ public struct LoadingOptions: Sendable {
     public var shape: InputShape?
     public var skipUndecodable: Bool
     public var cache: DecodedImageCache?
+    /// Child processes to decode image folders in (nil: in this process).
+    public var decoders: DecoderProcesses?
 
-    public init(shape: InputShape? = nil, skipUndecodable: Bool = false, cache: DecodedImageCache? = DecodedImageCache()) {
+    public init(shape: InputShape? = nil, skipUndecodable: Bool = false, cache: DecodedImageCache? = DecodedImageCache(),
+                decoders: DecoderProcesses? = nil) {
         self.shape = shape
         self.skipUndecodable = skipUndecodable
         self.cache = cache
+        self.decoders = decoders
     }
 }
 
@@ -38,7 +42,8 @@ extension DataSpec {
         case .directory(let path) where IDXDataset.files(in: path) == nil:
             guard ImageFolder.isImageFolder(path) else { throw DataError.noImages(path: path) }
             let folder = ImageFolder.Options(shape: options.shape, grayscale: gray,
-                                             skipUndecodable: options.skipUndecodable, cache: options.cache)
+                                             skipUndecodable: options.skipUndecodable, cache: options.cache,
+                                             decoders: options.decoders)
             (dataset, report) = try ImageFolder.load(directory: path, options: folder, seed: seed)
             classes = try self.classes(in: dataset.classNames) ?? Array(0..<dataset.classCount)
         case .fashionMNIST:

@@ -56,8 +56,8 @@ public struct BenchReport {
 
     /// The image-loading race alone.
     public static func loadingText(_ l: LoadingRace, threads: Int) -> [String] {
-        ["Image-folder loading (\(l.files); \(l.images) images brought to \(l.shape); harness decodes on one thread, "
-            + "torchvision \(l.torchvision) ImageFolder with \(threads) DataLoader workers), images/s: median [min-max] of \(l.harnessCold.values.count) alternating runs"]
+        ["Image-folder loading (\(l.files); \(l.images) images brought to \(l.shape); harness with \(threads) decoding "
+            + "processes, torchvision \(l.torchvision) ImageFolder with \(threads) DataLoader workers), images/s: median [min-max] of \(l.harnessCold.values.count) alternating runs"]
             + table(["", "harness cold", "harness from the decoded cache", "torchvision", "cold vs torchvision", "cached vs cold"],
                     [["images/s", spread(l.harnessCold), spread(l.harnessCached), spread(l.torchvisionCold),
                       String(format: "%.2fx", l.coldVersusTorchvision), String(format: "%.1fx", l.cachedVersusCold)]])

@@ -81,6 +81,12 @@ public struct SafetensorsFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw bad(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
+        return try parse(data, path: path)
+    }
+
+    /// Parses a file's bytes; `path` names it in errors.
+    public static func parse(_ data: Data, path: String) throws -> SafetensorsFile {
+        func bad(_ reason: String) -> EngineError { .badModelFile(path: path, reason: reason) }
         let truncated = "help: the file is incomplete (an interrupted copy or download?); copy or export it again"
         guard data.count >= 8 else { throw bad("too short (\(data.count) bytes) to be a safetensors file; \(truncated)") }
         let length = data.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
