@@ -101,7 +101,12 @@ final class VipsImage {
     /// Resized to exactly `width` x `height` (bilinear).
     func resized(width w: Int, height h: Int) throws -> VipsImage {
         if w == width && h == height { return self }
-        let r = try apply("resize") { harness_vips_resize(pointer, $0, Double(w) / Double(width), Double(h) / Double(height)) }
+        let (hs, vs) = (Double(width) / Double(w), Double(height) / Double(h))
+        // Shrinking by less than 3x (after a JPEG's shrink-on-load, the usual case) is one
+        // reduce; anything else goes through vips_resize's shrink-then-reduce chain.
+        let r = hs >= 1 && vs >= 1 && hs < 3 && vs < 3
+            ? try apply("resize") { harness_vips_reduce(pointer, $0, hs, vs) }
+            : try apply("resize") { harness_vips_resize(pointer, $0, 1 / hs, 1 / vs) }
         return try r.fitted(width: w, height: h)
     }
 
