@@ -176,10 +176,14 @@ struct ComparisonOptions: ParsableArguments {
             model = try SourceModel(path: file)
             shape = model!.saved.inputShape
         } else {
-            sourceData = try sourceSpec!.load(transfer.loading(transfer.inputShape), seed: data.splitSeed)
+            sourceData = try sourceSpec!.load(transfer.loading(transfer.inputShape, perClass: sourcePerClass > 0 ? sourcePerClass : nil, seed: data.splitSeed),
+                                              seed: data.splitSeed)
             shape = InputShape(sourceData!.dataset.train)
         }
-        let target = try targetSpec.load(transfer.loading(shape), seed: 0)
+        // The images the self-transfer network trains on (as baseB: the target's budget, drawn by
+        // the split seed); the cells draw their own.
+        let target = try targetSpec.load(transfer.loading(shape, perClass: targetPerClass > 0 ? targetPerClass : nil,
+                                                          testPerClass: evalPerClass > 0 ? evalPerClass : nil, seed: data.splitSeed), seed: 0)
         guard target.dataset.classCount >= 2 else { throw CLIError("the target \(targetSpec) has \(target.dataset.classCount) class; a task needs two or more") }
         if let r = sourceData?.report { note("source \(sourceSpec!): \(r.summary)") }
         if let r = target.report { note("target \(targetSpec): \(r.summary)") }

@@ -69,8 +69,13 @@ struct TransferOptions: ParsableArguments {
     var inputShape: InputShape? { images.shape }
     var skipUndecodable: Bool { images.skipUndecodable }
 
-    func loading(_ shape: InputShape?) -> LoadingOptions {
-        LoadingOptions(shape: shape, skipUndecodable: images.skipUndecodable, decoders: Installation.decoders)
+    /// How to load a SPEC at `shape`, keeping `perClass` training images drawn by `seed` (nil: all).
+    func loading(_ shape: InputShape?, perClass: Int? = nil, testPerClass: Int? = nil, seed: UInt64 = 0) -> LoadingOptions {
+        var options = LoadingOptions(shape: shape, skipUndecodable: images.skipUndecodable, decoders: Installation.decoders)
+        options.trainPerClass = perClass
+        options.testPerClass = testPerClass
+        options.samplingSeed = seed
+        return options
     }
 }
 

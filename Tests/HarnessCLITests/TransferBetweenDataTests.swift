@@ -84,6 +84,21 @@ final class TransferBetweenDataTests: XCTestCase {
                            mentions: "half.safetensors: truncated")
     }
 
+    func testTheTransferCurveRunsBetweenDataSetsAndTheReportSaysWhat() throws {
+        let dir = try temporaryDirectory()
+        let args = ["transfer-curve", "--source", "fashion-mnist:0-4", "--target", "fashion-mnist:5-9@rotate:90@noise:0.1", "--layers", "2",
+                    "--db", dir + "/r.sqlite", "--out", dir + "/curve"] + CompareTests.small(seeds: 1)
+        let r = try harness(args, environment: environment(dir))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("6 of 6 cells to run"), r.stderr)  // baseB + 5 treatments at n = 2
+        XCTAssertTrue(r.stderr.contains("training the self-transfer network on fashion-mnist:5-9@rotate:90@noise:0.1"), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/curve/transfer-curve.md"))
+        let report = try harness(["report", "--db", dir + "/r.sqlite", "--out", dir + "/report"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("source fashion-mnist:0-4 -&gt; target fashion-mnist:5-9@rotate:90@noise:0.1, images at 1x28x28"), "the report says what was compared")
+    }
+
     func testBadSpecsAndFoldersGiveOneClearError() throws {
         let dir = try temporaryDirectory()
         let env = environment(dir)

@@ -75,13 +75,22 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
 }
 
 extension ComparisonSetting {
-    /// The target data, unnormalised, as every cell of this setting sees it.
-    public func loadTarget() throws -> Dataset {
+    /// The target data, unnormalised, as the cells at `seed` see it: the same training images
+    /// for every strategy at one seed (which lets the leaderboard pair them), the same
+    /// evaluation images for all.
+    public func loadTarget(seed: UInt64) throws -> Dataset {
         guard let target, let inputShape else {
             // Rows stored before data specs: one data set, split by class.
-            return try data.load(keeping: Set(targetClasses)).restricted(to: targetClasses)
+            var data = try data.load(keeping: Set(targetClasses)).restricted(to: targetClasses)
+            if let k = targetPerClass { data.train = data.train.stratified(perClass: k, seed: seed) }
+            if let k = evalPerClass { data.test = data.test.stratified(perClass: k, seed: 0) }
+            return data
         }
-        return try target.load(LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false)).dataset
+        var options = LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false)
+        options.trainPerClass = targetPerClass
+        options.testPerClass = evalPerClass
+        options.samplingSeed = seed
+        return try target.load(options).dataset
     }
 }
 

@@ -7,11 +7,7 @@ public enum CellRunner {
         let start = Date()
         do {
             let saved = try SavedModel.read(from: cell.sourceNetwork)
-            var data = try cell.setting.loadTarget()
-            // Same seed for every strategy at this seed: the cells of one seed see the same images,
-            // which is what lets the leaderboard pair them.
-            if let k = cell.setting.targetPerClass { data.train = data.train.stratified(perClass: k, seed: cell.seed) }
-            if let k = cell.setting.evalPerClass { data.test = data.test.stratified(perClass: k, seed: 0) }
+            var data = try cell.setting.loadTarget(seed: cell.seed)
             guard InputShape(data.train) == saved.inputShape else {
                 throw DataError.mismatch("the target's images are \(InputShape(data.train)) but \(cell.sourceNetwork) takes \(saved.inputShape)")
             }
