@@ -11,8 +11,10 @@ struct Compare: ParsableCommand {
         abstract: "Compare transfer strategies side by side and print a leaderboard.",
         discussion: """
             Example: harness compare --strategies freeze3,finetune,svm-codes
-            A source network is trained on the source classes (A) and cached; each strategy then \
-            transfers it to the target classes (B) at each seed, in a worker process of its own. \
+                     harness compare --source-model net.safetensors --target ./photos@gray
+            A source network is trained on the source classes (A) and cached, or given with \
+            --source-model; each strategy then transfers it to the target classes (B) at each seed, \
+            in a worker process of its own. \
             The scratch baseline is added unless --no-baseline. Exit status 3 means some cells failed.
             """)
 

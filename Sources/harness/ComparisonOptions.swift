@@ -203,7 +203,8 @@ struct ComparisonOptions: ParsableArguments {
             storedNormalization = try SavedModel.read(from: base.path).normalization
         }
         sources["base"] = base
-        let (normalization, origin): (Normalization, String) = storedNormalization.map { ($0, "the source network's training images") }
+        let storedOrigin = model == nil ? "the source network's training images" : "stored with the source network"
+        let (normalization, origin): (Normalization, String) = storedNormalization.map { ($0, storedOrigin) }
             ?? (target.dataset.train.channelStatistics(), "the target's training images: the source network stores none")
 
         var setting = ComparisonSetting(
