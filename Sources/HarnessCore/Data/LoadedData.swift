@@ -21,8 +21,8 @@ public struct LoadingOptions: Sendable {
     /// Child processes to decode image folders in (nil: in this process).
     public var decoders: DecoderProcesses?
     /// Training images per class, drawn by `samplingSeed`, and test images per class (drawn by
-    /// seed 0, the same for every run), before the transforms: transforming 35,000 images to
-    /// keep 100 cost 9 s in every worker.
+    /// seed 0, the same for every run), before resizing and transforms: transforming 35,000
+    /// images to keep 100 cost 9 s in every worker.
     public var trainPerClass: Int?
     public var testPerClass: Int?
     public var samplingSeed: UInt64 = 0
@@ -61,6 +61,9 @@ extension DataSpec {
             classes = try self.classes(in: dataset.classNames) ?? Array(0..<dataset.classCount)
         }
         if classes != Array(0..<dataset.classCount) { dataset = dataset.restricted(to: classes) }
+        // Sampling depends on labels alone, so it comes before any per-image work.
+        if let k = options.trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: options.samplingSeed) }
+        if let k = options.testPerClass { dataset.test = dataset.test.stratified(perClass: k, seed: 0) }
         if report == nil {
             // Arrays: gray first (it changes the channels), then the network's shape.
             if gray {
@@ -72,8 +75,6 @@ extension DataSpec {
                 dataset.test = try dataset.test.brought(to: shape, name: description)
             }
         }
-        if let k = options.trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: options.samplingSeed) }
-        if let k = options.testPerClass { dataset.test = dataset.test.stratified(perClass: k, seed: 0) }
         for t in transforms where t != .gray {
             try t.apply(to: &dataset.train, seed: 0, stream: "train")
             try t.apply(to: &dataset.test, seed: 0, stream: "test")
