@@ -31,9 +31,6 @@ static inline int harness_vips_colourspace(VipsImage *in, VipsImage **out, VipsI
     return vips_colourspace(in, out, space, NULL);
 }
 static inline int harness_vips_flatten(VipsImage *in, VipsImage **out) { return vips_flatten(in, out, NULL); }
-static inline int harness_vips_extract_bands(VipsImage *in, VipsImage **out, int first, int n) {
-    return vips_extract_band(in, out, first, "n", n, NULL);
-}
 static inline int harness_vips_linear1(VipsImage *in, VipsImage **out, double a, double b) { return vips_linear1(in, out, a, b, NULL); }
 static inline int harness_vips_cast_uchar(VipsImage *in, VipsImage **out) { return vips_cast_uchar(in, out, NULL); }
 /// Bilinear resize by separate horizontal and vertical factors.

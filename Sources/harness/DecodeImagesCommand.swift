@@ -20,9 +20,6 @@ struct DecodeImages: ParsableCommand {
         try child.guardSelf()
         guard let data = FileManager.default.contents(atPath: job) else { throw CLIError("cannot read \(job)") }
         let share = try JSONDecoder().decode(DecoderProcesses.Job.self, from: data)
-        let file = DecoderProcesses.decode(share)
-        let scratch = child.result + ".safetensors"
-        try file.write(to: scratch)
-        try FileManager.default.moveItem(atPath: scratch, toPath: child.result)
+        try ChildProcess.writeResult(try DecoderProcesses.decode(share).serialized(), to: child.result)
     }
 }

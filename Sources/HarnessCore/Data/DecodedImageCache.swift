@@ -17,30 +17,30 @@ public struct DecodedImageCache: Sendable {
 
     func path(_ key: String) -> String { directory + "/\(key).safetensors" }
 
-    /// The decoded sets by root name ("train", "test" or "all"), or nil when not cached (or the
+    /// The decoded roots by name ("train", "test" or "all"), or nil when not cached (or the
     /// entry is unreadable: it is then decoded and written again).
-    func read(key: String, roots: [String]) -> (sets: [String: ImageSet], skipped: [String])? {
+    func read(key: String, roots: [String]) -> (roots: [String: DecodedRoot], skipped: [String])? {
         guard FileManager.default.fileExists(atPath: path(key)), let file = try? SafetensorsFile.read(from: path(key)) else { return nil }
-        var sets: [String: ImageSet] = [:]
+        var decoded: [String: DecodedRoot] = [:]
         for root in roots {
             guard let px = file["\(root).pixels"], px.dtype == "U8", px.shape.count == 4,
                   let lb = file["\(root).labels"], lb.dtype == "I32", lb.shape == [px.shape[0]] else { return nil }
-            let pixels = px.bytes.withUnsafeBytes { raw in raw.bindMemory(to: UInt8.self).map { Float($0) / 255 } }
             let labels = lb.bytes.withUnsafeBytes { raw in (0..<lb.count).map { Int(raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) } }
-            sets[root] = ImageSet(channels: px.shape[1], height: px.shape[2], width: px.shape[3], pixels: pixels, labels: labels)
+            decoded[root] = DecodedRoot(shape: InputShape(channels: px.shape[1], height: px.shape[2], width: px.shape[3]), bytes: [UInt8](px.bytes),
+                                        labels: labels)
         }
         let skipped = file.metadata["skipped"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-        return (sets, skipped)
+        return (decoded, skipped)
     }
 
-    func write(key: String, sets: [String: ImageSet], skipped: [String], source: String) throws {
+    func write(key: String, roots: [String: DecodedRoot], skipped: [String], source: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var tensors: [(name: String, tensor: SafetensorsFile.Tensor)] = []
-        for (root, set) in sets.sorted(by: { $0.key < $1.key }) {
-            let bytes = set.pixels.map { UInt8(($0 * 255).rounded()) }
-            tensors.append(("\(root).pixels", .init(dtype: "U8", shape: [set.count, set.channels, set.height, set.width], bytes: Data(bytes))))
-            let labels = set.labels.map { Int32($0) }
-            tensors.append(("\(root).labels", .init(dtype: "I32", shape: [set.count], bytes: labels.withUnsafeBytes { Data($0) })))
+        for (name, root) in roots.sorted(by: { $0.key < $1.key }) {
+            let s = root.shape
+            tensors.append(("\(name).pixels", .init(dtype: "U8", shape: [root.labels.count, s.channels, s.height, s.width], bytes: Data(root.bytes))))
+            let labels = root.labels.map { Int32($0) }
+            tensors.append(("\(name).labels", .init(dtype: "I32", shape: [root.labels.count], bytes: labels.withUnsafeBytes { Data($0) })))
         }
         let skippedJSON = String(decoding: try JSONEncoder().encode(skipped), as: UTF8.self)
         try SafetensorsFile(tensors: tensors, metadata: ["format": "harness decoded images", "source": source, "skipped": skippedJSON])

@@ -30,13 +30,9 @@ public struct DecoderProcesses: Sendable {
         var pixels = [UInt8](repeating: 0, count: job.files.count * size)
         var failures: [Int: DataError] = [:]
         for (i, path) in job.files.enumerated() {
-            do {
-                let px = try ImageFolder.decodeFile(path, shape: job.shape, grayscale: job.grayscale)
-                pixels.replaceSubrange((i * size)..<((i + 1) * size), with: px)
-            } catch let error as DataError {
-                failures[i] = error
-            } catch {
-                failures[i] = .undecodable(path: path, reason: "\(error)")
+            switch ImageFolder.decodeResult(path, shape: job.shape, grayscale: job.grayscale) {
+            case let .success(px): pixels.replaceSubrange((i * size)..<((i + 1) * size), with: px)
+            case let .failure(error): failures[i] = error
             }
         }
         let failuresJSON = String(decoding: (try? JSONEncoder().encode(failures)) ?? Data("{}".utf8), as: UTF8.self)
@@ -51,18 +47,19 @@ public struct DecoderProcesses: Sendable {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let share = (files.count + n - 1) / n
+        let shares = (0..<n).map { p in min(files.count, p * share)..<min(files.count, (p + 1) * share) }
+        // A generous deadline: 10 s per image is far beyond any image a user has.
+        func deadline(_ share: Range<Int>) -> Double { 60 + 10 * Double(share.count) }
         let outcomes = OutcomeSlots(count: n)
         let group = DispatchGroup()
-        for p in 0..<n {
-            let job = Job(files: Array(files[min(files.count, p * share)..<min(files.count, (p + 1) * share)]), shape: shape, grayscale: grayscale)
+        for (p, range) in shares.enumerated() {
             let jobFile = scratch.appendingPathComponent("job-\(p).json")
-            try JSONEncoder().encode(job).write(to: jobFile)
+            try JSONEncoder().encode(Job(files: Array(files[range]), shape: shape, grayscale: grayscale)).write(to: jobFile)
+            let resultFile = scratch.appendingPathComponent("result-\(p)")
             group.enter()
-            // A generous deadline: 10 s per image is far beyond any image a user has.
-            ChildProcess.start(executable, ["decode-images", "--job", jobFile.path, "--result", scratch.appendingPathComponent("result-\(p)").path]
-                               + ChildProcess.guardArguments(timeout: 60 + 10 * Double(job.files.count)),
-                               resultFile: scratch.appendingPathComponent("result-\(p)"), logFile: scratch.appendingPathComponent("log-\(p)"),
-                               timeout: 60 + 10 * Double(job.files.count)) { outcome in
+            ChildProcess.start(executable, ["decode-images", "--job", jobFile.path, "--result", resultFile.path]
+                               + ChildProcess.guardArguments(timeout: deadline(range)),
+                               resultFile: resultFile, logFile: scratch.appendingPathComponent("log-\(p)"), timeout: deadline(range)) { outcome in
                 outcomes.set(p, outcome)
                 group.leave()
             }
@@ -70,13 +67,13 @@ public struct DecoderProcesses: Sendable {
         group.wait()
         var results: [Result<[UInt8], DataError>] = []
         let size = shape.channels * shape.height * shape.width
-        for p in 0..<n {
+        for (p, range) in shares.enumerated() {
             let outcome = outcomes.get(p)!
-            let count = min(files.count, (p + 1) * share) - min(files.count, p * share)
+            let count = range.count
             guard outcome.status == 0, let bytes = outcome.result,
                   let file = try? SafetensorsFile.parse(bytes, path: "result \(p)"), let px = file["pixels"], px.shape == [count, size] else {
-                throw DataError.unreadable(path: files[min(files.count - 1, p * share)],
-                                           reason: "the process decoding it and \(count - 1) other files failed (\(outcome.failure(timeout: 60 + 10 * Double(count))))")
+                throw DataError.unreadable(path: files[range.lowerBound],
+                                           reason: "the process decoding it and \(count - 1) other files failed (\(outcome.failure(timeout: deadline(range))))")
             }
             let failures = file.metadata["failures"].flatMap { try? JSONDecoder().decode([Int: DataError].self, from: Data($0.utf8)) } ?? [:]
             for i in 0..<count {

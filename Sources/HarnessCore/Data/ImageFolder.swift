@@ -74,26 +74,25 @@ public enum ImageFolder {
         report.ignored = layout.ignored
         var options = options
         if options.shape == nil { options.shape = try layout.naturalShape(grayscale: options.grayscale) }
-        let decoded: [String: ImageSet]
+        var roots: [String: DecodedRoot] = [:]
         let key = layout.cacheKey(options)
         if let cached = options.cache?.read(key: key, roots: layout.roots.map(\.name)) {
             if let first = cached.skipped.first, !options.skipUndecodable {
                 // Cached with --skip-undecodable; without it the same file is still an error.
                 throw DataError.undecodable(path: first.components(separatedBy: ": ").first ?? first, reason: "decoded before and skipped")
             }
-            decoded = cached.sets
+            roots = cached.roots
             report.skipped = cached.skipped
             report.fromCache = true
         } else {
-            var sets: [String: ImageSet] = [:]
             for root in layout.roots {
-                let (set, skipped) = try decode(root, classes: layout.classes, options: options)
-                sets[root.name] = set
+                let (decoded, skipped) = try decode(root, options: options)
+                roots[root.name] = decoded
                 report.skipped += skipped
             }
-            decoded = sets
-            try? options.cache?.write(key: key, sets: sets, skipped: report.skipped, source: directory)
+            try? options.cache?.write(key: key, roots: roots, skipped: report.skipped, source: directory)
         }
+        let decoded = roots.mapValues(\.imageSet)
         let name = (directory as NSString).lastPathComponent
         let dataset: Dataset
         if let train = decoded["train"] {
@@ -183,21 +182,15 @@ public enum ImageFolder {
         }
     }
 
-    /// Decodes one root's files; returns the images and the files skipped.
-    static func decode(_ root: Layout.Root, classes: [String], options: Options) throws -> (ImageSet, [String]) {
+    /// Decodes one root's files; returns their pixels and the files skipped.
+    static func decode(_ root: Layout.Root, options: Options) throws -> (DecodedRoot, [String]) {
         let shape = options.shape!
         let files = root.files
         let results: [Result<[UInt8], DataError>]
         if let decoders = options.decoders, decoders.processes > 1, files.count >= 2 * DecoderProcesses.minimumFilesPerProcess {
             results = try decoders.run(files.map(\.path), shape: shape, grayscale: options.grayscale)
         } else {
-            results = files.map { file in
-                do { return .success(try decodeFile(file.path, shape: shape, grayscale: options.grayscale)) } catch let error as DataError {
-                    return .failure(error)
-                } catch {
-                    return .failure(.undecodable(path: file.path, reason: "\(error)"))
-                }
-            }
+            results = files.map { decodeResult($0.path, shape: shape, grayscale: options.grayscale) }
         }
         var bytes: [UInt8] = [], labels: [Int] = [], skipped: [String] = []
         bytes.reserveCapacity(files.count * shape.channels * shape.height * shape.width)
@@ -212,8 +205,16 @@ public enum ImageFolder {
                 throw error
             }
         }
-        let set = ImageSet(channels: shape.channels, height: shape.height, width: shape.width, pixels: bytes.map { Float($0) / 255 }, labels: labels)
-        return (set, skipped)
+        return (DecodedRoot(shape: shape, bytes: bytes, labels: labels), skipped)
+    }
+
+    /// One file decoded, or why not: every failure as a DataError naming the file.
+    static func decodeResult(_ path: String, shape: InputShape, grayscale: Bool) -> Result<[UInt8], DataError> {
+        do { return .success(try decodeFile(path, shape: shape, grayscale: grayscale)) } catch let error as DataError {
+            return .failure(error)
+        } catch {
+            return .failure(.undecodable(path: path, reason: "\(error)"))
+        }
     }
 
     /// One file as 8-bit channels-first pixels at `shape`.
@@ -293,5 +294,17 @@ public enum ImageFolder {
         let isImage = { (p: String) in imageExtensions.contains((p as NSString).pathExtension.lowercased()) }
         let folders = Set(subfolders(directory))
         return (paths.filter(isImage), paths.filter { !isImage($0) && !folders.contains($0) })
+    }
+}
+
+/// A folder's images as decoded: 8-bit pixels, channels first, and their labels. The decoded-image
+/// cache stores exactly this; the engine's floats are made from it once.
+struct DecodedRoot {
+    var shape: InputShape
+    var bytes: [UInt8]
+    var labels: [Int]
+
+    var imageSet: ImageSet {
+        ImageSet(channels: shape.channels, height: shape.height, width: shape.width, pixels: bytes.map { Float($0) / 255 }, labels: labels)
     }
 }

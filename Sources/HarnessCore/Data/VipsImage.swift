@@ -84,7 +84,6 @@ final class VipsImage {
 
     func colourspace(_ space: VipsInterpretation) throws -> VipsImage { try apply("colourspace") { harness_vips_colourspace(pointer, $0, space) } }
     func flatten() throws -> VipsImage { try apply("flatten") { harness_vips_flatten(pointer, $0) } }
-    func bands(_ first: Int, _ n: Int) throws -> VipsImage { try apply("extract bands") { harness_vips_extract_bands(pointer, $0, Int32(first), Int32(n)) } }
     func scaled(by factor: Double) throws -> VipsImage { try apply("scale") { harness_vips_linear1(pointer, $0, factor, 0) } }
     func castUChar() throws -> VipsImage { try apply("cast") { harness_vips_cast_uchar(pointer, $0) } }
     /// Rotated about the centre, clockwise; quarter turns exactly (no resampling).

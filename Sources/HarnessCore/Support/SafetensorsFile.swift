@@ -54,6 +54,13 @@ public struct SafetensorsFile {
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 
     public func write(to path: String) throws {
+        do { try serialized().write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw EngineError.badModelFile(path: path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// The file's bytes.
+    public func serialized() throws -> Data {
         var header: [String: Any] = [:]
         var offset = 0
         for (name, t) in tensors {
@@ -69,9 +76,7 @@ public struct SafetensorsFile {
         file.append(Data(bytes: &length, count: 8))
         file.append(headerData)
         for (_, t) in tensors { file.append(t.bytes) }
-        do { try file.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw EngineError.badModelFile(path: path, reason: "cannot write: \(error.localizedDescription)")
-        }
+        return file
     }
 
     /// Reads and checks a whole file: every tensor's bytes must lie inside it and match its dtype
