@@ -27,13 +27,13 @@ struct Evaluate: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        do { _ = try target.map(DataSpec.init) } catch { throw ValidationError("\(error)") }
+        _ = try parsedSpec(target)
     }
 
     func run() throws {
         execution.apply()
         let saved = try SavedModel.read(from: model)
-        var dataset = try data.loadUnnormalized(seed: seed, spec: try target.map(DataSpec.init), shape: saved.inputShape, skipUndecodable: skipUndecodable)
+        var dataset = try data.loadUnnormalized(seed: seed, spec: try parsedSpec(target), shape: saved.inputShape, skipUndecodable: skipUndecodable)
         guard dataset.classCount == saved.network.classes else {
             throw CLIError("\(model) classifies \(saved.network.classes) classes but the selected data has \(dataset.classCount); "
                            + "pick the classes it was trained on (e.g. --target DATA:0-\(saved.network.classes - 1))")

@@ -29,7 +29,7 @@ struct ExportImages: ParsableCommand {
     var colourEvery: Int = 0
 
     func validate() throws {
-        do { _ = try DataSpec(spec) } catch { throw ValidationError("\(error)") }
+        _ = try parsedSpec(spec)
         let fs = formats.split(separator: ",").map(String.init)
         guard !fs.isEmpty, fs.allSatisfy({ ImageFolder.imageExtensions.contains($0.lowercased()) }) else {
             throw ValidationError("--formats takes a list of \(ImageFolder.imageExtensions.sorted().joined(separator: ", ")), not '\(formats)'")
@@ -41,7 +41,7 @@ struct ExportImages: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try DataSpec(spec).load()
+        let loaded = try parsedSpec(spec)!.load()
         let writer = ImageFolderWriter(formats: formats.split(separator: ",").map(String.init),
                                        sizes: sizes.map { $0.split(separator: ",").compactMap { Int($0) } }, colourEvery: colourEvery)
         let n = try writer.write(loaded.dataset, to: out, perClass: perClass > 0 ? perClass : nil)

@@ -44,7 +44,7 @@ struct Import: ParsableCommand {
     func floats(_ text: String?) -> [Float]? { text.map { $0.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } } }
 
     func validate() throws {
-        guard InputShape(inputText) != nil else { throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 1x28x28, not '\(inputText)'") }
+        _ = try parsedInputShape(inputText, example: "1x28x28")
         guard (mean == nil) == (std == nil) else { throw ValidationError("--mean and --std go together") }
         if let m = floats(mean), let s = floats(std) {
             guard m.count == mean!.split(separator: ",").count, s.count == std!.split(separator: ",").count, m.count == s.count,

@@ -38,6 +38,19 @@ struct DatasetOptions: ParsableArguments {
     }
 }
 
+/// A SPEC option's text as a DataSpec; a malformed one is a usage error with the caret message,
+/// so it fails while arguments are checked, before any work.
+func parsedSpec(_ text: String?) throws -> DataSpec? {
+    do { return try text.map(DataSpec.init) } catch { throw ValidationError("\(error)") }
+}
+
+/// An --input option's text (CxHxW) as a shape; anything else is a usage error.
+func parsedInputShape(_ text: String?, example: String) throws -> InputShape? {
+    guard let text else { return nil }
+    guard let shape = InputShape(text) else { throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. \(example), not '\(text)'") }
+    return shape
+}
+
 /// What to transfer between: data specs, a trained source network, and how images are loaded.
 struct TransferOptions: ParsableArguments {
     static let specHelp = "A SPEC is DATA[:CLASSES][@TRANSFORM]...: DATA a known data set (fashion-mnist) or a folder (IDX files, or one "
@@ -56,16 +69,12 @@ struct TransferOptions: ParsableArguments {
     @OptionGroup var images: ImageInputOptions
 
     func validate() throws {
-        do {
-            _ = try source.map(DataSpec.init)
-            _ = try target.map(DataSpec.init)
-        } catch let error as DataSpecError {
-            throw ValidationError(error.description)
-        }
+        _ = try parsedSpec(source)
+        _ = try parsedSpec(target)
         if images.inputText != nil && sourceModel != nil { throw ValidationError("--input is for a network trained here; a --source-model decides its own input") }
     }
 
-    var sourceSpec: DataSpec? { get throws { try source.map(DataSpec.init) } }
+    var sourceSpec: DataSpec? { get throws { try parsedSpec(source) } }
     var inputShape: InputShape? { images.shape }
     var skipUndecodable: Bool { images.skipUndecodable }
 
@@ -88,9 +97,7 @@ struct ImageInputOptions: ParsableArguments {
     var skipUndecodable = false
 
     func validate() throws {
-        if let inputText, InputShape(inputText) == nil {
-            throw ValidationError("--input takes CxHxW with 1 or 3 channels, e.g. 3x32x32, not '\(inputText)'")
-        }
+        _ = try parsedInputShape(inputText, example: "3x32x32")
     }
 
     var shape: InputShape? { inputText.flatMap(InputShape.init) }

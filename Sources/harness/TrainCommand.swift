@@ -21,12 +21,12 @@ struct Train: ParsableCommand {
     var out: String?
 
     func validate() throws {
-        do { _ = try source.map(DataSpec.init) } catch { throw ValidationError("\(error)") }
+        _ = try parsedSpec(source)
     }
 
     func run() throws {
         execution.apply()
-        let (dataset, normalization) = try data.load(seed: training.seed, spec: try source.map(DataSpec.init),
+        let (dataset, normalization) = try data.load(seed: training.seed, spec: try parsedSpec(source),
                                                       shape: images.shape, skipUndecodable: images.skipUndecodable)
         let spec = NetworkSpec.standard(classes: dataset.classCount, channels: dataset.train.channels,
                                         height: dataset.train.height, width: dataset.train.width)
