@@ -1,5 +1,6 @@
 // A content hash that is the same on every run and machine (Swift's Hasher is seeded per
 // process, so it cannot key a cache): FNV-1a, 64 bits, printed as 16 hex digits.
+import Foundation
 
 public struct StableHash {
     private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -18,11 +19,20 @@ public struct StableHash {
     /// Large arrays (a data set's pixels) go in eight bytes at a time: every byte still counts,
     /// at an eighth of the steps.
     public mutating func add<T>(contentsOf array: [T]) {
-        array.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            for i in 0..<words { value = (value ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01B3 }
-            add(UnsafeRawBufferPointer(rebasing: raw[(words * 8)...]))
-        }
+        array.withUnsafeBytes { addWords($0) }
+    }
+
+    private mutating func addWords(_ raw: UnsafeRawBufferPointer) {
+        let words = raw.count / 8
+        for i in 0..<words { value = (value ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01B3 }
+        add(UnsafeRawBufferPointer(rebasing: raw[(words * 8)...]))
+    }
+
+    /// The hash of a file's bytes, as plugins and source models are keyed.
+    public static func of(contents data: Data) -> String {
+        var h = StableHash()
+        data.withUnsafeBytes { h.addWords($0) }
+        return h.hex
     }
 
     public var hex: String {

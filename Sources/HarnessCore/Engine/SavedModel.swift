@@ -33,7 +33,12 @@ public struct SavedModel {
     }
 
     public static func read(from path: String) throws -> SavedModel {
-        let file = try SafetensorsFile.read(from: path)
+        try parse(try SafetensorsFile.contents(of: path), path: path)
+    }
+
+    /// A model from a file's bytes; `path` names it in errors.
+    public static func parse(_ data: Data, path: String) throws -> SavedModel {
+        let file = try SafetensorsFile.parse(data, path: path)
         let meta = file.metadata
         guard let specJSON = meta["spec"] else {
             throw EngineError.badModelFile(path: path, reason: "no network spec in its metadata: not a harness model. "

@@ -35,8 +35,6 @@ public struct PluginInfo: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PluginError.notLoadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
-        var h = StableHash()
-        h.add(contentsOf: [UInt8](data))
-        return h.hex
+        return StableHash.of(contents: data)
     }
 }

@@ -82,11 +82,15 @@ public struct SafetensorsFile {
     /// Reads and checks a whole file: every tensor's bytes must lie inside it and match its dtype
     /// and shape, so a truncated copy is named as one.
     public static func read(from path: String) throws -> SafetensorsFile {
-        func bad(_ reason: String) -> EngineError { .badModelFile(path: path, reason: reason) }
+        try parse(try contents(of: path), path: path)
+    }
+
+    /// A file's bytes, or an error saying whether it is missing or unreadable.
+    public static func contents(of path: String) throws -> Data {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw bad(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            throw EngineError.badModelFile(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
-        return try parse(data, path: path)
+        return data
     }
 
     /// Parses a file's bytes; `path` names it in errors.
