@@ -37,12 +37,15 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         return IDXDataset.files(in: dir) != nil ? dir : nil
     }
 
-    /// The class names, without decoding images.
+    /// The class names, without decoding images (Fashion-MNIST's are known; an image folder's are
+    /// its sub-folders; an IDX folder's come from its labels).
     public func classNames() throws -> [String] {
-        if case let .directory(path) = self, IDXDataset.files(in: path) == nil, ImageFolder.isImageFolder(path) {
+        switch self {
+        case .fashionMNIST: return FashionMNIST.classNames
+        case let .directory(path) where IDXDataset.files(in: path) == nil && ImageFolder.isImageFolder(path):
             return try ImageFolder.Layout(path).classes
+        default: return try load(keeping: []).classNames
         }
-        return try load(keeping: []).classNames
     }
 
     /// The whole data set, or with `keeping` possibly only the images of those classes (class
