@@ -11,6 +11,7 @@ let plugins: [(name: String, target: String, dependencies: [Target.Dependency])]
     ("layer-transfer", "LayerTransfer", []),
     ("freeze-n", "FreezeN", []),
     ("finetune", "Finetune", []),
+    ("lp-ft", "LPFT", []),
     ("svm-codes", "SVMCodes", ["CLinear"]),
     ("conservation", "Conservation", []),
     ("random-filters", "RandomFilters", []),

@@ -5,28 +5,31 @@ import StrategyAPI
 
 struct Conservation: Strategy {
     static let name = "conservation"
-    static let version = "1.0"
+    /// 1.1: the new classifier's start is a parameter (head).
+    static let version = "1.1"
     static let summary = "fine-tuning regularised toward the source: L2-SP on copied weights, optional feature distillation"
     static let parameters = [
-        StrategyParameter("l2sp", .double, default: "0.01", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2"),
-        StrategyParameter("distillation", .double, default: "0", help: "weight of the feature-distillation penalty (0 disables it)"),
+        StrategyParameter("l2sp", .double, default: "0.01", range: "0..", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2"),
+        StrategyParameter("distillation", .double, default: "0", range: "0..", help: "weight of the feature-distillation penalty (0 disables it)"),
         StrategyParameter("layer", .string, default: "relu7", help: "layer whose output distillation matches"),
-        StrategyParameter("lr_mult", .double, default: "1.0", help: "learning-rate multiplier of the copied layers"),
+        StrategyParameter("lr_mult", .double, default: "1.0", range: "0..", help: "learning-rate multiplier of the copied layers"),
+        StrategyParameter.head,
     ]
 
-    let l2sp: Double, distillation: Double, layer: String, lrMult: Double
+    let l2sp: Double, distillation: Double, layer: String, lrMult: Double, head: HeadStart
     init(_ values: StrategyValues) throws {
         l2sp = values.double("l2sp")
         distillation = values.double("distillation")
         layer = values.string("layer")
         lrMult = values.double("lr_mult")
-        guard l2sp >= 0, distillation >= 0, lrMult >= 0 else { throw StrategyError("l2sp, distillation and lr_mult must not be negative") }
+        head = values.head()
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let copied = Array(net.layers.dropLast())
         try engine.copy(copied, from: task.source, to: net)
+        try engine.startHead(of: net, head, seed: task.seed)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         var training = Training(for: task)
         training.anchor = task.source

@@ -3,20 +3,25 @@ import StrategyAPI
 
 struct Finetune: Strategy {
     static let name = "finetune"
-    static let version = "1.0"
+    /// 1.1: the new classifier's start is a parameter (head).
+    static let version = "1.1"
     static let summary = "all layers but the classifier copied; everything trained, copied layers at a smaller rate"
-    static let parameters = [StrategyParameter("lr_mult", .double, default: "0.1", help: "learning-rate multiplier of the copied layers")]
+    static let parameters = [
+        StrategyParameter("lr_mult", .double, default: "0.1", range: "0..", help: "learning-rate multiplier of the copied layers"),
+        StrategyParameter.head,
+    ]
 
-    let lrMult: Double
-    init(_ values: StrategyValues) throws {
+    let lrMult: Double, head: HeadStart
+    init(_ values: StrategyValues) {
         lrMult = values.double("lr_mult")
-        guard lrMult >= 0 else { throw StrategyError("lr_mult must not be negative") }
+        head = values.head()
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let copied = Array(net.layers.dropLast())
         try engine.copy(copied, from: task.source, to: net)
+        try engine.startHead(of: net, head, seed: task.seed)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         try engine.train(net, on: task.train, Training(for: task))
         return try engine.predict(net, task.eval)

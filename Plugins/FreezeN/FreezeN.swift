@@ -4,17 +4,25 @@ import StrategyAPI
 
 struct FreezeN: Strategy {
     static let name = "freeze-n"
-    static let version = "1.0"
+    /// 1.1: the new classifier's start is a parameter (head).
+    static let version = "1.1"
     static let summary = "first n layers copied and frozen, the rest trained from fresh initialisation"
-    static let parameters = [StrategyParameter("n", .int, default: "3", help: "how many layers to copy and freeze")]
+    static let parameters = [
+        StrategyParameter("n", .int, default: "3", range: "0..", help: "how many layers to copy and freeze"),
+        StrategyParameter.head,
+    ]
 
-    let n: Int
-    init(_ values: StrategyValues) { n = values.int("n") }
+    let n: Int, head: HeadStart
+    init(_ values: StrategyValues) {
+        n = values.int("n")
+        head = values.head()
+    }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let copied = try LayerSelection.first(n, of: net.layers)
         try engine.copy(copied, from: task.source, to: net)
+        try engine.startHead(of: net, head, seed: task.seed)
         try engine.setLearningRateMultiplier(0, for: copied, of: net)
         engine.log("freeze-n: copied and froze \(copied.isEmpty ? "no layers" : copied.joined(separator: ", "))")
         try engine.train(net, on: task.train, Training(for: task))

@@ -4,29 +4,34 @@ import StrategyAPI
 
 struct LayerTransfer: Strategy {
     static let name = "layer-transfer"
-    static let version = "1.0"
+    /// 1.1: the new classifier's start is a parameter (head).
+    static let version = "1.1"
     static let summary = "copy chosen source layers, frozen (AnB) or fine-tuned (AnB+); the rest start fresh"
     static let parameters = [
         StrategyParameter("layers", .string, default: "1-3", help: "which layers to copy: 1-3, 1,2,5, conv1,fc7 or last2"),
         StrategyParameter("trainable", .bool, default: "false", help: "fine-tune the copied layers (AnB+) instead of freezing them (AnB)"),
-        StrategyParameter("lr_mult", .double, default: "1.0", help: "learning-rate multiplier of the copied layers when trainable"),
+        StrategyParameter("lr_mult", .double, default: "1.0", range: "0..", help: "learning-rate multiplier of the copied layers when trainable"),
+        StrategyParameter.head,
     ]
 
     let layers: String
     let trainable: Bool
     let lrMult: Double
+    let head: HeadStart
 
-    init(_ values: StrategyValues) throws {
+    init(_ values: StrategyValues) {
         layers = values.string("layers")
         trainable = values.bool("trainable")
         lrMult = values.double("lr_mult")
-        guard lrMult >= 0 else { throw StrategyError("lr_mult must not be negative") }
+        head = values.head()
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let copied = try LayerSelection.parse(layers, layers: net.layers)
         try engine.copy(copied, from: task.source, to: net)
+        // A head is new only when the classifier itself was not copied.
+        if !copied.contains(net.layers.last!) { try engine.startHead(of: net, head, seed: task.seed) }
         try engine.setLearningRateMultiplier(trainable ? lrMult : 0, for: copied, of: net)
         engine.log("layer-transfer: copied \(copied.joined(separator: ", ")), \(trainable ? "fine-tuned at lr x\(lrMult)" : "frozen")")
         try engine.train(net, on: task.train, Training(for: task))

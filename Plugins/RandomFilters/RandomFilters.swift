@@ -6,7 +6,7 @@ struct RandomFilters: Strategy {
     static let name = "random-filters"
     static let version = "1.0"
     static let summary = "first n layers random and frozen, the rest trained (Jarrett et al.'s baseline)"
-    static let parameters = [StrategyParameter("n", .int, default: "3", help: "how many leading layers stay random and frozen")]
+    static let parameters = [StrategyParameter("n", .int, default: "3", range: "0..", help: "how many leading layers stay random and frozen")]
 
     let n: Int
     init(_ values: StrategyValues) { n = values.int("n") }

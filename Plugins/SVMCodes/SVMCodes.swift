@@ -12,17 +12,16 @@ struct SVMCodes: Strategy {
     static let summary = "features at one source layer fed to a linear SVM (LIBLINEAR) or softmax regression; the network is not trained"
     static let parameters = [
         StrategyParameter("layer", .string, default: "relu7", help: "layer whose output is the code (e.g. relu6, relu7, pool5)"),
-        StrategyParameter("classifier", .string, default: "svm", help: "svm (LIBLINEAR) or softmax"),
-        StrategyParameter("c", .double, default: "1.0", help: "SVM cost C (inverse regularisation); softmax uses weight decay 1/(C*n)"),
+        StrategyParameter("classifier", .string, default: "svm", range: "svm|softmax", help: "svm (LIBLINEAR) or softmax"),
+        StrategyParameter("c", .double, default: "1.0", range: "1e-9..", help: "SVM cost C (inverse regularisation); softmax uses weight decay 1/(C*n)"),
     ]
 
     let layer: String, classifier: String, c: Double
-    init(_ values: StrategyValues) throws {
+    init(_ values: StrategyValues) {
+        // classifier and c are checked by the host against their declared ranges.
         layer = values.string("layer")
         classifier = values.string("classifier")
         c = values.double("c")
-        guard ["svm", "softmax"].contains(classifier) else { throw StrategyError("classifier must be svm or softmax, not \(classifier)") }
-        guard c > 0 else { throw StrategyError("c must be positive") }
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {

@@ -23,18 +23,43 @@ public protocol Strategy {
     func run(_ task: Task, engine: Engine) throws -> [Int32]
 }
 
+/// A parameter, declared once: its type, default, the values it may take and a line of help. The
+/// host checks configurations and search spaces in strategies.json against it before any run.
 public struct StrategyParameter: Sendable {
     public enum Kind: Sendable { case int, double, bool, string }
     public var name: String
     public var kind: Kind
     public var defaultValue: String
+    /// "MIN..MAX" for numbers (either end may be left out), "a|b|c" for strings; nil: any value.
+    public var range: String?
     public var help: String
 
-    public init(_ name: String, _ kind: Kind, default defaultValue: String, help: String) {
+    public init(_ name: String, _ kind: Kind, default defaultValue: String, range: String? = nil, help: String) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
+        self.range = range
         self.help = help
+    }
+
+    /// How the new classifier starts, for strategies that put a fresh one on copied features.
+    public static let head = StrategyParameter(
+        "head", .string, default: "xavier", range: HeadStart.allCases.map(\.rawValue).joined(separator: "|"),
+        help: "how the new classifier starts: xavier (as every fresh layer), small (gaussian, sigma 0.001) or zero")
+}
+
+/// How a new classifier on copied features starts. Xavier weights on features of large norm give
+/// large logits and a first epoch far from chance; small or zero weights start at chance.
+public enum HeadStart: String, CaseIterable, Sendable {
+    case xavier, small, zero
+
+    /// The engine's initializer for it.
+    var initializer: String {
+        switch self {
+        case .xavier: return "xavier"
+        case .small: return "gaussian:0.001"
+        case .zero: return "constant:0"
+        }
     }
 }
 
@@ -75,6 +100,8 @@ public struct Task {
     public let epochs: Int
     public let batchSize: Int
     public let learningRate: Double
+    /// L2 on weights the comparison chose (a searchable training setting).
+    public let weightDecay: Double
 }
 
 /// A network lent by the host. Networks a strategy creates are released when dropped; the
@@ -119,6 +146,7 @@ public struct Training {
         epochs = task.epochs
         batchSize = task.batchSize
         learningRate = task.learningRate
+        weightDecay = task.weightDecay
         seed = task.seed
     }
 }
@@ -194,7 +222,18 @@ public struct Engine {
         return out
     }
 
+    /// Starts the classifier (the last layer) of a new network as `head` says.
+    public func startHead(of network: Network, _ head: HeadStart, seed: UInt64) throws {
+        guard head != .xavier, let last = network.layers.last else { return }
+        try reinitialize([last], of: network, with: head.initializer, seed: seed)
+    }
+
     public func log(_ message: String) { table.pointee.log(host, message) }
+}
+
+extension StrategyValues {
+    /// The value of a `StrategyParameter.head` parameter (the host has checked it).
+    public func head(_ name: String = "head") -> HeadStart { HeadStart(rawValue: string(name)) ?? .xavier }
 }
 
 // MARK: Export
@@ -223,12 +262,15 @@ public func export<S: Strategy>(_ type: S.Type) -> UnsafeRawPointer {
         }
         params[i] = harness_parameter(name: strdup(p.name), type: kind, default_value: strdup(p.defaultValue), help: strdup(p.help))
     }
+    let ranges = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(S.parameters.count, 1))
+    for (i, p) in S.parameters.enumerated() { ranges[i] = p.range.map { UnsafePointer(strdup($0)!) } }
     let d = UnsafeMutablePointer<harness_strategy>.allocate(capacity: 1)
     d.initialize(to: harness_strategy(
         abi_version: UInt32(HARNESS_STRATEGY_ABI_VERSION), struct_size: UInt32(MemoryLayout<harness_strategy>.size),
         name: strdup(S.name), version: strdup(S.version), summary: strdup(S.summary),
         parameters: params, parameter_count: UInt32(S.parameters.count),
-        configure: nil, configure_values: configureThunk, run: runThunk, release: releaseThunk))
+        configure: nil, configure_values: configureThunk, run: runThunk, release: releaseThunk,
+        parameter_ranges: UnsafePointer(ranges)))
     exportedDescriptor = d
     return UnsafeRawPointer(d)
 }
@@ -255,7 +297,8 @@ private let runThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<ha
         let predictions = try strategy.run(Task(
             source: Network(t.source!, engine: engine, owned: false),
             train: Images(raw: t.train), eval: Images(raw: t.eval), classes: Int(t.classes), seed: t.seed,
-            epochs: Int(t.epochs), batchSize: Int(t.batch_size), learningRate: t.learning_rate), engine: engine)
+            epochs: Int(t.epochs), batchSize: Int(t.batch_size), learningRate: t.learning_rate,
+            weightDecay: Int(t.struct_size) >= MemoryLayout<harness_task>.size ? t.weight_decay : 5e-4), engine: engine)
         guard predictions.count == Int(t.eval.count) else {
             throw StrategyError("returned \(predictions.count) predictions for \(t.eval.count) images")
         }

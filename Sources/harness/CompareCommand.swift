@@ -46,6 +46,10 @@ struct Compare: ParsableCommand {
         let cells = try comparison.run(try comparison.plugins.bindings(names))
         let board = Leaderboard(cells: cells, baseline: baseline, order: names, expectedSeeds: comparison.seeds)
         print(board.render(LeaderboardFormat(rawValue: format)!))
+        if !board.isTuned {
+            note("untuned: each strategy ran at its default configuration. To choose hyperparameters on validation images: "
+                 + "harness compare --strategies \(strategies) --trials 8")
+        }
         note("results in \(comparison.db); redraw with: harness leaderboard --db \(comparison.db)")
         if board.hasFailures { throw ExitCode(3) }
     }
@@ -56,6 +60,8 @@ struct Compare: ParsableCommand {
 final class CellProgress: @unchecked Sendable {
     let total: Int
     private var done = 0, failed = 0, running = 0
+    /// Cells finished so far.
+    var count: Int { done }
     /// The first failure to write the database, which ends the comparison with an error.
     private(set) var storeError: Error?
 
@@ -74,8 +80,11 @@ final class CellProgress: @unchecked Sendable {
         if result.status == .failed { failed += 1 }
         let elapsed = Date().timeIntervalSince(start)
         let eta = elapsed / Double(done) * Double(total - done)
-        let outcome = result.metrics.map { String(format: "%.2f%%", $0.accuracy * 100) } ?? "FAILED: \(result.error ?? "")"
-        note("[\(done)/\(total)] \(cell.configuration) seed \(cell.seed): \(outcome) (\(String(format: "%.1f", result.seconds))s)  "
+        let outcome = result.metrics.map { m in
+            String(format: "%.2f%%", m.accuracy * 100) + (result.validation.map { String(format: " (val %.2f%%)", $0.accuracy * 100) } ?? "")
+        } ?? "FAILED: \(result.error ?? "")"
+        let which = cell.refit == true ? " refit" : cell.searched == nil ? "" : " trial \(cell.trial ?? 0) [\(cell.chosenSummary)]"
+        note("[\(done)/\(total)] \(cell.configuration) seed \(cell.seed)\(which): \(outcome) (\(String(format: "%.1f", result.seconds))s)  "
              + "running \(running), failed \(failed), ETA \(duration(eta))")
     }
 }

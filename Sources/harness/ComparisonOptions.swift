@@ -58,6 +58,25 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "Run again the cells that failed before (a finished cell is otherwise never rerun).")
     var retryFailed = false
 
+    @Option(help: ArgumentHelp("""
+        Validation images held out of each target class's training images, for choosing between trials:         K images per class, a fraction (0.2) or a percentage (20%); 0 for none.
+        """, valueName: "K|fraction"))
+    var validationPerClass: String = "20%"
+
+    @Option(help: ArgumentHelp("""
+        Trials per strategy: trial 0 is its default configuration, the others draw the search spaces         strategies.json declares. Per seed, the trial with the best validation accuracy is reported.
+        """, valueName: "T"))
+    var trials: Int = 1
+
+    @Option(help: ArgumentHelp("How trials explore the spaces: \(SearchMethod.allCases.map(\.rawValue).joined(separator: " or ")).", valueName: "method"))
+    var search: String = SearchMethod.random.rawValue
+
+    @Option(help: ArgumentHelp("Stop starting cells after this many minutes (fewer trials are run, trial 0 first); running cells finish.", valueName: "minutes"))
+    var budget: Double?
+
+    @Flag(help: "After selection, retrain each selected configuration on training + validation images and report that model's test accuracy.")
+    var refit = false
+
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
@@ -73,7 +92,21 @@ struct ComparisonOptions: ParsableArguments {
         if transfer.target != nil && (sourceClasses != nil || data.data != nil) {
             throw ValidationError("--target names the target data; --data, --source-classes and --target-classes are the shorthand for one data set split in two, not both")
         }
+        guard trials >= 1 else { throw ValidationError("--trials must be at least 1") }
+        guard SearchMethod(rawValue: search) != nil else {
+            throw ValidationError("--search takes \(SearchMethod.allCases.map(\.rawValue).joined(separator: " or ")), not '\(search)'")
+        }
+        guard let split = ValidationSplit(validationPerClass) else {
+            throw ValidationError("--validation-per-class takes images per class (20), a fraction (0.2) or a percentage (20%), not '\(validationPerClass)'")
+        }
+        if split.isEmpty && (trials > 1 || refit) {
+            throw ValidationError("--trials and --refit choose on validation images, and --validation-per-class 0 holds none out")
+        }
+        if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
     }
+
+    /// The validation split, or nil for none.
+    var validation: ValidationSplit? { ValidationSplit(validationPerClass).flatMap { $0.isEmpty ? nil : $0 } }
 
     /// The source network's accuracy on its own classes' test images (Yosinski's baseA), as
     /// recorded when it was trained.
@@ -92,31 +125,79 @@ struct ComparisonOptions: ParsableArguments {
         EngineMemory.releaseFreePages()
 
         let perJob = max(1, threads / jobs)
-        let cells: [Cell] = configured.flatMap { c in
-            (1...seeds).map { seed in
+        let method = SearchMethod(rawValue: search)!
+        let defaults = TrainingChoice(learningRate: lr, epochs: epochs)
+        let trialsOf = try configured.map { try $0.trials(trials, defaults: defaults, method: method) }
+        if trials > 1, let flat = zip(configured, trialsOf).first(where: { $0.1.count == 1 && $0.0.configuration.searches.isEmpty }) {
+            note("\(flat.0.configuration.name) declares no search space in strategies.json, so it runs its one configuration")
+        }
+        // Trial-major: every strategy's untuned configuration at every seed first, so that a budget
+        // that ends early leaves a complete untuned comparison and fewer trials, not fewer strategies.
+        var planned: [Cell] = []
+        var keys = Set<String>()
+        for t in 0..<(trialsOf.map(\.count).max() ?? 1) {
+            for (c, ts) in zip(configured, trialsOf) where t < ts.count {
                 let s = sources[c.configuration.source.rawValue]!
-                return Cell(setting: setting, binding: c, sourceNetwork: s.path, sourceKey: s.key, seed: UInt64(seed), threads: perJob)
+                for seed in 1...seeds {
+                    let cell = Cell(setting: setting, trial: ts[t], of: c.configuration.searches, search: method, sourceNetwork: s.path,
+                                    sourceKey: s.key, seed: UInt64(seed), threads: perJob)
+                    if keys.insert(cell.key).inserted { planned.append(cell) }
+                }
             }
         }
         let database = try ResultsDatabase(path: db)
+        var stored = try execute(planned, in: database, setting: setting, threads: perJob, what: "cells")
+        if refit {
+            let refits = TrialSelection(stored).choices.values.flatMap { $0.values.compactMap { $0.selected.map { TrialSelection.refitCell(of: $0.cell) } } }
+            note("refitting \(refits.count) selected configurations on training + validation images")
+            stored += try execute(refits.sorted { ($0.configuration, $0.seed) < ($1.configuration, $1.seed) }, in: database, setting: setting,
+                                  threads: perJob, what: "refit cells")
+        }
+        return stored
+    }
+
+    /// Runs the cells not yet stored (worker processes, `jobs` at a time, within --budget) and
+    /// returns the stored ones among `cells`.
+    private func execute(_ cells: [Cell], in database: ResultsDatabase, setting: ComparisonSetting, threads perJob: Int, what: String) throws -> [StoredCell] {
         let succeeded = try database.finishedKeys(includeFailed: false)
         let finished = retryFailed ? succeeded : try database.finishedKeys(includeFailed: true)
         let failedBefore = cells.filter { finished.contains($0.key) && !succeeded.contains($0.key) }.count
-        let todo = cells.filter { !finished.contains($0.key) }
-        note("\(todo.count) of \(cells.count) cells to run" + (cells.count > todo.count ? " (\(cells.count - todo.count) already in \(db))" : "")
-             + (todo.isEmpty ? "" : ", \(jobs) at a time with \(perJob) thread\(perJob == 1 ? "" : "s") each"))
+        var todo = cells.filter { !finished.contains($0.key) }
+
+        // Cost up front, from the speed of cells stored before; --budget keeps the trials that fit.
+        let estimate = CostEstimate(history: try database.cells())
+        var expected = estimate.seconds(for: todo, jobs: jobs)
+        if let budget, let total = expected, total > budget * 60 {
+            var kept: [Cell] = [], spent = 0.0
+            for cell in todo {
+                let cost = (estimate.seconds(for: cell) ?? 0) / Double(jobs)
+                if spent + cost > budget * 60 && (cell.trial ?? 0) > 0 { continue }
+                kept.append(cell)
+                spent += cost
+            }
+            note("--budget \(duration(budget * 60)): \(kept.count) of \(todo.count) \(what) fit (about \(duration(total)) for all); "
+                 + "the rest, later trials first, are left out")
+            todo = kept
+            expected = spent
+        }
+        note("\(todo.count) of \(cells.count) \(what) to run" + (cells.count > todo.count ? " (\(cells.count - todo.count) already in \(db) or left out)" : "")
+             + (todo.isEmpty ? "" : ", \(jobs) at a time with \(perJob) thread\(perJob == 1 ? "" : "s") each")
+             + (todo.isEmpty ? "" : expected.map { "; about \(duration($0)) from the speed of \(estimate.basis) earlier cells in \(db)" }
+                ?? "; no earlier cells in \(db) to estimate the time from (the progress lines give an ETA)"))
         if failedBefore > 0 {
             note("\(failedBefore) of them failed before and are not rerun; rerun them with --retry-failed")
         }
 
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
-        let executor = LocalProcessExecutor(executable: executable, jobs: jobs, timeout: timeout)
+        let executor = LocalProcessExecutor(executable: executable, jobs: jobs, timeout: timeout,
+                                            deadline: budget.map { Date().addingTimeInterval($0 * 60) })
         let progress = CellProgress(total: todo.count)
         executor.run(todo, started: { progress.started($0) }) { cell, result in
             do { try database.store(cell, result) } catch { progress.storeFailed(error) }
             progress.finished(cell, result)
         }
         if let error = progress.storeError { throw error }
+        if progress.count < todo.count { note("--budget reached: \(todo.count - progress.count) \(what) not started") }
         let keys = Set(cells.map(\.key))
         return try database.cells(setting: setting.key).filter { keys.contains($0.cell.key) }
     }
@@ -219,6 +300,7 @@ struct ComparisonOptions: ParsableArguments {
         setting.normalization = normalization
         setting.normalizationOrigin = origin
         setting.skipUndecodable = transfer.skipUndecodable ? true : nil
+        setting.validation = validation
         note("comparing \(configured.count) strategies: \(setting.summary); "
              + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
 

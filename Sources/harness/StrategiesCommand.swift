@@ -26,7 +26,7 @@ struct Strategies: ParsableCommand {
                 print("  \(plugin.name) \(plugin.version)  \(plugin.summary)")
                 print("      file: \(plugin.path) (content hash \(plugin.contentHash))")
                 for p in plugin.parameters {
-                    print("      \(p.name): \(p.kind.rawValue) = \(p.defaultValue)  \(p.help)")
+                    print("      \(p.name): \(p.kind.rawValue) = \(p.defaultValue)\(p.range.map { " in \($0)" } ?? "")  \(p.help)")
                 }
             }
             if registry.plugins.isEmpty { print("  (none found)") }
@@ -42,6 +42,9 @@ struct Strategies: ParsableCommand {
                 switch bound {
                 case let .success(b):
                     print("  \(name)  \(c.strategy)(\(b.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
+                    let fixed = c.training.map { "\($0.0.rawValue)=\($0.1)" }, searched = c.searches.map { "\($0.name) \($0.space)" }
+                    if !fixed.isEmpty { print("  " + String(repeating: " ", count: width) + "  training: " + fixed.joined(separator: ", ")) }
+                    if !searched.isEmpty { print("  " + String(repeating: " ", count: width) + "  searches (--trials): " + searched.joined(separator: ", ")) }
                 case let .failure(error):
                     print("  \(name)  BROKEN: \(error)")
                 }
@@ -69,7 +72,9 @@ struct Strategies: ParsableCommand {
             case let .loaded(p):
                 print("\(absolute): loads. Strategy '\(p.name)' version \(p.version), ABI \(StrategyABI.version), content hash \(p.contentHash).")
                 print("  \(p.summary)")
-                for q in p.parameters { print("  parameter \(q.name): \(q.kind.rawValue), default \(q.defaultValue). \(q.help)") }
+                for q in p.parameters {
+                    print("  parameter \(q.name): \(q.kind.rawValue), default \(q.defaultValue)\(q.range.map { ", \($0.phrase)" } ?? ""). \(q.help)")
+                }
                 let clashes = try plugins.registry().clashes(with: p)
                 if !clashes.isEmpty {
                     print("  warning: the search path has other plugins named '\(p.name)': \(clashes.joined(separator: ", ")). "

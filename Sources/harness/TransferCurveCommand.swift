@@ -57,15 +57,25 @@ struct TransferCurveCommand: ParsableCommand {
         func configuration(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: StrategyConfiguration.Source) -> StrategyConfiguration {
             StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source, description: "", place: "transfer-curve")
         }
-        var grid = [configuration(TransferCurve.baseB, "scratch", [], source: .base)]
+        // With --trials, every point searches what its n = 3 configuration in strategies.json
+        // searches (scratch for baseB), except the layers the grid fixes.
+        let file = c.trials > 1 ? try c.plugins.strategiesFile() : nil
+        func tuned(_ config: StrategyConfiguration, like name: String) -> StrategyConfiguration {
+            guard let model = file?.configurations.first(where: { $0.name == name }) else { return config }
+            var t = config
+            t.training = model.training
+            t.searches = model.searches.filter { !["layers", "trainable", "n"].contains($0.name) }
+            return t
+        }
+        var grid = [tuned(configuration(TransferCurve.baseB, "scratch", [], source: .base), like: "scratch")]
         for n in ns {
             let copied: (String, ParameterValue) = ("layers", .string("1-\(n)"))
             grid += [
-                configuration(TransferCurve.Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self),
-                configuration(TransferCurve.Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self),
-                configuration(TransferCurve.Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base),
-                configuration(TransferCurve.Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base),
-                configuration(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base),
+                tuned(configuration(TransferCurve.Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self), like: "bnb3"),
+                tuned(configuration(TransferCurve.Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self), like: "bnb3+"),
+                tuned(configuration(TransferCurve.Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base), like: "anb3"),
+                tuned(configuration(TransferCurve.Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base), like: "anb3+"),
+                tuned(configuration(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base), like: "random3"),
             ]
         }
         let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
@@ -99,6 +109,7 @@ struct TransferCurveCommand: ParsableCommand {
             # Transfer curve: \(title)
 
             Test accuracy (%) on the target classes, mean ± 95% confidence interval over \(c.seeds) seed(s)\(splitSeeds > 1 ? " x \(splitSeeds) splits" : "") (Student's t).
+            \(c.trials > 1 ? "Every point tuned: per seed, the best of up to \(c.trials) trials (\(c.search) search) by accuracy on validation images held out of the training images (\(c.validation?.description ?? "")); its test accuracy is shown." : "Untuned: every point at its default configuration.")
             \(baseA.isEmpty ? "" : "baseA (the source network on its own classes) reaches " + baseA.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: ", ") + ".")
 
             \(curve.table)

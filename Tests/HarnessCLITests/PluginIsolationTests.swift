@@ -12,7 +12,7 @@ final class PluginIsolationTests: XCTestCase {
 
         let listed = try harness(["strategies", "--plugin-path", plugins], environment: environment)
         XCTAssertEqual(listed.status, 0, listed.stderr)
-        XCTAssertTrue(listed.stdout.contains("  freeze-n 1.0  "), "the other plugins are listed: \(listed.stdout)")
+        XCTAssertTrue(listed.stdout.contains("  freeze-n 1.1  "), "the other plugins are listed: \(listed.stdout)")
         XCTAssertTrue(listed.stdout.contains("Plugins that failed to load (comparisons go on without them):\n  \(plugins)/boom.so: loading it crashed the plugin scanner (crashed: signal 6 (Aborted))"),
                       listed.stdout)
         XCTAssertTrue(listed.stdout.contains("(content hash "), "plugins are shown with their content hash")

@@ -53,7 +53,7 @@ func compilePlugin(_ source: String, named name: String, in directory: String, f
 func cPlugin(name: String = "probe", entry: String = "harness_strategy_entry_v1", abi: String = "HARNESS_STRATEGY_ABI_VERSION",
              structSize: String = "sizeof(harness_strategy)", run: String = "run", configure: String = ".configure = (void *)configure",
              parameters: String = #"{ "a", HARNESS_INT, "1", "" }, { "b", HARNESS_DOUBLE, "0.5", "" }, { "flag", HARNESS_BOOL, "false", "" }, { "s", HARNESS_STRING, "hi", "" }"#,
-             parameterCount: Int = 4, runBody: String? = nil) -> String {
+             parameterCount: Int = 4, runBody: String? = nil, ranges: String? = nil) -> String {
     """
     #include <harness_strategy.h>
     #include <stdlib.h>
@@ -77,10 +77,11 @@ func cPlugin(name: String = "probe", entry: String = "harness_strategy_entry_v1"
     }
     static void release(void *p) { free(p); }
     static const harness_parameter parameters[] = { \(parameters) };
+    \(ranges.map { "static const char *const ranges[] = { \($0) };" } ?? "")
     static const harness_strategy strategy = {
         .abi_version = \(abi), .struct_size = \(structSize), .name = "\(name)", .version = "0.1",
         .summary = "test plugin", .parameters = parameters, .parameter_count = \(parameterCount),
-        \(configure), .run = \(run), .release = release,
+        \(configure), .run = \(run), .release = release,\(ranges == nil ? "" : " .parameter_ranges = ranges,")
     };
     const harness_strategy *\(entry)(void) { return &strategy; }
     """

@@ -68,7 +68,7 @@ final class PluginLoadingTests: XCTestCase {
                                       place: "s.json:2:3", parameterPlaces: ["a": "s.json:2:30"])
         // Through libffi as a C int, 4294967298 would arrive as 2.
         XCTAssertThrowsError(try StrategyBinding(c, plugin: plugin.info)) {
-            XCTAssertEqual("\($0)", "s.json:2:30: 'big': parameter 'a' of probe is 4294967298, outside the range of a C int (-2147483648 to 2147483647)")
+            XCTAssertEqual("\($0)", "s.json:2:30: 'big': parameter 'a' of probe must be within the range of a C int (-2147483648 to 2147483647), not 4294967298")
         }
         let edge = StrategyConfiguration(name: "edge", strategy: "probe", parameters: [("a", .int(Int(Int32.max)))], source: .base, description: "", place: "")
         XCTAssertEqual(try StrategyBinding(edge, plugin: plugin.info).valuesByName["a"], .int(Int(Int32.max)))

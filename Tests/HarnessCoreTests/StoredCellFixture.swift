@@ -15,7 +15,7 @@ func storedCell(_ configuration: String, seed: UInt64, accuracy: Double?) -> Sto
         let correct = Int((accuracy * 100).rounded())
         let metrics = ClassificationMetrics(predictions: Array(repeating: 0, count: correct) + Array(repeating: 1, count: 100 - correct),
                                             labels: Array(repeating: 0, count: 100), classCount: 2)
-        result = CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, seconds: 1, trainableParameters: 10, curve: [])
+        result = CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, validation: nil, seconds: 1, trainableParameters: 10, curve: [])
     } else {
         result = .failure(cell.key, "crashed: signal 11 (Segmentation fault)", seconds: 1)
     }

@@ -52,11 +52,11 @@ final class StrategiesFileTests: XCTestCase {
         XCTAssertEqual(parseError("[1, 2]"), "s.json:1:1: the file must hold one JSON object of named configurations")
         XCTAssertEqual(parseError("{\n \"a\": { \"parameters\": {} }\n}"), "s.json:2:2: 'a' has no \"strategy\" field naming a plugin")
         XCTAssertEqual(parseError("{\n \"a\": { \"strategy\": \"x\", \"parameter\": {} }\n}"),
-                       "s.json:2:26: 'a': unknown field \"parameter\" (fields: strategy, parameters, source, description)")
+                       "s.json:2:26: 'a': unknown field \"parameter\" (fields: strategy, parameters, training, source, description)")
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"source\": \"other\" } }"),
                        "s.json:1:27: 'a': \"source\" must be \"base\" (transfer from the source classes) or \"self\" (the BnB control), not \"other\"")
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"parameters\": { \"n\": [1] } } }"),
-                       "s.json:1:43: 'a': parameter 'n' must be a number, boolean or string")
+                       #"s.json:1:43: 'a': parameter 'n' must be a number, boolean, string or a search space like {"log-uniform": [0.001, 0.1]}"#)
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": 3 } }"), "s.json:1:10: 'a': \"strategy\" must be a string naming a plugin")
     }
 }

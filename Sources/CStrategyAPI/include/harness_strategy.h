@@ -16,11 +16,14 @@
  *
  * Versioning: HARNESS_STRATEGY_ABI_VERSION changes whenever a struct below changes incompatibly;
  * the entry symbol carries the version, so an old plugin fails to load with a clear message
- * instead of misreading a struct. struct_size fields let either side detect a stale header.
+ * instead of misreading a struct. struct_size fields let either side detect a stale header:
+ * fields marked "since" were appended to a struct, and a reader checks struct_size before
+ * reading them (HARNESS_HAS_FIELD).
  */
 #ifndef HARNESS_STRATEGY_H
 #define HARNESS_STRATEGY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -31,6 +34,10 @@ extern "C" {
 #define HARNESS_STRATEGY_ENTRY "harness_strategy_entry_v1"
 /* Entry symbols of other ABI versions the host looks for, to name the mismatch. */
 #define HARNESS_STRATEGY_ENTRY_PREFIX "harness_strategy_entry_v"
+
+/* Whether a struct of the given struct_size holds a field appended after the first release. */
+#define HARNESS_HAS_FIELD(pointer, type, field) \
+    ((pointer)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* ---- Parameters ------------------------------------------------------------------------ */
 
@@ -78,6 +85,9 @@ typedef struct harness_task {
     int32_t epochs;                /* training epochs the user asked for */
     int32_t batch_size;            /* minibatch size the user asked for */
     double learning_rate;          /* base learning rate the user asked for */
+    /* Since 1.1: the weight decay (L2 on weights) the comparison chose; read it only when
+     * HARNESS_HAS_FIELD(task, harness_task, weight_decay), else use 5e-4. */
+    double weight_decay;
 } harness_task;
 
 /* ---- Training settings ----------------------------------------------------------------- */
@@ -165,6 +175,14 @@ typedef struct harness_strategy {
     int (*run)(void *state, const harness_task *task, const harness_engine *engine, harness_host *host,
                int32_t *predictions);
     void (*release)(void *state);
+
+    /* Since 1.1, optional (NULL, or an older plugin whose struct_size ends before it): the values
+     * each parameter may take, parameter_count entries in declaration order, each NULL or
+     *     "MIN..MAX"  for numbers (either end may be left out: "0..", "..1"), or
+     *     "a|b|c"     for strings.
+     * The host refuses configurations and search spaces outside them, with the place in
+     * strategies.json, before any cell runs. */
+    const char *const *parameter_ranges;
 } harness_strategy;
 
 typedef const harness_strategy *(*harness_strategy_entry_fn)(void);

@@ -34,6 +34,9 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var normalizationOrigin: String?
     /// Undecodable target images were skipped (and counted) rather than an error.
     public var skipUndecodable: Bool?
+    /// The validation images held out of the target's training images (nil: none, and so no
+    /// selection between trials; rows stored before protocol 4).
+    public var validation: ValidationSplit?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
                 targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, epochs: Int, batchSize: Int, learningRate: Double) {
@@ -53,7 +56,8 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     /// Identifies this setting in the results database: cells of one setting form one leaderboard.
     public var key: String {
         let transfer = [source?.description ?? "", target?.description ?? "", sourceModel ?? "", inputShape?.description ?? "",
-                        normalization.map { "\($0.mean)/\($0.std)" } ?? "", skipUndecodable == true ? "skip" : ""]
+                        normalization.map { "\($0.mean)/\($0.std)" } ?? "", skipUndecodable == true ? "skip" : "",
+                        validation.map { "validation \($0)" } ?? ""]
         return StableHash.of(([datasetFingerprint, splitName, "\(sourceClasses)", "\(targetClasses)", "\(targetPerClass ?? 0)",
                                "\(evalPerClass ?? 0)", "\(epochs)", "\(batchSize)", "\(learningRate)", EngineInfo.engineVersion]
                               + (target == nil ? [] : transfer)).joined(separator: "/"))
@@ -71,6 +75,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
         } ?? ""
         return "\(from) -> target \(target)" + (inputShape.map { ", images at \($0)" } ?? "") + (norm.isEmpty ? "" : ", \(norm)")
             + (skipUndecodable == true ? ", undecodable images skipped" : "")
+            + (validation.map { ", validation: \($0) of the training images" } ?? "")
     }
 }
 
@@ -98,8 +103,9 @@ public struct Cell: Codable, Sendable {
     /// How the host runs a cell. Part of every key, so a change to the protocol never reuses
     /// results made under the old one. Version 2: images shown in a seeded random order.
     /// Version 3: target data from a data spec at the source network's input shape, normalised
-    /// with the comparison's statistics (the self-transfer network's too).
-    public static let protocolVersion = 3
+    /// with the comparison's statistics (the self-transfer network's too). Version 4: validation
+    /// images held out of the training images and scored apart; training settings per cell.
+    public static let protocolVersion = 4
 
     public var setting: ComparisonSetting
     public var configuration: String
@@ -119,6 +125,16 @@ public struct Cell: Codable, Sendable {
     public var seed: UInt64
     /// Threads the worker may use.
     public var threads: Int
+    /// The training settings this cell hands its strategy (nil in rows stored before protocol 4:
+    /// the setting's epochs and rate).
+    public var training: TrainingChoice?
+    /// Which trial of a search this is (0 or nil: the untuned configuration).
+    public var trial: Int?
+    /// The hyperparameters its configuration searches, with their spaces (nil: none), and how.
+    public var searched: [SearchedName]?
+    public var search: SearchMethod?
+    /// Trained on training + validation images, after selection (--refit).
+    public var refit: Bool?
 
     public init(setting: ComparisonSetting, binding: StrategyBinding, sourceNetwork: String, sourceKey: String, seed: UInt64, threads: Int) {
         self.setting = setting
@@ -136,6 +152,38 @@ public struct Cell: Codable, Sendable {
         self.threads = threads
     }
 
+    /// A cell running one trial of a search.
+    public init(setting: ComparisonSetting, trial: Trial, of searches: [SearchedHyperparameter], search: SearchMethod, sourceNetwork: String,
+                sourceKey: String, seed: UInt64, threads: Int) {
+        self.init(setting: setting, binding: trial.binding, sourceNetwork: sourceNetwork, sourceKey: sourceKey, seed: seed, threads: threads)
+        training = trial.training
+        self.trial = trial.index
+        searched = searches.isEmpty ? nil : searches.map { SearchedName(name: $0.name, space: $0.space.description, logarithmic: $0.space.isLogarithmic) }
+        self.search = searches.isEmpty ? nil : search
+    }
+
+    /// The training settings the strategy receives.
+    public var effectiveTraining: TrainingChoice {
+        training ?? TrainingChoice(learningRate: setting.learningRate, epochs: setting.epochs)
+    }
+
+    /// A searched hyperparameter's value in this cell: a plugin parameter or a training setting.
+    public func value(of name: String) -> ParameterValue? {
+        parameters[name] ?? TrainingSetting(rawValue: name).map { effectiveTraining[$0] }
+    }
+
+    /// "lr_mult=0.03, lr=0.01": the searched hyperparameters' values.
+    public var chosenSummary: String {
+        (searched ?? []).map { "\($0.name)=\(value(of: $0.name).map(Self.short) ?? "?")" }.joined(separator: ", ")
+    }
+
+    /// A value as tables show it: 3 significant digits for drawn numbers.
+    static func short(_ v: ParameterValue) -> String {
+        if case let .double(x) = v { return String(format: "%.3g", x) }
+        if case let .string(s) = v { return s }
+        return "\(v)"
+    }
+
     public var parameterSummary: String {
         parameterOrder.map { "\($0)=\(parameters[$0].map { "\($0)" } ?? "?")" }.joined(separator: ", ")
     }
@@ -143,7 +191,7 @@ public struct Cell: Codable, Sendable {
     /// Everything that decides the result (not where files live, nor thread counts).
     public var key: String {
         StableHash.of([setting.key, configuration, strategy, pluginVersion, pluginHash ?? "", parameterSummary, source, sourceKey, "\(seed)",
-                       "protocol \(Cell.protocolVersion)"].joined(separator: "/"))
+                       "protocol \(Cell.protocolVersion)", training.map { "\($0)" } ?? "", refit == true ? "refit" : ""].joined(separator: "/"))
     }
 
     /// The configuration this cell runs, rebuilt from what it stores.
@@ -153,6 +201,14 @@ public struct Cell: Codable, Sendable {
     }
 }
 
+/// A hyperparameter a cell's configuration searched, as stored with the cell.
+public struct SearchedName: Codable, Equatable, Sendable {
+    public var name: String
+    /// "log-uniform[0.001, 0.1]"
+    public var space: String
+    public var logarithmic: Bool
+}
+
 /// What a cell produced.
 public struct CellResult: Codable, Sendable {
     public enum Status: String, Codable, Sendable { case ok, failed }
@@ -160,7 +216,10 @@ public struct CellResult: Codable, Sendable {
     public var status: Status
     /// Why it failed: the strategy's reason, a signal, a timeout.
     public var error: String?
+    /// On the test images.
     public var metrics: ClassificationMetrics?
+    /// On the validation images (nil without a validation split).
+    public var validation: ClassificationMetrics?
     public var seconds: Double
     public var trainableParameters: Int
     /// Loss and training accuracy per epoch, of every network the strategy trained.
@@ -169,6 +228,6 @@ public struct CellResult: Codable, Sendable {
     public var log: String?
 
     public static func failure(_ key: String, _ reason: String, seconds: Double, log: String? = nil) -> CellResult {
-        CellResult(key: key, status: .failed, error: reason, metrics: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)
+        CellResult(key: key, status: .failed, error: reason, metrics: nil, validation: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)
     }
 }

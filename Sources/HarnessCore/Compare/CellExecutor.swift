@@ -15,11 +15,14 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
     /// Seconds before a cell's worker is killed. The worker also holds itself to it, so a hung
     /// plugin stops even if this process is gone.
     let timeout: Double
+    /// No cell starts after this moment (--budget); cells already running finish.
+    let deadline: Date?
 
-    public init(executable: String, jobs: Int, timeout: Double) {
+    public init(executable: String, jobs: Int, timeout: Double, deadline: Date? = nil) {
         self.executable = executable
         self.jobs = max(1, jobs)
         self.timeout = timeout
+        self.deadline = deadline
     }
 
     public func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void) {
@@ -33,6 +36,10 @@ public final class LocalProcessExecutor: CellExecutor, Sendable {
 
         for (index, cell) in cells.enumerated() {
             slots.wait()
+            if let deadline, Date() >= deadline {
+                slots.signal()
+                break
+            }
             group.enter()
             reporting.sync { started(cell) }
             launch(cell, in: scratch, name: "cell-\(index)") { result in

@@ -22,18 +22,35 @@ public enum CellRunner {
                 throw CellError.pluginChanged(path: cell.pluginPath)
             }
             let strategy = try ConfiguredStrategy(cell.strategyConfiguration, plugin: plugin)
+
+            // Validation images leave the training images (unless this is a refit on both) and
+            // join the test images as unlabelled evaluation images, in one shuffled set: the
+            // strategy cannot tell them apart, and the host scores each part on its own.
+            var train = data.train, validation = ImageSet(channels: train.channels, height: train.height, width: train.width, pixels: [], labels: [])
+            if let split = cell.setting.validation, cell.refit != true {
+                let parts = data.train.validationSplit(split, seed: cell.seed)
+                train = data.train.subset(parts.train)
+                validation = data.train.subset(parts.validation)
+            }
             var curve: [EpochRecord] = []
             var trainable = 0
-            let task = TransferTask(source: saved.network, train: data.train, evalPixels: data.test.pixels, evalCount: data.test.count,
-                                    classes: data.classCount, seed: cell.seed, epochs: cell.setting.epochs,
-                                    batchSize: cell.setting.batchSize, learningRate: cell.setting.learningRate)
+            let training = cell.effectiveTraining
+            var task = TransferTask(source: saved.network, train: train, evalPixels: validation.pixels + data.test.pixels,
+                                    evalCount: validation.count + data.test.count, classes: data.classCount, seed: cell.seed,
+                                    epochs: training.epochs, batchSize: cell.setting.batchSize, learningRate: training.learningRate,
+                                    weightDecay: training.weightDecay)
+            if training.learningRate != cell.setting.learningRate {
+                task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"
+            }
             let predictions = try strategy.run(task, log: log, trained: { network, report in
                 curve += report.epochs
                 trainable = network.trainableParameterCount
             })
-            let metrics = ClassificationMetrics(predictions: predictions, labels: data.test.labels, classCount: data.classCount)
-            return CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, seconds: Date().timeIntervalSince(start),
-                              trainableParameters: trainable, curve: curve)
+            let metrics = ClassificationMetrics(predictions: Array(predictions[validation.count...]), labels: data.test.labels, classCount: data.classCount)
+            let validated = validation.count == 0 ? nil
+                : ClassificationMetrics(predictions: Array(predictions[..<validation.count]), labels: validation.labels, classCount: data.classCount)
+            return CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, validation: validated,
+                              seconds: Date().timeIntervalSince(start), trainableParameters: trainable, curve: curve)
         } catch {
             return .failure(cell.key, "\(error)", seconds: Date().timeIntervalSince(start))
         }

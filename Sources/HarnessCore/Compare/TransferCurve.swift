@@ -21,8 +21,11 @@ public struct TransferCurve: Sendable {
     /// Accuracy of every run, per treatment and n.
     public let runs: [Treatment: [Int: [Double]]]
 
-    public init(cells: [StoredCell], layers: [Int]) {
+    /// `cells` may hold several trials per point and seed (transfer-curve --trials): each point
+    /// reports the trial selected on validation accuracy, as a leaderboard does.
+    public init(cells all: [StoredCell], layers: [Int]) {
         self.layers = layers
+        let cells = TrialSelection(all).reported
         func accuracies(_ name: String) -> [Double] {
             cells.filter { $0.cell.configuration == name }.compactMap { $0.result.metrics?.accuracy }
         }

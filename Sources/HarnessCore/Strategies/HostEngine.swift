@@ -19,13 +19,16 @@ final class HostSession {
     /// The rate the user asked for: a divergence at another rate is the strategy's doing, and
     /// its help line must not tell the user to lower --lr.
     let taskLearningRate: Double
+    /// Where the task's rate came from, for that help line: "--lr", or a search space.
+    let rateOrigin: String
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
-         taskLearningRate: Double) {
+         taskLearningRate: Double, rateOrigin: String) {
         self.log = log
         self.progress = progress
         self.trained = trained
         self.taskLearningRate = taskLearningRate
+        self.rateOrigin = rateOrigin
     }
 
     deinit {
@@ -205,9 +208,10 @@ enum HostEngine {
             do {
                 let report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress)
                 s.trained?(net, report)
-            } catch let TrainingError.diverged(epoch, step, _) where t.learning_rate != s.taskLearningRate {
-                throw TrainingError.diverged(epoch: epoch, step: step, help: "the strategy chose learning rate \(t.learning_rate) "
-                                             + "(the comparison's is \(s.taskLearningRate)); lower the rate in its parameters")
+            } catch let TrainingError.diverged(epoch, step, _) {
+                throw TrainingError.diverged(epoch: epoch, step: step, help: t.learning_rate != s.taskLearningRate
+                    ? "the strategy chose learning rate \(t.learning_rate) (the comparison's is \(s.taskLearningRate)); lower the rate in its parameters"
+                    : "lower \(s.rateOrigin)")
             }
         }
     }

@@ -13,6 +13,24 @@ public enum ParameterValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    public var kind: ParameterKind {
+        switch self {
+        case .int: return .int
+        case .double: return .double
+        case .bool: return .bool
+        case .string: return .string
+        }
+    }
+
+    /// As a number (ints and doubles), for search spaces and plots.
+    public var number: Double? {
+        switch self {
+        case let .int(i): return Double(i)
+        case let .double(x): return x
+        default: return nil
+        }
+    }
+
     /// A default value written as text in a descriptor.
     static func parse(_ text: String, as kind: StrategyParameterInfo.Kind) throws -> ParameterValue {
         struct Invalid: Error {}
@@ -27,12 +45,11 @@ public enum ParameterValue: Equatable, Sendable, CustomStringConvertible {
 }
 
 extension ParameterValue: Codable {
-    private enum Kind: String, Codable { case int, double, bool, string }
     private enum Keys: String, CodingKey { case kind, value }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        switch try c.decode(Kind.self, forKey: .kind) {
+        switch try c.decode(ParameterKind.self, forKey: .kind) {
         case .int: self = .int(try c.decode(Int.self, forKey: .value))
         case .double: self = .double(try c.decode(Double.self, forKey: .value))
         case .bool: self = .bool(try c.decode(Bool.self, forKey: .value))
@@ -42,11 +59,12 @@ extension ParameterValue: Codable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(kind, forKey: .kind)
         switch self {
-        case let .int(v): try c.encode(Kind.int, forKey: .kind); try c.encode(v, forKey: .value)
-        case let .double(v): try c.encode(Kind.double, forKey: .kind); try c.encode(v, forKey: .value)
-        case let .bool(v): try c.encode(Kind.bool, forKey: .kind); try c.encode(v, forKey: .value)
-        case let .string(v): try c.encode(Kind.string, forKey: .kind); try c.encode(v, forKey: .value)
+        case let .int(v): try c.encode(v, forKey: .value)
+        case let .double(v): try c.encode(v, forKey: .value)
+        case let .bool(v): try c.encode(v, forKey: .value)
+        case let .string(v): try c.encode(v, forKey: .value)
         }
     }
 }

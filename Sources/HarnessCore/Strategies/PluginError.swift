@@ -51,7 +51,7 @@ public enum PluginError: Error, Equatable, Codable, Sendable, CustomStringConver
         case let .wrongType(configuration, strategy, parameter, expected, found, place):
             return "\(place): '\(configuration)': parameter '\(parameter)' of \(strategy) must be \(expected), not \(found)"
         case let .outOfRange(configuration, strategy, parameter, value, range, place):
-            return "\(place): '\(configuration)': parameter '\(parameter)' of \(strategy) is \(value), outside \(range)"
+            return "\(place): '\(configuration)': parameter '\(parameter)' of \(strategy) must be \(range), not \(value)"
         case let .configureRefused(configuration, strategy, values):
             return "'\(configuration)': strategy \(strategy) refused its parameters (\(values))"
         }

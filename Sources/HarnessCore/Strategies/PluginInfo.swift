@@ -11,13 +11,40 @@ public enum StrategyABI {
     public static let builtPluginPrefix = "libharness-strategy-"
 }
 
-/// A parameter a strategy declares.
+/// The C types a parameter can have (harness_type in harness_strategy.h): the one list the host
+/// uses to check, convert and store parameter values.
+public enum ParameterKind: String, Codable, Sendable {
+    case int, double, bool, string
+
+    init?(_ type: harness_type) {
+        switch type {
+        case HARNESS_INT: self = .int
+        case HARNESS_DOUBLE: self = .double
+        case HARNESS_BOOL: self = .bool
+        case HARNESS_STRING: self = .string
+        default: return nil
+        }
+    }
+}
+
+/// A parameter a strategy declares: one declaration serves listing, checking a configuration,
+/// configuring the plugin and bounding a search.
 public struct StrategyParameterInfo: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable { case int, double, bool, string }
+    public typealias Kind = ParameterKind
     public var name: String
     public var kind: Kind
     public var defaultValue: String
     public var help: String
+    /// The values it may take (nil: any value of its type).
+    public var range: ParameterRange?
+
+    public init(name: String, kind: Kind, defaultValue: String, help: String, range: ParameterRange? = nil) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.help = help
+        self.range = range
+    }
 }
 
 public struct PluginInfo: Codable, Equatable, Sendable {

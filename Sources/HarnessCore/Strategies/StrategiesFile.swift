@@ -1,43 +1,15 @@
 // strategies.json: named, ready configurations of strategy plugins.
 //
-//   { "freeze3": { "strategy": "freeze-n", "parameters": { "n": 3 },
+//   { "freeze3": { "strategy": "freeze-n", "parameters": { "n": 3, "head": { "choice": ["xavier", "zero"] } },
+//                  "training": { "lr": { "log-uniform": [0.005, 0.1] } },
 //                  "source": "base", "description": "first 3 layers copied and frozen" } }
 //
 // "source" is "base" (the network trained on the source classes: Yosinski's AnB) or "self"
-// (a network trained on the target's own classes: the BnB control). Parsed with json-c; every
-// error names file:line:column.
+// (a network trained on the target's own classes: the BnB control). A parameter or training
+// setting is a value, or a search space (SearchSpace.swift) that `--trials` draws from.
+// Parsed with json-c; every error names file:line:column.
 import CJSONC
 import Foundation
-
-public struct StrategyConfiguration: Equatable, Sendable {
-    public enum Source: String, Sendable { case base, `self` }
-    public var name: String
-    public var strategy: String
-    public var parameters: [(String, ParameterValue)]
-    public var source: Source
-    public var description: String
-    /// file:line:column of this entry, for messages.
-    public var place: String
-    /// file:line:column of each parameter.
-    var parameterPlaces: [String: String]
-
-    /// A configuration made in code rather than read from strategies.json (transfer-curve's grid).
-    public init(name: String, strategy: String, parameters: [(String, ParameterValue)], source: Source,
-                description: String, place: String, parameterPlaces: [String: String] = [:]) {
-        self.name = name
-        self.strategy = strategy
-        self.parameters = parameters
-        self.source = source
-        self.description = description
-        self.place = place
-        self.parameterPlaces = parameterPlaces
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.name == b.name && a.strategy == b.strategy && a.source == b.source && a.description == b.description
-            && a.parameters.map(\.0) == b.parameters.map(\.0) && a.parameters.map(\.1) == b.parameters.map(\.1)
-    }
-}
 
 public struct StrategiesFile: Sendable {
     public var path: String
@@ -85,6 +57,50 @@ public struct StrategiesFile: Sendable {
         }
         func where_(_ offset: Int) -> String { let (l, c) = place(offset); return "\(path):\(l):\(c)" }
 
+        /// A JSON scalar as a parameter value.
+        func literal(_ v: OpaquePointer?, at offset: Int, what: String) throws -> ParameterValue {
+            switch json_object_get_type(v) {
+            case json_type_int: return .int(Int(json_object_get_int64(v)))
+            case json_type_double: return .double(json_object_get_double(v))
+            case json_type_boolean: return .bool(json_object_get_boolean(v) != 0)
+            case json_type_string: return .string(String(cString: json_object_get_string(v)))
+            default: throw fail(offset, "\(what) must be a number, boolean, string or a search space like {\"log-uniform\": [0.001, 0.1]}")
+            }
+        }
+        /// A value, or a search space: {"log-uniform": [lo, hi]}, {"choice": [...]}, with an optional "default".
+        func setting(_ v: OpaquePointer?, at offset: Int, what: String) throws -> SettingValue {
+            guard json_object_get_type(v) == json_type_object else { return .fixed(try literal(v, at: offset, what: what)) }
+            let usage = "help: write {\"log-uniform\": [LOW, HIGH]}, {\"uniform\": [LOW, HIGH]}, {\"int-uniform\": [LOW, HIGH]} or {\"choice\": [A, B, ...]}, optionally with \"default\": VALUE"
+            var space: SearchSpace?, defaultValue: ParameterValue?
+            for (key, item) in JSONObjectEntries(v!) {
+                let at = keyOffset(key, from: offset)
+                if key == "default" { defaultValue = try literal(item, at: at, what: "\(what): \"default\""); continue }
+                guard SearchSpace.forms.contains(key) else { throw fail(at, "\(what): unknown search space \"\(key)\". \(usage)") }
+                guard space == nil else { throw fail(at, "\(what): a search space has one form, not two. \(usage)") }
+                guard json_object_get_type(item) == json_type_array else { throw fail(at, "\(what): \"\(key)\" takes an array. \(usage)") }
+                let values = try (0..<json_object_array_length(item)).map { try literal(json_object_array_get_idx(item, $0), at: at, what: "\(what): each value of \"\(key)\"") }
+                if key == "choice" {
+                    guard !values.isEmpty else { throw fail(at, "\(what): \"choice\" needs at least one value") }
+                    space = .choice(values)
+                    continue
+                }
+                guard values.count == 2, let lo = values[0].number, let hi = values[1].number, lo < hi else {
+                    throw fail(at, "\(what): \"\(key)\" takes two numbers [LOW, HIGH] with LOW < HIGH, not \(values.map(\.description))")
+                }
+                switch key {
+                case "log-uniform":
+                    guard lo > 0 else { throw fail(at, "\(what): \"log-uniform\" needs LOW > 0 (it draws the logarithm uniformly), not \(lo)") }
+                    space = .logUniform(lo, hi)
+                case "int-uniform":
+                    guard case let .int(a) = values[0], case let .int(b) = values[1] else { throw fail(at, "\(what): \"int-uniform\" takes two integers") }
+                    space = .intUniform(a, b)
+                default: space = .uniform(lo, hi)
+                }
+            }
+            guard let space else { throw fail(offset, "\(what): an object here must be a search space. \(usage)") }
+            return .searched(space, default: defaultValue)
+        }
+
         guard let tokener = json_tokener_new() else { throw fail(0, "out of memory") }
         defer { json_tokener_free(tokener) }
         let root = bytes.withUnsafeBufferPointer { buf in
@@ -116,6 +132,7 @@ public struct StrategiesFile: Sendable {
             guard json_object_get_type(entry) == json_type_object else { throw fail(at, "'\(name)' must be an object with a \"strategy\" field") }
             var strategy: String?, description = "", source = StrategyConfiguration.Source.base
             var params: [(String, ParameterValue)] = [], paramPlaces: [String: String] = [:]
+            var training: [(TrainingSetting, ParameterValue)] = [], searches: [SearchedHyperparameter] = []
             for (field, value) in JSONObjectEntries(entry!) {
                 let fat = keyOffset(field, from: at)
                 switch field {
@@ -136,24 +153,51 @@ public struct StrategiesFile: Sendable {
                     for (pname, pvalue) in JSONObjectEntries(value!) {
                         let pat = keyOffset(pname, from: fat)
                         paramPlaces[pname] = where_(pat)
-                        switch json_object_get_type(pvalue) {
-                        case json_type_int: params.append((pname, .int(Int(json_object_get_int64(pvalue)))))
-                        case json_type_double: params.append((pname, .double(json_object_get_double(pvalue))))
-                        case json_type_boolean: params.append((pname, .bool(json_object_get_boolean(pvalue) != 0)))
-                        case json_type_string: params.append((pname, .string(String(cString: json_object_get_string(pvalue)))))
-                        default: throw fail(pat, "'\(name)': parameter '\(pname)' must be a number, boolean or string")
+                        switch try setting(pvalue, at: pat, what: "'\(name)': parameter '\(pname)'") {
+                        case let .fixed(v): params.append((pname, v))
+                        case let .searched(space, d):
+                            searches.append(SearchedHyperparameter(name: pname, scope: .parameter, space: space, defaultValue: d, place: where_(pat)))
+                        }
+                    }
+                case "training":
+                    guard json_object_get_type(value) == json_type_object else { throw fail(fat, "'\(name)': \"training\" must be an object") }
+                    for (tname, tvalue) in JSONObjectEntries(value!) {
+                        let tat = keyOffset(tname, from: fat)
+                        guard let t = TrainingSetting(rawValue: tname) else {
+                            throw fail(tat, "'\(name)': unknown training setting \"\(tname)\" (known: \(TrainingSetting.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        }
+                        let what = "'\(name)': training setting '\(tname)'"
+                        func check(_ v: ParameterValue) throws -> ParameterValue {
+                            guard let c = StrategyBinding.convert(v, to: t.kind) else { throw fail(tat, "\(what) must be \(StrategyBinding.article(t.kind)), not \(v)") }
+                            guard t.range.contains(c) else { throw fail(tat, "\(what) must be \(t.range.phrase), not \(v)") }
+                            return c
+                        }
+                        switch try setting(tvalue, at: tat, what: what) {
+                        case let .fixed(v): training.append((t, try check(v)))
+                        case let .searched(space, d):
+                            _ = try space.extremes.map(check)
+                            searches.append(SearchedHyperparameter(name: tname, scope: .training, space: space, defaultValue: try d.map(check), place: where_(tat)))
                         }
                     }
                 default:
-                    throw fail(fat, "'\(name)': unknown field \"\(field)\" (fields: strategy, parameters, source, description)")
+                    throw fail(fat, "'\(name)': unknown field \"\(field)\" (fields: strategy, parameters, training, source, description)")
                 }
             }
             guard let strategy else { throw fail(at, "'\(name)' has no \"strategy\" field naming a plugin") }
-            configs.append(StrategyConfiguration(name: name, strategy: strategy, parameters: params, source: source,
-                                                 description: description, place: where_(at), parameterPlaces: paramPlaces))
+            var configuration = StrategyConfiguration(name: name, strategy: strategy, parameters: params, source: source,
+                                                      description: description, place: where_(at), parameterPlaces: paramPlaces)
+            configuration.training = training
+            configuration.searches = searches
+            configs.append(configuration)
         }
         configurations = configs
     }
+}
+
+/// What strategies.json gives a parameter or training setting.
+enum SettingValue {
+    case fixed(ParameterValue)
+    case searched(SearchSpace, default: ParameterValue?)
 }
 
 extension StrategiesFile {

@@ -24,15 +24,38 @@ public struct StrategyBinding: Sendable {
                 throw PluginError.wrongType(configuration: configuration.name, strategy: plugin.name, parameter: name,
                                             expected: Self.article(info.kind), found: "\(value)", place: place)
             }
-            // HARNESS_INT is a C int: a larger value would be truncated on its way in (4294967298 -> 2).
-            if case let .int(i) = converted, Int32(exactly: i) == nil {
-                throw PluginError.outOfRange(configuration: configuration.name, strategy: plugin.name, parameter: name, value: "\(i)",
-                                             range: "the range of a C int (\(Int32.min) to \(Int32.max))", place: place)
-            }
+            try Self.checkRange(converted, of: info, configuration: configuration.name, strategy: plugin.name, place: place)
             given[name] = converted
+        }
+        // A search space must fit its parameter: every value it can draw of the right type and range.
+        for search in configuration.searches where search.scope == .parameter {
+            guard let info = declared[search.name] else {
+                throw PluginError.unknownParameter(configuration: configuration.name, strategy: plugin.name, parameter: search.name,
+                                                   place: search.place, known: plugin.parameters.map(\.name))
+            }
+            for value in search.space.extremes + (search.defaultValue.map { [$0] } ?? []) {
+                guard let converted = Self.convert(value, to: info.kind) else {
+                    throw PluginError.wrongType(configuration: configuration.name, strategy: plugin.name, parameter: search.name,
+                                                expected: Self.article(info.kind), found: "\(value) (from \(search.space))", place: search.place)
+                }
+                try Self.checkRange(converted, of: info, configuration: configuration.name, strategy: plugin.name, place: search.place)
+            }
         }
         values = try plugin.parameters.map { info in
             (info, try given[info.name] ?? ParameterValue.parse(info.defaultValue, as: info.kind))
+        }
+    }
+
+    /// A value within its C type (HARNESS_INT is a C int: 4294967298 would arrive as 2) and the
+    /// range the plugin declared.
+    static func checkRange(_ value: ParameterValue, of info: StrategyParameterInfo, configuration: String, strategy: String, place: String) throws {
+        if case let .int(i) = value, Int32(exactly: i) == nil {
+            throw PluginError.outOfRange(configuration: configuration, strategy: strategy, parameter: info.name, value: "\(i)",
+                                         range: "within the range of a C int (\(Int32.min) to \(Int32.max))", place: place)
+        }
+        if let range = info.range, !range.contains(value) {
+            throw PluginError.outOfRange(configuration: configuration, strategy: strategy, parameter: info.name, value: "\(value)",
+                                         range: range.phrase + " (as the plugin declares it)", place: place)
         }
     }
 

@@ -35,9 +35,13 @@ public final class StrategyPlugin: @unchecked Sendable {
         guard Int(d.pointee.abi_version) == StrategyABI.version else {
             throw PluginError.abiMismatch(path: path, expected: StrategyABI.version, found: Int(d.pointee.abi_version))
         }
-        guard Int(d.pointee.struct_size) == MemoryLayout<harness_strategy>.size else {
+        // Plugins built before parameter_ranges was appended end just before it.
+        let firstRelease = MemoryLayout<harness_strategy>.offset(of: \harness_strategy.parameter_ranges)!
+        let size = Int(d.pointee.struct_size)
+        guard size == MemoryLayout<harness_strategy>.size || size == firstRelease else {
             throw bad("struct_size is \(d.pointee.struct_size), expected \(MemoryLayout<harness_strategy>.size) (built against another harness_strategy.h?)")
         }
+        let ranges = size == firstRelease ? nil : d.pointee.parameter_ranges
         guard let name = d.pointee.name.map({ String(cString: $0) }), !name.isEmpty else { throw bad("no name") }
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw bad("name '\(name)' may use only letters, digits, - and _")
@@ -51,19 +55,20 @@ public final class StrategyPlugin: @unchecked Sendable {
         for i in 0..<Int(d.pointee.parameter_count) {
             let p = d.pointee.parameters[i]
             guard let pname = p.name.map({ String(cString: $0) }), !pname.isEmpty else { throw bad("\(name): parameter \(i) has no name") }
-            let kind: StrategyParameterInfo.Kind
-            switch p.type {
-            case HARNESS_INT: kind = .int
-            case HARNESS_DOUBLE: kind = .double
-            case HARNESS_BOOL: kind = .bool
-            case HARNESS_STRING: kind = .string
-            default: throw bad("\(name): parameter \(pname) has unknown type \(p.type.rawValue)")
-            }
+            guard let kind = ParameterKind(p.type) else { throw bad("\(name): parameter \(pname) has unknown type \(p.type.rawValue)") }
             let def = p.default_value.map { String(cString: $0) } ?? ""
-            params.append(StrategyParameterInfo(name: pname, kind: kind, defaultValue: def, help: p.help.map { String(cString: $0) } ?? ""))
-            guard (try? ParameterValue.parse(def, as: kind)) != nil else {
+            guard let value = try? ParameterValue.parse(def, as: kind) else {
                 throw bad("\(name): default '\(def)' of parameter \(pname) is not a valid \(kind.rawValue)")
             }
+            var range: ParameterRange?
+            if let text = ranges?[i].map({ String(cString: $0) }) {
+                guard let r = ParameterRange(text), r.fits(kind) else {
+                    throw bad("\(name): range '\(text)' of parameter \(pname) is not MIN..MAX (numbers) or a|b|c (strings) for a \(kind.rawValue)")
+                }
+                guard r.contains(value) else { throw bad("\(name): default \(value) of parameter \(pname) lies outside its range \(text)") }
+                range = r
+            }
+            params.append(StrategyParameterInfo(name: pname, kind: kind, defaultValue: def, help: p.help.map { String(cString: $0) } ?? "", range: range))
         }
         guard Set(params.map(\.name)).count == params.count else { throw bad("\(name): two parameters share a name") }
         info = PluginInfo(path: path, contentHash: hash, name: name, version: d.pointee.version.map { String(cString: $0) } ?? "?",

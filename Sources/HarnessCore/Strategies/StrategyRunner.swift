@@ -16,9 +16,12 @@ public struct TransferTask {
     public var epochs: Int
     public var batchSize: Int
     public var learningRate: Double
+    public var weightDecay: Double
+    /// Where the learning rate came from, for the help line of a divergence.
+    public var rateOrigin = "--lr"
 
     public init(source: Network, train: ImageSet, evalPixels: [Float], evalCount: Int, classes: Int,
-                seed: UInt64, epochs: Int, batchSize: Int = 64, learningRate: Double) {
+                seed: UInt64, epochs: Int, batchSize: Int = 64, learningRate: Double, weightDecay: Double = TrainingChoice.defaultWeightDecay) {
         self.source = source
         self.train = train
         self.evalPixels = evalPixels
@@ -28,6 +31,7 @@ public struct TransferTask {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
+        self.weightDecay = weightDecay
     }
 }
 
@@ -86,7 +90,8 @@ extension ConfiguredStrategy {
     public func run(_ task: TransferTask, log: @escaping (String) -> Void = { _ in },
                     progress: ((TrainingProgress) -> Void)? = nil,
                     trained: ((Network, TrainingReport) -> Void)? = nil) throws -> [Int] {
-        let session = HostSession(log: log, progress: progress, trained: trained, taskLearningRate: task.learningRate)
+        let session = HostSession(log: log, progress: progress, trained: trained, taskLearningRate: task.learningRate,
+                                  rateOrigin: task.rateOrigin)
         let sourcePointer = session.lend(task.source)
         let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
         let train = task.train.subset(order.train)
@@ -104,7 +109,7 @@ extension ConfiguredStrategy {
                         eval: harness_images(pixels: evalPixels.baseAddress, labels: nil, count: Int64(task.evalCount),
                                              channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width)),
                         classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.epochs),
-                        batch_size: Int32(task.batchSize), learning_rate: task.learningRate)
+                        batch_size: Int32(task.batchSize), learning_rate: task.learningRate, weight_decay: task.weightDecay)
                     return predictions.withUnsafeMutableBufferPointer { out in
                         plugin.descriptor.pointee.run(state, &t, HostEngine.table, session.pointer, out.baseAddress)
                     }

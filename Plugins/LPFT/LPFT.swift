@@ -1,0 +1,44 @@
+// lp-ft: linear probing, then fine-tuning (Kumar et al. 2022, "Fine-Tuning can Distort Pretrained
+// Features and Underperform Out-of-Distribution"). The new classifier first trains alone on the
+// frozen copied features, so that fine-tuning starts from a head that already fits them instead
+// of a random one whose large early gradients distort the copied features.
+import StrategyAPI
+
+struct LPFT: Strategy {
+    static let name = "lp-ft"
+    static let version = "1.0"
+    static let summary = "linear probe on frozen copied features, then fine-tune everything (Kumar et al. 2022)"
+    static let parameters = [
+        StrategyParameter("lp_epochs", .int, default: "3", range: "1..", help: "epochs of the linear probe (only the new classifier trains)"),
+        StrategyParameter("lr_mult", .double, default: "0.1", range: "0..", help: "learning-rate multiplier of the copied layers while fine-tuning"),
+        StrategyParameter.head,
+    ]
+
+    let lpEpochs: Int, lrMult: Double, head: HeadStart
+    init(_ values: StrategyValues) {
+        lpEpochs = values.int("lp_epochs")
+        lrMult = values.double("lr_mult")
+        head = values.head()
+    }
+
+    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
+        let copied = Array(net.layers.dropLast())
+        try engine.copy(copied, from: task.source, to: net)
+        try engine.startHead(of: net, head, seed: task.seed)
+
+        try engine.setLearningRateMultiplier(0, for: copied, of: net)
+        var probe = Training(for: task)
+        probe.epochs = lpEpochs
+        engine.log("lp-ft: linear probe, \(lpEpochs) epochs on frozen \(copied.last ?? "features")")
+        try engine.train(net, on: task.train, probe)
+
+        try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
+        engine.log("lp-ft: fine-tuning everything, copied layers at lr x\(lrMult)")
+        try engine.train(net, on: task.train, Training(for: task))
+        return try engine.predict(net, task.eval)
+    }
+}
+
+@_cdecl("harness_strategy_entry_v1")
+public func entry() -> UnsafeRawPointer { export(LPFT.self) }
