@@ -1,14 +1,20 @@
 // The report of one comparison, from stored cells alone: the leaderboard, accuracy with 95%
-// confidence intervals (every seed drawn as a dot), training curves, and per-class accuracy.
+// confidence intervals (every seed drawn as a dot), training curves, per-class accuracy, and,
+// for a tuned comparison, validation accuracy against every searched hyperparameter. Figures
+// of results show the trial selected at each seed; the search figure shows every trial.
 import Foundation
 
 public struct ComparisonReport {
     public let board: Leaderboard
+    /// Every stored cell, every trial.
+    public let allCells: [StoredCell]
+    /// The cells whose results the tables report: one per strategy and seed.
     public let cells: [StoredCell]
 
     public init(cells: [StoredCell], baseline: String = "scratch") {
-        self.cells = cells
+        allCells = cells
         board = Leaderboard(cells: cells, baseline: baseline)
+        self.cells = board.selection.reported
     }
 
     private var order: [String] { board.rows.map(\.configuration) }
@@ -117,10 +123,62 @@ public struct ComparisonReport {
         return svg.document
     }
 
+    /// Validation accuracy against each searched hyperparameter: a row of panels per strategy
+    /// that searched, one dot per trial and seed, the selected trials ringed. Numbers sit on a
+    /// linear or (for log-uniform spaces) logarithmic axis; other values side by side.
+    public var searchFigure: String {
+        let searched = board.rows.compactMap { r -> (String, [SearchedName])? in
+            guard let names = allCells.first(where: { $0.cell.configuration == r.configuration })?.cell.searched else { return nil }
+            return (r.configuration, names)
+        }
+        let (panelW, panelH, left, top, gap) = (220.0, 150.0, 110.0, 34.0, 46.0)
+        let columns = searched.map(\.1.count).max() ?? 1
+        var svg = SVG(width: left + Double(columns) * (panelW + 20) + 20, height: top + Double(searched.count) * (panelH + gap) + 10)
+        let selected = Set(board.selection.choices.values.flatMap { $0.values.compactMap { $0.selected?.cell.key } })
+        svg.text(10, 18, "Validation accuracy (%) of every trial against each searched hyperparameter", size: 12)
+        for (row, (name, hyperparameters)) in searched.enumerated() {
+            let trials = allCells.filter { $0.cell.configuration == name && $0.cell.refit != true && $0.result.validation != nil }
+            let y0 = top + Double(row) * (panelH + gap)
+            svg.text(10, y0 + panelH / 2, name, size: 12)
+            let accuracies = trials.map { $0.result.validation!.accuracy * 100 }
+            let lo = ((accuracies.min() ?? 0) - 2).rounded(.down), hi = ((accuracies.max() ?? 100) + 2).rounded(.up)
+            func y(_ a: Double) -> Double { y0 + panelH * (1 - (a - lo) / max(hi - lo, 1e-9)) }
+            for (column, h) in hyperparameters.enumerated() {
+                let x0 = left + Double(column) * (panelW + 20)
+                svg.line(x0, y0 + panelH, x0 + panelW, y0 + panelH)
+                svg.line(x0, y0, x0, y0 + panelH)
+                for t in SVG.ticks(lo, hi, count: 3) { svg.text(x0 - 4, y(t) + 4, String(format: "%g", t), anchor: "end", size: 10) }
+                svg.text(x0 + panelW / 2, y0 + panelH + 30, h.name + (h.logarithmic ? " (log scale)" : ""), anchor: "middle", size: 11)
+                let values = trials.map { $0.cell.value(of: h.name) }
+                let numbers = values.compactMap { $0?.number }
+                // Positions along the axis in 0...1: numeric (log for log-uniform) or one slot per distinct value.
+                let position: (ParameterValue?) -> Double
+                if numbers.count == values.count, let a = numbers.min(), let b = numbers.max() {
+                    let f: (Double) -> Double = h.logarithmic && a > 0 ? { log($0) } : { $0 }
+                    position = { v in b > a ? (f(v!.number!) - f(a)) / (f(b) - f(a)) : 0.5 }
+                    svg.text(x0, y0 + panelH + 14, String(format: "%.3g", a), size: 10)
+                    svg.text(x0 + panelW, y0 + panelH + 14, String(format: "%.3g", b), anchor: "end", size: 10)
+                } else {
+                    let distinct = Array(Set(values.map { $0.map(Cell.short) ?? "?" })).sorted()
+                    position = { v in (Double(distinct.firstIndex(of: v.map(Cell.short) ?? "?") ?? 0) + 0.5) / Double(distinct.count) }
+                    for (i, d) in distinct.enumerated() {
+                        svg.text(x0 + panelW * (Double(i) + 0.5) / Double(distinct.count), y0 + panelH + 14, d, anchor: "middle", size: 10)
+                    }
+                }
+                for (t, v) in zip(trials, values) {
+                    let (cx, cy) = (x0 + 6 + (panelW - 12) * position(v), y(t.result.validation!.accuracy * 100))
+                    if selected.contains(t.cell.key) { svg.circle(cx, cy, 6, fill: "#111") }
+                    svg.circle(cx, cy, 3.5, fill: color(name))
+                }
+            }
+        }
+        return svg.document
+    }
+
     /// When these cells are a transfer-curve grid: its figure, table and reading.
     private var transferCurveSection: String {
-        guard TransferCurve.isPresent(in: cells), let setting = board.setting else { return "" }
-        let curve = TransferCurve(cells: cells, layers: TransferCurve.layers(in: cells))
+        guard TransferCurve.isPresent(in: allCells), let setting = board.setting else { return "" }
+        let curve = TransferCurve(cells: allCells, layers: TransferCurve.layers(in: allCells))
         func table(_ markdown: String) -> String {
             let rows = markdown.split(separator: "\n").filter { !$0.hasPrefix("|---") }.map { line in
                 "<tr>" + line.split(separator: "|").map { "<td>\(SVG.escape($0.trimmingCharacters(in: .whitespaces)))</td>" }.joined() + "</tr>"
@@ -137,7 +195,7 @@ public struct ComparisonReport {
         let setting = board.setting
         let title = "harness compare: " + (setting.map { $0.target.map { "\($0)" } ?? "\($0.datasetName), \($0.splitName)" } ?? "results")
         var rowsHTML = ""
-        let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>seconds</th><th>trainable params</th></tr>"
+        let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>val %</th><th>trials</th><th>chosen</th><th>seconds</th><th>trainable params</th></tr>"
         for r in board.rows {
             let acc = r.accuracy.n == 0 ? "—" : String(format: "%.2f", r.accuracy.mean * 100) + (r.accuracy.confidence95.map { String(format: " ± %.2f", $0 * 100) } ?? "")
             let delta = r.versusBaseline.map { t in String(format: "%+.2f", t.meanDifference * 100) + (t.pValue.map { String(format: " (p=%.3f)", $0) } ?? "") }
@@ -145,6 +203,8 @@ public struct ComparisonReport {
             rowsHTML += "<tr><td>\(r.rank.map(String.init) ?? "—")</td><td>\(SVG.escape(r.configuration))</td><td>\(SVG.escape(r.strategy)) (\(SVG.escape(r.parameters)))</td>"
                 + "<td>\(acc)</td><td>\(r.accuracy.n > 1 ? String(format: "%.2f", r.accuracy.standardDeviation * 100) : "—")</td>"
                 + "<td>\(r.accuracy.n)\(r.shortfall)</td><td>\(delta)</td>"
+                + "<td>\(r.validation.n == 0 ? "—" : String(format: "%.2f", r.validation.mean * 100))</td><td>\(r.trials)\(r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")</td>"
+                + "<td>\(SVG.escape(r.chosen.isEmpty ? "—" : r.chosen))</td>"
                 + "<td>\(String(format: "%.1f", r.meanSeconds))</td><td>\(r.trainableParameters)</td></tr>"
         }
         let failures = board.rows.flatMap { r in r.failures.map { "<li>\(SVG.escape(r.configuration)), \(SVG.escape($0))</li>" } }.joined()
@@ -166,8 +226,9 @@ public struct ComparisonReport {
             <h2>Accuracy</h2><figure>\(accuracyFigure)<figcaption>Bars: mean over seeds; whiskers: 95% confidence interval; dots: one seed each.</figcaption></figure>
             <h2>Training curves</h2><figure>\(curvesFigure)<figcaption>Every network a strategy trained, loss per epoch averaged over seeds. svm-codes trains no network and has no curve.</figcaption></figure>
             <h2>Per-class accuracy</h2><figure>\(perClassFigure)</figure>
+            \(board.isTuned ? "<h2>Search</h2><figure>\(searchFigure)<figcaption>\(SVG.escape(board.selectionProtocol)) One dot per trial and seed; ringed: selected.</figcaption></figure>" : "")
             \(transferCurveSection)
-            <p class="caption">Generated by harness from \(cells.count) stored cells; redraw with harness report.</p>
+            <p class="caption">Generated by harness from \(allCells.count) stored cells; redraw with harness report.</p>
             </body></html>
             """
     }
@@ -176,7 +237,8 @@ public struct ComparisonReport {
     @discardableResult
     public func write(to directory: String) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let files = ["accuracy.svg": accuracyFigure, "curves.svg": curvesFigure, "per-class.svg": perClassFigure, "report.html": html]
+        var files = ["accuracy.svg": accuracyFigure, "curves.svg": curvesFigure, "per-class.svg": perClassFigure, "report.html": html]
+        if board.isTuned { files["search.svg"] = searchFigure }
         for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
         return directory + "/report.html"
     }
