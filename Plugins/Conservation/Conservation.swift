@@ -26,10 +26,7 @@ struct Conservation: Strategy {
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
-        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
-        let copied = Array(net.layers.dropLast())
-        try engine.copy(copied, from: task.source, to: net)
-        try engine.startHead(of: net, head, seed: task.seed)
+        let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         var training = Training(for: task)
         training.anchor = task.source

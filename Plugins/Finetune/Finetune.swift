@@ -18,10 +18,7 @@ struct Finetune: Strategy {
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
-        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
-        let copied = Array(net.layers.dropLast())
-        try engine.copy(copied, from: task.source, to: net)
-        try engine.startHead(of: net, head, seed: task.seed)
+        let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         try engine.train(net, on: task.train, Training(for: task))
         return try engine.predict(net, task.eval)

@@ -19,10 +19,7 @@ struct FreezeN: Strategy {
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
-        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
-        let copied = try LayerSelection.first(n, of: net.layers)
-        try engine.copy(copied, from: task.source, to: net)
-        try engine.startHead(of: net, head, seed: task.seed)
+        let (net, copied) = try engine.transferNetwork(for: task, copying: { try LayerSelection.first(n, of: $0) }, head: head)
         try engine.setLearningRateMultiplier(0, for: copied, of: net)
         engine.log("freeze-n: copied and froze \(copied.isEmpty ? "no layers" : copied.joined(separator: ", "))")
         try engine.train(net, on: task.train, Training(for: task))

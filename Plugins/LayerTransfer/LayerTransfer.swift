@@ -27,11 +27,7 @@ struct LayerTransfer: Strategy {
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
-        let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
-        let copied = try LayerSelection.parse(layers, layers: net.layers)
-        try engine.copy(copied, from: task.source, to: net)
-        // A head is new only when the classifier itself was not copied.
-        if !copied.contains(net.layers.last!) { try engine.startHead(of: net, head, seed: task.seed) }
+        let (net, copied) = try engine.transferNetwork(for: task, copying: { try LayerSelection.parse(layers, layers: $0) }, head: head)
         try engine.setLearningRateMultiplier(trainable ? lrMult : 0, for: copied, of: net)
         engine.log("layer-transfer: copied \(copied.joined(separator: ", ")), \(trainable ? "fine-tuned at lr x\(lrMult)" : "frozen")")
         try engine.train(net, on: task.train, Training(for: task))

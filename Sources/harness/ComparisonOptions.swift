@@ -24,8 +24,13 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "Seeds per strategy (1, 2, …, N).")
     var seeds: Int = 3
 
-    @Option(help: "Training epochs of each strategy on the target.")
-    var epochs: Int = 10
+    @OptionGroup var basics: TrainingBasics
+    var epochs: Int {
+        get { basics.epochs }
+        set { basics.epochs = newValue }
+    }
+    var batch: Int { basics.batch }
+    var lr: Double { basics.lr }
 
     @Option(help: "Training epochs of the source network (trained once, then cached).")
     var baseEpochs: Int = 3
@@ -33,11 +38,6 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Training images per source class for the source network; 0 for all.", valueName: "K"))
     var sourcePerClass: Int = 0
 
-    @Option(help: "Images per minibatch.")
-    var batch: Int = 64
-
-    @Option(help: ArgumentHelp("Base (peak) learning rate.", valueName: "rate"))
-    var lr: Double = 0.05
 
     // Two cells side by side, threads split between them: a target task's small batches keep one
     // thread busier than two, and one cell's start-up (loading data, the plugin, the source
@@ -58,14 +58,12 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "Run again the cells that failed before (a finished cell is otherwise never rerun).")
     var retryFailed = false
 
-    @Option(help: ArgumentHelp("""
-        Validation images held out of each target class's training images, for choosing between trials:         K images per class, a fraction (0.2) or a percentage (20%); 0 for none.
-        """, valueName: "K|fraction"))
+    @Option(help: ArgumentHelp("Validation images held out of each target class's training images, for choosing between trials: "
+                               + "K images per class, a fraction (0.2) or a percentage (20%); 0 for none.", valueName: "K|fraction"))
     var validationPerClass: String = "20%"
 
-    @Option(help: ArgumentHelp("""
-        Trials per strategy: trial 0 is its default configuration, the others draw the search spaces         strategies.json declares. Per seed, the trial with the best validation accuracy is reported.
-        """, valueName: "T"))
+    @Option(help: ArgumentHelp("Trials per strategy: trial 0 is its default configuration, the others draw from the search spaces "
+                               + "in strategies.json. Per seed, the trial with the best validation accuracy is reported.", valueName: "T"))
     var trials: Int = 1
 
     @Option(help: ArgumentHelp("How trials explore the spaces: \(SearchMethod.allCases.map(\.rawValue).joined(separator: " or ")).", valueName: "method"))
@@ -80,11 +78,11 @@ struct ComparisonOptions: ParsableArguments {
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
-        guard seeds >= 1, epochs >= 1, baseEpochs >= 1, batch >= 1, jobs >= 1, threads >= 1 else {
-            throw ValidationError("--seeds, --epochs, --base-epochs, --batch, --jobs and --threads must be at least 1")
+        guard seeds >= 1, baseEpochs >= 1, jobs >= 1, threads >= 1 else {
+            throw ValidationError("--seeds, --base-epochs, --jobs and --threads must be at least 1")
         }
-        guard lr > 0, timeout > 0, targetPerClass >= 0, evalPerClass >= 0, sourcePerClass >= 0 else {
-            throw ValidationError("--lr and --timeout must be positive; --target-per-class, --eval-per-class and --source-per-class not negative")
+        guard timeout > 0, targetPerClass >= 0, evalPerClass >= 0, sourcePerClass >= 0 else {
+            throw ValidationError("--timeout must be positive; --target-per-class, --eval-per-class and --source-per-class not negative")
         }
         guard (sourceClasses == nil) == (targetClasses == nil) else {
             throw ValidationError("--source-classes and --target-classes go together")

@@ -157,16 +157,31 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// How to train.
-struct TrainingOptions: ParsableArguments {
-    @Option(help: "Passes over the training set.")
+/// Epochs, minibatch size and learning rate: declared once for every command that trains
+/// (train, compare, transfer-curve), so they parse, check and travel alike.
+struct TrainingBasics: ParsableArguments {
+    @Option(help: "Passes over the training set (compare: of each strategy over the target's training images).")
     var epochs: Int = 10
 
     @Option(help: "Images per minibatch.")
     var batch: Int = 64
 
     @Option(help: ArgumentHelp("Base learning rate (the peak rate for onecycle).", valueName: "rate"))
-    var lr: Float = 0.05
+    var lr: Double = 0.05
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+    }
+}
+
+/// How to train.
+struct TrainingOptions: ParsableArguments {
+    @OptionGroup var basics: TrainingBasics
+    var epochs: Int { basics.epochs }
+    var batch: Int { basics.batch }
+    var lr: Double { basics.lr }
 
     @Option(help: ArgumentHelp("Learning-rate schedule: onecycle, cosine, constant, or step:EPOCHS:GAMMA.", valueName: "schedule"))
     var schedule: String = "onecycle"
@@ -187,9 +202,6 @@ struct TrainingOptions: ParsableArguments {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
         guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
         guard weightDecay >= 0, l1 >= 0 else { throw ValidationError("--weight-decay and --l1 must not be negative") }
         guard LearningRateSchedule(schedule) != nil else {
@@ -202,7 +214,7 @@ struct TrainingOptions: ParsableArguments {
 
     var settings: TrainingSettings {
         TrainingSettings(epochs: epochs, batchSize: batch,
-                         optimizer: OptimizerSettings(learningRate: lr, momentum: momentum, weightDecay: weightDecay, l1: l1),
+                         optimizer: OptimizerSettings(learningRate: Float(lr), momentum: momentum, weightDecay: weightDecay, l1: l1),
                          schedule: LearningRateSchedule(schedule)!, seed: seed)
     }
 }

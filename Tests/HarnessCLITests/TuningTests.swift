@@ -99,6 +99,20 @@ final class TuningTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("Failed cells:\n  doomed, seed 1: all 3 trials failed; first: strategy doomed failed: train: training diverged"), r.stdout)
     }
 
+    func testTransferCurveTunesEveryPointTheSameWay() throws {
+        let dir = try temporaryDirectory()
+        let r = try harness(["transfer-curve", "--layers", "2", "--trials", "2", "--db", dir + "/r.sqlite", "--out", dir + "/curve"]
+                            + CompareTests.small(seeds: 1), environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("12 of 12 cells to run"), "baseB and 5 treatments, 2 trials each: \(r.stderr)")
+        let table = try String(contentsOfFile: dir + "/curve/transfer-curve.md", encoding: .utf8)
+        XCTAssertTrue(table.contains("Every point tuned: per seed, the best of up to 2 trials (random search) by accuracy on validation images"), table)
+        let row = try XCTUnwrap(table.split(separator: "\n").first { $0.hasPrefix("| 2 |") })
+        XCTAssertFalse(row.contains("—"), "every treatment has a selected trial: \(row)")
+        let board = try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", "trials"])
+        XCTAssertEqual(board.stdout.split(separator: "\n").filter { $0.contains(",true,false,ok,") }.count, 6, board.stdout)
+    }
+
     func testBadTuningOptionsAreClearErrors() throws {
         assertOneLineError(try harness(["compare", "--trials", "3", "--validation-per-class", "0"]),
                            mentions: "--trials and --refit choose on validation images, and --validation-per-class 0 holds none out")

@@ -75,7 +75,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
         } ?? ""
         return "\(from) -> target \(target)" + (inputShape.map { ", images at \($0)" } ?? "") + (norm.isEmpty ? "" : ", \(norm)")
             + (skipUndecodable == true ? ", undecodable images skipped" : "")
-            + (validation.map { ", validation: \($0) of the training images" } ?? "")
+            + (validation.map { ", validation: \($0) held out of the training images" } ?? "")
     }
 }
 

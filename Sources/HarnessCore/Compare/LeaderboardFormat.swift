@@ -31,7 +31,12 @@ extension Leaderboard {
     }
 
     public var caption: String {
-        let s = setting.map { $0.summary + ($0.targetPerClass.map { ", \($0) training images per class" } ?? "") + ", \($0.epochs) epochs" } ?? ""
+        let s = setting.map { setting in
+            setting.summary + (setting.targetPerClass.map { k in
+                let held = setting.validation?.heldOut(of: k) ?? 0
+                return ", \(k) training images per class" + (held > 0 ? " (\(k - held) to train on, \(held) held out for validation)" : "")
+            } ?? "") + ", \(setting.epochs) epochs"
+        } ?? ""
         return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
             + "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test."
             + "\n" + selectionProtocol

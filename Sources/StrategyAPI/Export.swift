@@ -1,0 +1,82 @@
+// The one-line export: a Strategy type turned into the harness_strategy descriptor the host
+// loads, with C thunks that call into the Swift type.
+
+/// One strategy per shared library, so one exported type per process image of this module.
+nonisolated(unsafe) private var exportedType: (any Strategy.Type)?
+nonisolated(unsafe) private var exportedDescriptor: UnsafeMutablePointer<harness_strategy>?
+
+private final class StateBox {
+    let strategy: any Strategy
+    init(_ strategy: any Strategy) { self.strategy = strategy }
+}
+
+/// The descriptor the entry symbol returns. Strings and tables live for the process (plugins
+/// are never unloaded).
+public func export<S: Strategy>(_ type: S.Type) -> UnsafeRawPointer {
+    if let d = exportedDescriptor { return UnsafeRawPointer(d) }
+    exportedType = type
+    let params = UnsafeMutablePointer<harness_parameter>.allocate(capacity: max(S.parameters.count, 1))
+    for (i, p) in S.parameters.enumerated() {
+        let kind: harness_type = switch p.kind {
+        case .int: HARNESS_INT
+        case .double: HARNESS_DOUBLE
+        case .bool: HARNESS_BOOL
+        case .string: HARNESS_STRING
+        }
+        params[i] = harness_parameter(name: strdup(p.name), type: kind, default_value: strdup(p.defaultValue), help: strdup(p.help))
+    }
+    let ranges = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(S.parameters.count, 1))
+    for (i, p) in S.parameters.enumerated() { ranges[i] = p.range.map { UnsafePointer(strdup($0)!) } }
+    let d = UnsafeMutablePointer<harness_strategy>.allocate(capacity: 1)
+    d.initialize(to: harness_strategy(
+        abi_version: UInt32(HARNESS_STRATEGY_ABI_VERSION), struct_size: UInt32(MemoryLayout<harness_strategy>.size),
+        name: strdup(S.name), version: strdup(S.version), summary: strdup(S.summary),
+        parameters: params, parameter_count: UInt32(S.parameters.count),
+        configure: nil, configure_values: configureThunk, run: runThunk, release: releaseThunk,
+        parameter_ranges: UnsafePointer(ranges)))
+    exportedDescriptor = d
+    return UnsafeRawPointer(d)
+}
+
+private let configureThunk: @convention(c) (UnsafePointer<harness_value>?, UInt32) -> UnsafeMutableRawPointer? = { values, count in
+    guard let type = exportedType else { return nil }
+    var byName: [String: harness_value] = [:], strings: [String: String] = [:]
+    for (i, p) in type.parameters.enumerated() where i < Int(count) {
+        let v = values![i]
+        byName[p.name] = v
+        if v.type == HARNESS_STRING, let s = v.string { strings[p.name] = String(cString: s) }
+    }
+    guard let strategy = try? type.init(StrategyValues(values: byName, strings: strings)) else { return nil }
+    return Unmanaged.passRetained(StateBox(strategy)).toOpaque()
+}
+
+private let runThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<harness_task>?, UnsafePointer<harness_engine>?,
+                                      OpaquePointer?, UnsafeMutablePointer<Int32>?) -> Int32 = { state, task, table, host, out in
+    guard let state, let task, let table, let host, let out else { return 1 }
+    let engine = Engine(table: table, host: host)
+    let t = task.pointee
+    let strategy = Unmanaged<StateBox>.fromOpaque(state).takeUnretainedValue().strategy
+    do {
+        let predictions = try strategy.run(Task(
+            source: Network(t.source!, engine: engine, owned: false),
+            train: Images(raw: t.train), eval: Images(raw: t.eval), classes: Int(t.classes), seed: t.seed,
+            epochs: Int(t.epochs), batchSize: Int(t.batch_size), learningRate: t.learning_rate,
+            weightDecay: Int(t.struct_size) >= MemoryLayout<harness_task>.size ? t.weight_decay : 5e-4), engine: engine)
+        guard predictions.count == Int(t.eval.count) else {
+            throw StrategyError("returned \(predictions.count) predictions for \(t.eval.count) images")
+        }
+        predictions.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
+        return 0
+    } catch {
+        table.pointee.set_error(host, "\(error)")
+        return 1
+    }
+}
+
+private let releaseThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { state in
+    if let state { Unmanaged<StateBox>.fromOpaque(state).release() }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
