@@ -147,7 +147,7 @@ public struct ComparisonReport {
                 let x0 = left + Double(column) * (panelW + 20)
                 svg.line(x0, y0 + panelH, x0 + panelW, y0 + panelH)
                 svg.line(x0, y0, x0, y0 + panelH)
-                for t in SVG.ticks(lo, hi, count: 3) { svg.text(x0 - 4, y(t) + 4, String(format: "%g", t), anchor: "end", size: 10) }
+                for t in SVG.ticks(lo, hi, count: 5) { svg.text(x0 - 4, y(t) + 4, String(format: "%g", t), anchor: "end", size: 10) }
                 svg.text(x0 + panelW / 2, y0 + panelH + 30, h.name + (h.logarithmic ? " (log scale)" : ""), anchor: "middle", size: 11)
                 let values = trials.map { $0.cell.value(of: h.name) }
                 let numbers = values.compactMap { $0?.number }
