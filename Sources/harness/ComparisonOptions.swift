@@ -173,7 +173,7 @@ struct ComparisonOptions: ParsableArguments {
                 kept.append(cell)
                 spent += cost
             }
-            note("--budget \(duration(budget * 60)): \(kept.count) of \(todo.count) \(what) fit (about \(duration(total)) for all); "
+            note("--budget \(String(format: "%g", budget)) min: \(kept.count) of \(todo.count) \(what) fit (about \(duration(total)) for all); "
                  + "the rest, later trials first, are left out")
             todo = kept
             expected = spent

@@ -45,6 +45,17 @@ final class TuningTests: XCTestCase {
         XCTAssertGreaterThan(svm["validation"].flatMap { ($0 as? [String: Any])?["mean"] as? Double } ?? 0, 0.5, "a working strategy beats chance (20%) on validation")
         XCTAssertTrue((honest["selection"] as? String ?? "").hasPrefix("Selection: per strategy and seed, the trial with the best validation accuracy"))
 
+        // More trials under a budget the estimate (from the 6 stored cells) says they cannot fit: none is started.
+        let capped = try harness(["compare", "--strategies", "freeze3,svm-codes", "--no-baseline", "--source", "fashion-mnist:0-4", "--target", photos,
+                                  "--trials", "6", "--budget", "0.001", "--db", dir + "/a.sqlite"] + CompareTests.small(seeds: 1), environment: environment)
+        XCTAssertEqual(capped.status, 0, capped.stderr)
+        XCTAssertTrue(capped.stderr.contains("--budget 0.001 min: 0 of 6 cells fit"), capped.stderr)
+        XCTAssertTrue(capped.stderr.contains("0 of 12 cells to run"), capped.stderr)
+        let estimated = try harness(["compare", "--strategies", "freeze3,svm-codes", "--no-baseline", "--source", "fashion-mnist:0-4", "--target", photos,
+                                     "--trials", "4", "--db", dir + "/a.sqlite"] + CompareTests.small(seeds: 1), environment: environment)
+        XCTAssertTrue(estimated.stderr.contains("2 of 8 cells to run (6 already in"), estimated.stderr)
+        XCTAssertTrue(estimated.stderr.contains("from the speed of 6 earlier cells in"), "cost up front: \(estimated.stderr)")
+
         // What a strategy is shown: 16 training images per class (20 less a fifth held out), and
         // 4 validation + 20 test images per class as unlabelled evaluation images, none of them a training image.
         let probe = CPluginBuilder.source("probe", preamble: """
