@@ -41,7 +41,8 @@ struct Strategies: ParsableCommand {
                 let name = c.name.padding(toLength: width, withPad: " ", startingAt: 0)
                 switch bound {
                 case let .success(b):
-                    print("  \(name)  \(c.strategy)(\(b.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
+                    // The values of the untuned run: fixed ones, each space's default, the plugin's defaults.
+                    print("  \(name)  \(c.strategy)(\((try? b.untuned())?.parameterSummary ?? b.parameterSummary))\(c.source == .self ? " [source: self]" : "")  \(c.description)")
                     let fixed = c.training.map { "\($0.0.rawValue)=\($0.1)" }, searched = c.searches.map { "\($0.name) \($0.space)" }
                     if !fixed.isEmpty { print("  " + String(repeating: " ", count: width) + "  training: " + fixed.joined(separator: ", ")) }
                     if !searched.isEmpty { print("  " + String(repeating: " ", count: width) + "  searches (--trials): " + searched.joined(separator: ", ")) }

@@ -26,22 +26,13 @@ extension StrategyBinding {
         var base = defaults
         for (setting, value) in configuration.training { base[setting] = value }
         func trial(_ index: Int, _ values: [String: ParameterValue]) throws -> Trial {
-            var c = configuration
-            c.searches = []
             var training = base
-            for s in searches {
-                guard let v = values[s.name] else { continue }
-                switch s.scope {
-                case .parameter:
-                    c.parameters.append((s.name, v))
-                    c.parameterPlaces[s.name] = s.place
-                case .training: training[TrainingSetting(rawValue: s.name)!] = v
-                }
+            for s in searches where s.scope == .training {
+                if let v = values[s.name] { training[TrainingSetting(rawValue: s.name)!] = v }
             }
-            return Trial(index: index, binding: try StrategyBinding(c, plugin: plugin), training: training)
+            return Trial(index: index, binding: try fixing(values), training: training)
         }
-        let untuned = Dictionary(uniqueKeysWithValues: searches.compactMap { s in s.defaultValue.map { (s.name, $0) } })
-        var out = [try trial(0, untuned)]
+        var out = [try trial(0, untunedValues)]
         guard !searches.isEmpty, count > 1 else { return out }
 
         var seen = Set([out[0].signature])
@@ -69,6 +60,29 @@ extension StrategyBinding {
         }
         return out
     }
+}
+
+extension StrategyBinding {
+    /// The searched hyperparameters' values of the untuned configuration: each space's "default".
+    var untunedValues: [String: ParameterValue] {
+        Dictionary(uniqueKeysWithValues: configuration.searches.compactMap { s in s.defaultValue.map { (s.name, $0) } })
+    }
+
+    /// This configuration with its searched plugin parameters fixed at `values` (the others at
+    /// their defaults), bound again so that every value is checked like a written one.
+    func fixing(_ values: [String: ParameterValue]) throws -> StrategyBinding {
+        var c = configuration
+        c.searches = []
+        for s in configuration.searches where s.scope == .parameter {
+            guard let v = values[s.name] else { continue }
+            c.parameters.append((s.name, v))
+            c.parameterPlaces[s.name] = s.place
+        }
+        return try StrategyBinding(c, plugin: plugin)
+    }
+
+    /// The plugin parameters the untuned configuration (trial 0) runs with.
+    public func untuned() throws -> StrategyBinding { try fixing(untunedValues) }
 }
 
 extension Trial {
