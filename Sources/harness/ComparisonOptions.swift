@@ -75,6 +75,9 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "After selection, retrain each selected configuration on training + validation images and report that model's test accuracy.")
     var refit = false
 
+    @Flag(help: "Every training run keeps the weights of its epoch with the best accuracy on the validation images.")
+    var earlyStopping = false
+
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
@@ -97,8 +100,11 @@ struct ComparisonOptions: ParsableArguments {
         guard let split = ValidationSplit(validationPerClass) else {
             throw ValidationError("--validation-per-class takes images per class (20), a fraction (0.2) or a percentage (20%), not '\(validationPerClass)'")
         }
-        if split.isEmpty && (trials > 1 || refit) {
-            throw ValidationError("--trials and --refit choose on validation images, and --validation-per-class 0 holds none out")
+        if split.isEmpty && (trials > 1 || refit || earlyStopping) {
+            throw ValidationError("--trials, --refit and --early-stopping choose on validation images, and --validation-per-class 0 holds none out")
+        }
+        if refit && earlyStopping {
+            throw ValidationError("--refit retrains on the validation images too, so nothing is left to stop early on; use one of --refit and --early-stopping")
         }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
     }
@@ -299,6 +305,7 @@ struct ComparisonOptions: ParsableArguments {
         setting.normalizationOrigin = origin
         setting.skipUndecodable = transfer.skipUndecodable ? true : nil
         setting.validation = validation
+        setting.earlyStopping = earlyStopping ? true : nil
         note("comparing \(configured.count) strategies: \(setting.summary); "
              + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
 

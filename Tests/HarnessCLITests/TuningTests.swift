@@ -124,11 +124,26 @@ final class TuningTests: XCTestCase {
         XCTAssertEqual(board.stdout.split(separator: "\n").filter { $0.contains(",true,false,ok,") }.count, 6, board.stdout)
     }
 
+    func testEarlyStoppingKeepsEachRunsBestValidationEpoch() throws {
+        let dir = try temporaryDirectory()
+        let r = try harness(["compare", "--strategies", "finetune", "--no-baseline", "--early-stopping", "--db", dir + "/r.sqlite"]
+                            + CompareTests.small(seeds: 2), environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Early stopping: every training run keeps the weights of its epoch with the best validation accuracy."), r.stdout)
+        let trials = try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", "trials"]).stdout.split(separator: "\n").dropFirst()
+        XCTAssertEqual(trials.count, 2)
+        for line in trials {
+            let kept = line.split(separator: ",", omittingEmptySubsequences: false).dropLast().last.map(String.init) ?? ""
+            XCTAssertTrue(["1", "2"].contains(kept), "one training run of 2 epochs, its kept epoch recorded: \(line)")
+        }
+    }
+
     func testBadTuningOptionsAreClearErrors() throws {
         assertOneLineError(try harness(["compare", "--trials", "3", "--validation-per-class", "0"]),
-                           mentions: "--trials and --refit choose on validation images, and --validation-per-class 0 holds none out")
+                           mentions: "--trials, --refit and --early-stopping choose on validation images, and --validation-per-class 0 holds none out")
         assertOneLineError(try harness(["compare", "--validation-per-class", "half"]),
                            mentions: "--validation-per-class takes images per class (20), a fraction (0.2) or a percentage (20%), not 'half'")
         assertOneLineError(try harness(["compare", "--search", "bayes"]), mentions: "--search takes random or grid, not 'bayes'")
+        assertOneLineError(try harness(["compare", "--refit", "--early-stopping"]), mentions: "use one of --refit and --early-stopping")
     }
 }

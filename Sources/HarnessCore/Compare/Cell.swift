@@ -37,6 +37,8 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     /// The validation images held out of the target's training images (nil: none, and so no
     /// selection between trials; rows stored before protocol 4).
     public var validation: ValidationSplit?
+    /// Every training run keeps the weights of its epoch with the best validation accuracy.
+    public var earlyStopping: Bool?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
                 targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, epochs: Int, batchSize: Int, learningRate: Double) {
@@ -57,7 +59,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var key: String {
         let transfer = [source?.description ?? "", target?.description ?? "", sourceModel ?? "", inputShape?.description ?? "",
                         normalization.map { "\($0.mean)/\($0.std)" } ?? "", skipUndecodable == true ? "skip" : "",
-                        validation.map { "validation \($0)" } ?? ""]
+                        validation.map { "validation \($0)" } ?? "", earlyStopping == true ? "early stopping" : ""]
         return StableHash.of(([datasetFingerprint, splitName, "\(sourceClasses)", "\(targetClasses)", "\(targetPerClass ?? 0)",
                                "\(evalPerClass ?? 0)", "\(epochs)", "\(batchSize)", "\(learningRate)", EngineInfo.engineVersion]
                               + (target == nil ? [] : transfer)).joined(separator: "/"))
@@ -76,6 +78,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
         return "\(from) -> target \(target)" + (inputShape.map { ", images at \($0)" } ?? "") + (norm.isEmpty ? "" : ", \(norm)")
             + (skipUndecodable == true ? ", undecodable images skipped" : "")
             + (validation.map { ", validation: \($0) held out of the training images" } ?? "")
+            + (earlyStopping == true ? ", early stopping on validation accuracy" : "")
     }
 }
 
@@ -226,6 +229,8 @@ public struct CellResult: Codable, Sendable {
     public var curve: [EpochRecord]
     /// The end of what the worker and the plugin printed (nil in older rows).
     public var log: String?
+    /// With early stopping: the epoch each training run ended with, in order.
+    public var keptEpochs: [Int]? = nil
 
     public static func failure(_ key: String, _ reason: String, seconds: Double, log: String? = nil) -> CellResult {
         CellResult(key: key, status: .failed, error: reason, metrics: nil, validation: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)

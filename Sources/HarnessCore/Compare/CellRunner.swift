@@ -39,18 +39,23 @@ public enum CellRunner {
                                     evalCount: validation.count + data.test.count, classes: data.classCount, seed: cell.seed,
                                     epochs: training.epochs, batchSize: cell.setting.batchSize, learningRate: training.learningRate,
                                     weightDecay: training.weightDecay)
+            if cell.setting.earlyStopping == true, validation.count > 0 { task.earlyStopping = validation }
             if training.learningRate != cell.setting.learningRate {
                 task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"
             }
+            var kept: [Int] = []
             let predictions = try strategy.run(task, log: log, trained: { network, report in
                 curve += report.epochs
                 trainable = network.trainableParameterCount
+                if let k = report.keptEpoch { kept.append(k) }
             })
             let metrics = ClassificationMetrics(predictions: Array(predictions[validation.count...]), labels: data.test.labels, classCount: data.classCount)
             let validated = validation.count == 0 ? nil
                 : ClassificationMetrics(predictions: Array(predictions[..<validation.count]), labels: validation.labels, classCount: data.classCount)
-            return CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, validation: validated,
-                              seconds: Date().timeIntervalSince(start), trainableParameters: trainable, curve: curve)
+            var result = CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, validation: validated,
+                                    seconds: Date().timeIntervalSince(start), trainableParameters: trainable, curve: curve)
+            result.keptEpochs = kept.isEmpty ? nil : kept
+            return result
         } catch {
             return .failure(cell.key, "\(error)", seconds: Date().timeIntervalSince(start))
         }

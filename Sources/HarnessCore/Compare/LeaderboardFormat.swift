@@ -45,13 +45,15 @@ extension Leaderboard {
     /// The model-selection protocol, named as every table of a tuned comparison must.
     public var selectionProtocol: String {
         let held = setting?.validation.map { "\($0) held out of the training images, never trained on" }
+        let stopping = setting?.earlyStopping == true ? " Early stopping: every training run keeps the weights of its epoch with the best validation accuracy." : ""
         guard isTuned else {
             return "Untuned: every strategy at its default configuration (one trial)"
-                + (held.map { "; val: accuracy on the validation images (\($0))." } ?? ".")
+                + (held.map { "; val: accuracy on the validation images (\($0))." } ?? ".") + stopping
         }
         let most = rows.map(\.trials).max() ?? 0
         let method = selection.choices.values.lazy.flatMap(\.values).first?.trials.last?.cell.search?.rawValue ?? "random"
         let refit = rows.contains { $0.refits > 0 } ? " Refit: the selected configuration retrained on training + validation images before its test." : ""
+            + (setting?.earlyStopping == true ? " Early stopping: every training run keeps the weights of its epoch with the best validation accuracy." : "")
         return "Selection: per strategy and seed, the trial with the best validation accuracy among up to \(most) (\(method) search; trial 0 "
             + "is the untuned configuration and wins ties; validation: \(held ?? "none, so trial 0 is reported")); "
             + "accuracy is the test accuracy of the selected trial, val its validation accuracy; chosen: the selected values (a range when seeds differ)."
@@ -128,11 +130,11 @@ extension Leaderboard {
 
     /// One line per trial cell, for plotting a search or checking a selection by hand.
     private func trialsCSV() -> String {
-        var out = ["strategy,seed,trial,selected,refit,status,validation_accuracy,test_accuracy,parameters,training,searched,seconds,error"]
+        var out = ["strategy,seed,trial,selected,refit,status,validation_accuracy,test_accuracy,parameters,training,searched,seconds,kept_epochs,error"]
         out += trialRecords.map { t in
             [t.configuration, "\(t.seed)", "\(t.trial)", "\(t.selected)", "\(t.refit)", t.status,
              t.validationAccuracy.map { "\($0)" } ?? "", t.testAccuracy.map { "\($0)" } ?? "", t.parameters, t.training,
-             t.searched, "\(t.seconds)", t.error ?? ""].map(Self.quote).joined(separator: ",")
+             t.searched, "\(t.seconds)", (t.keptEpochs ?? []).map(String.init).joined(separator: " "), t.error ?? ""].map(Self.quote).joined(separator: ",")
         }
         return out.joined(separator: "\n")
     }
@@ -147,7 +149,7 @@ extension Leaderboard {
                                 status: s.result.status.rawValue, validationAccuracy: s.result.validation?.accuracy,
                                 testAccuracy: s.result.metrics?.accuracy, parameters: s.cell.parameterSummary,
                                 training: s.cell.effectiveTraining.description, searched: s.cell.chosenSummary, seconds: s.result.seconds,
-                                error: s.result.error)
+                                keptEpochs: s.result.keptEpochs, error: s.result.error)
                 }
             }
         }
@@ -197,5 +199,7 @@ public struct TrialRecord: Codable, Sendable {
     /// The searched hyperparameters' values.
     public var searched: String
     public var seconds: Double
+    /// With early stopping: the epoch each training run kept.
+    public var keptEpochs: [Int]?
     public var error: String?
 }

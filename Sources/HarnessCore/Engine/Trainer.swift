@@ -29,6 +29,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var seconds: Double
     /// Per learnable layer, how its weights moved this epoch (optional: older records lack it).
     public var layers: [LayerTelemetry]?
+    /// Accuracy on the validation images after this epoch, when the host scored it (early stopping).
+    public var validationAccuracy: Double?
 }
 
 /// How one layer's weight tensor moved during one epoch: the questions "which layers converge
@@ -87,6 +89,8 @@ public struct TrainingReport: Sendable {
     public var epochs: [EpochRecord]
     public var seconds: Double
     public var images: Int
+    /// The epoch whose weights the network ended with, when early stopping kept an earlier one's.
+    public var keptEpoch: Int?
     public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
 }
 
@@ -112,9 +116,12 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum Trainer {
+    /// `evaluate`, called after every epoch with its number, returns the epoch's validation
+    /// accuracy for its record (the host's early stopping).
     public static func train(_ network: Network, on data: ImageSet, settings: TrainingSettings,
                              penalties: [Penalty] = [],
-                             progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingReport {
+                             progress: ((TrainingProgress) -> Void)? = nil,
+                             evaluate: ((Int) -> Double)? = nil) throws -> TrainingReport {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
         let netShape = [network.spec.channels, network.spec.height, network.spec.width]
         guard netShape == [data.channels, data.height, data.width] else {
@@ -181,9 +188,13 @@ public enum Trainer {
                                               imagesPerSecond: Double(step * batch) / max(elapsed, 1e-9), elapsed: elapsed))
                 }
             }
-            records.append(EpochRecord(epoch: epoch, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
-                                       learningRate: rate, seconds: Date().timeIntervalSince(epochStart),
-                                       layers: tracker.epochEnded()))
+            var record = EpochRecord(epoch: epoch, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
+                                     learningRate: rate, seconds: Date().timeIntervalSince(epochStart), layers: tracker.epochEnded())
+            if let evaluate {
+                record.validationAccuracy = evaluate(epoch)
+                network.prepare(batch: batch)  // evaluating may have rebuilt the kernels for another batch size
+            }
+            records.append(record)
         }
         // The loss is checked before each update; the update after the last check can still blow up.
         if let bad = network.firstNonFiniteParameter { throw TrainingError.nonFiniteWeights(parameter: bad.name) }

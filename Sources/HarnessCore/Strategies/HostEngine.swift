@@ -21,6 +21,9 @@ final class HostSession {
     let taskLearningRate: Double
     /// Where the task's rate came from, for that help line: "--lr", or a search space.
     let rateOrigin: String
+    /// Validation images with labels, when every training run is to keep its best epoch on them.
+    /// Host-side only: nothing of them but the pixels ever reaches the strategy.
+    var earlyStopping: ImageSet?
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
          taskLearningRate: Double, rateOrigin: String) {
@@ -206,7 +209,14 @@ enum HostEngine {
                                              weightDecay: Float(t.weight_decay), l1: Float(t.l1)),
                 schedule: schedule, seed: t.seed)
             do {
-                let report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress)
+                let keeper = s.earlyStopping.map(BestEpoch.init)
+                var report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress,
+                                               evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
+                if let keeper {
+                    keeper.restore(net)
+                    report.keptEpoch = keeper.epoch
+                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, t.epochs, keeper.accuracy * 100))
+                }
                 s.trained?(net, report)
             } catch let TrainingError.diverged(epoch, step, _) {
                 throw TrainingError.diverged(epoch: epoch, step: step, help: t.learning_rate != s.taskLearningRate

@@ -19,6 +19,9 @@ public struct TransferTask {
     public var weightDecay: Double
     /// Where the learning rate came from, for the help line of a divergence.
     public var rateOrigin = "--lr"
+    /// Labelled validation images for early stopping (host-side; the strategy sees them only
+    /// among the unlabelled evaluation images).
+    public var earlyStopping: ImageSet?
 
     public init(source: Network, train: ImageSet, evalPixels: [Float], evalCount: Int, classes: Int,
                 seed: UInt64, epochs: Int, batchSize: Int = 64, learningRate: Double, weightDecay: Double = TrainingChoice.defaultWeightDecay) {
@@ -92,6 +95,7 @@ extension ConfiguredStrategy {
                     trained: ((Network, TrainingReport) -> Void)? = nil) throws -> [Int] {
         let session = HostSession(log: log, progress: progress, trained: trained, taskLearningRate: task.learningRate,
                                   rateOrigin: task.rateOrigin)
+        session.earlyStopping = task.earlyStopping
         let sourcePointer = session.lend(task.source)
         let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
         let train = task.train.subset(order.train)
