@@ -17,7 +17,9 @@ final class BestEpoch {
     /// Scores the network after `epoch`; keeps its weights when they beat every earlier epoch
     /// (the earliest of equals is kept). Returns the accuracy, for the epoch's record.
     func epochEnded(_ network: Network, epoch: Int) -> Double {
-        let predictions = network.predict(images.pixels)
+        // At the batch size training built its kernels for (batch 1 asks for no larger ones):
+        // rebuilding them for another size twice an epoch costs more than the scoring itself.
+        let predictions = network.predict(images.pixels, batch: 1)
         let correct = zip(predictions, images.labels).filter { $0 == $1 }.count
         let accuracy = Double(correct) / Double(max(images.count, 1))
         if accuracy > self.accuracy {
