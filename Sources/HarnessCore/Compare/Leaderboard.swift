@@ -23,6 +23,8 @@ public struct LeaderboardRow: Codable, Sendable {
     /// The selected values of the searched hyperparameters, or their spread over seeds:
     /// "lr=0.0123, lr_mult=0.05-0.3" (empty when nothing was searched).
     public var chosen: String = ""
+    /// The spaces its configuration declares: "lr log-uniform[0.003, 0.1], ..." (empty: none).
+    public var searchSpaces: String = ""
     /// Seeds whose reported accuracy comes from a refit on training + validation images.
     public var refits: Int = 0
     /// Seeds that were expected but have no stored cell (an interrupted comparison).
@@ -83,7 +85,8 @@ public struct Leaderboard: Sendable {
             let example = all.first?.cell
             var row = LeaderboardRow(
                 rank: nil, configuration: name, strategy: example?.strategy ?? "?",
-                parameters: example.map { $0.searched == nil ? $0.parameterSummary : "searched: " + ($0.searched ?? []).map { "\($0.name) \($0.space)" }.joined(separator: ", ") } ?? "",
+                // What ran: the reported cell's parameters (the untuned ones, when nothing was tuned).
+                parameters: (ok.first?.cell ?? example)?.parameterSummary ?? "",
                 source: example?.source ?? "base",
                 accuracy: Summary(ok.map { $0.result.metrics!.accuracy }), seeds: ok.map(\.cell.seed),
                 failures: failures, missing: missing, collapsed: collapsed, versusBaseline: versus, meanSeconds: seconds,
@@ -93,6 +96,7 @@ public struct Leaderboard: Sendable {
             row.trialCells = choices.map { $0.trials.count }.reduce(0, +)
             row.failedTrials = failedTrials
             row.chosen = Self.spread(of: choices.compactMap(\.selected).map(\.cell))
+            row.searchSpaces = (example?.searched ?? []).map { "\($0.name) \($0.space)" }.joined(separator: ", ")
             row.refits = choices.filter { $0.refit?.result.status == .ok }.count
             return row
         }

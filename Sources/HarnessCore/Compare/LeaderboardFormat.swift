@@ -109,7 +109,7 @@ extension Leaderboard {
     }
 
     private func csv() -> String {
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen"]
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces"]
         for r in rows {
             let fields: [String] = [
                 r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
@@ -117,7 +117,7 @@ extension Leaderboard {
                 r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)", "\(r.collapsed.count)",
                 r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "",
                 "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
-                r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen,
+                r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen, r.searchSpaces,
             ]
             out.append(fields.map(Self.quote).joined(separator: ","))
         }
