@@ -5,13 +5,13 @@ import StrategyAPI
 
 struct Conservation: Strategy {
     static let name = "conservation"
-    /// 1.1: the new classifier's start is a parameter (head).
+    /// 1.1: the new classifier's start is a parameter (head); layer defaults to penultimate.
     static let version = "1.1"
     static let summary = "fine-tuning regularised toward the source: L2-SP on copied weights, optional feature distillation"
     static let parameters = [
         StrategyParameter("l2sp", .double, default: "0.01", range: "0..", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2"),
         StrategyParameter("distillation", .double, default: "0", range: "0..", help: "weight of the feature-distillation penalty (0 disables it)"),
-        StrategyParameter("layer", .string, default: "relu7", help: "layer whose output distillation matches"),
+        StrategyParameter("layer", .string, default: "penultimate", help: "layer whose output distillation matches (penultimate: what the classifier reads)"),
         StrategyParameter("lr_mult", .double, default: "1.0", range: "0..", help: "learning-rate multiplier of the copied layers"),
         StrategyParameter.head,
     ]

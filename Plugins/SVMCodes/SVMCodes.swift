@@ -8,10 +8,12 @@ import StrategyAPI
 struct SVMCodes: Strategy {
     static let name = "svm-codes"
     /// 1.1: the SVM has its bias term (1.0 trained without one); results of 1.0 are not reused.
-    static let version = "1.1"
+    /// 1.2: layer defaults to penultimate, which names the same features in every network.
+    static let version = "1.2"
     static let summary = "features at one source layer fed to a linear SVM (LIBLINEAR) or softmax regression; the network is not trained"
     static let parameters = [
-        StrategyParameter("layer", .string, default: "relu7", help: "layer whose output is the code (e.g. relu6, relu7, pool5)"),
+        StrategyParameter("layer", .string, default: "penultimate",
+                          help: "layer whose output is the code: penultimate (what the classifier reads: relu7 in the default network) or a name (relu6, pool5)"),
         StrategyParameter("classifier", .string, default: "svm", range: "svm|softmax", help: "svm (LIBLINEAR) or softmax"),
         StrategyParameter("c", .double, default: "1.0", range: "1e-9..", help: "SVM cost C (inverse regularisation); softmax uses weight decay 1/(C*n)"),
     ]

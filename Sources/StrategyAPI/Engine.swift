@@ -14,7 +14,7 @@ public struct Training {
     public var anchor: Network?
     public var l2sp = 0.0
     public var distillation = 0.0
-    public var distillLayer = "relu7"
+    public var distillLayer = "penultimate"
 
     public init(for task: Task) {
         epochs = task.epochs

@@ -24,6 +24,7 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "Seeds per strategy (1, 2, …, N).")
     var seeds: Int = 3
 
+    @OptionGroup var architecture: NetworkOptions
     @OptionGroup var basics: TrainingBasics
     var epochs: Int {
         get { basics.epochs }
@@ -107,6 +108,9 @@ struct ComparisonOptions: ParsableArguments {
             throw ValidationError("--refit retrains on the validation images too, so nothing is left to stop early on; use one of --refit and --early-stopping")
         }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
+        if transfer.sourceModel != nil && architecture.network != Architecture.standard.rawValue {
+            throw ValidationError("--source-model brings its own network; --network chooses the one a source network is trained as, not both")
+        }
     }
 
     /// The validation split, or nil for none.
@@ -283,7 +287,7 @@ struct ComparisonOptions: ParsableArguments {
         } else {
             let loaded = sourceData!
             sourceClasses = loaded.classes
-            base = try sourceNetwork(loaded, role: "base", spec: .standard(classes: loaded.dataset.classCount, channels: shape.channels, height: shape.height, width: shape.width),
+            base = try sourceNetwork(loaded, role: "base", spec: try architecture.choice.spec(classes: loaded.dataset.classCount, shape: shape),
                                      perClass: sourcePerClass, epochs: baseEpochs, normalization: nil, cache: cache)
             storedNormalization = try SavedModel.read(from: base.path).normalization
         }

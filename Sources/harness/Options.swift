@@ -157,6 +157,19 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// Which network to train: a shipped architecture or a spec file.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The network: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) (see harness networks), "
+                               + "or a spec file ending in .json.", valueName: "name|file"))
+    var network: String = Architecture.standard.rawValue
+
+    func validate() throws {
+        do { _ = try NetworkChoice(network) } catch { throw ValidationError("--network: \(error)") }
+    }
+
+    var choice: NetworkChoice { (try? NetworkChoice(network)) ?? .standard }
+}
+
 /// Epochs, minibatch size and learning rate: declared once for every command that trains
 /// (train, compare, transfer-curve), so they parse, check and travel alike.
 struct TrainingBasics: ParsableArguments {

@@ -1,4 +1,5 @@
-// `harness train`: train the default network on a data set and report test accuracy.
+// `harness train`: train a network (the default, another shipped one, or a spec file) on a data
+// set and report test accuracy.
 import ArgumentParser
 import Foundation
 import HarnessCore
@@ -15,6 +16,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var training: TrainingOptions
+    @OptionGroup var architecture: NetworkOptions
     @OptionGroup var execution: RunOptions
 
     @Option(help: ArgumentHelp("Save the trained network (safetensors) to this file.", valueName: "file"))
@@ -28,10 +30,9 @@ struct Train: ParsableCommand {
         execution.apply()
         let (dataset, normalization) = try data.load(seed: training.seed, spec: try parsedSpec(source),
                                                       shape: images.shape, skipUndecodable: images.skipUndecodable)
-        let spec = NetworkSpec.standard(classes: dataset.classCount, channels: dataset.train.channels,
-                                        height: dataset.train.height, width: dataset.train.width)
+        let spec = try architecture.choice.spec(classes: dataset.classCount, shape: InputShape(dataset.train))
         let network = try Network(spec: spec, seed: training.seed, initializer: Initializer(training.initializer)!)
-        note("training on \(dataset.name): \(dataset.classCount) classes, \(dataset.train.count) training and \(dataset.test.count) test images, "
+        note("training \(architecture.choice) on \(dataset.name): \(dataset.classCount) classes, \(dataset.train.count) training and \(dataset.test.count) test images, "
              + "\(training.epochs) epochs, batch \(training.batch), lr \(training.lr) (\(training.schedule)), \(EngineThreads.current) threads")
 
         let display = ProgressDisplay()

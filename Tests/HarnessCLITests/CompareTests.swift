@@ -162,6 +162,23 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(check.stdout.contains("integrity ok, 12 cells"), check.stdout)
     }
 
+    func testAnotherNetworkIsChosenWithNetwork() throws {
+        let dir = try temporaryDirectory()
+        let r = try harness(["compare", "--network", "lenet-5", "--strategies", "freeze3,svm-codes", "--db", dir + "/r.sqlite"] + Self.small(seeds: 1),
+                            environment: environment(dir))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("freeze3"), r.stdout)
+        // Trainable parameters of LeNet-5 with its first 3 layers frozen: fc4 (120x84 + 84) and fc5 (84x5 + 5).
+        let freeze = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains(" freeze3 ") })
+        let trainable: Int = 120 * 84 + 84 + 84 * 5 + 5
+        XCTAssertTrue(freeze.hasSuffix(" \(trainable)"), String(freeze))
+        let listed = try harness(["networks"])
+        XCTAssertTrue(listed.stdout.contains("lenet-5") && listed.stdout.contains("vgg-small"), listed.stdout)
+        assertOneLineError(try harness(["compare", "--network", "nope"]), mentions: "unknown network 'nope'")
+        assertOneLineError(try harness(["compare", "--network", "lenet-5", "--source-model", "x.safetensors", "--target", "fashion-mnist"]),
+                           mentions: "--source-model brings its own network")
+    }
+
     func testTransferCurveWritesItsFigureTablesAndReadingAndRecordsTelemetry() throws {
         let dir = try temporaryDirectory()
         let r = try harness(["transfer-curve", "--layers", "1,2", "--db", dir + "/r.sqlite", "--out", dir + "/curve"] + Self.small(seeds: 1),

@@ -109,7 +109,7 @@ typedef struct harness_training {
     const harness_network *anchor;
     double l2sp;
     double distillation;
-    const char *distill_layer;
+    const char *distill_layer;     /* a layer name, or "penultimate" (see features) */
 } harness_training;
 
 /* ---- The engine the host lends to a strategy ------------------------------------------ */
@@ -137,7 +137,9 @@ typedef struct harness_engine {
     int (*train)(harness_host *, harness_network *, const harness_images *data, const harness_training *settings);
 
     /* The output of `layer` for each image, written as count x width floats into out (capacity
-     * floats available). Pass out = NULL to learn the width first. */
+     * floats available). Pass out = NULL to learn the width first. Any layer name of the network,
+     * or "penultimate": the features its classifier reads (the last layer before the classifier
+     * that is not dropout; relu7 in the default network), whatever the architecture. */
     int (*features)(harness_host *, const harness_network *, const char *layer, const harness_images *images,
                     float *out, int64_t capacity, int64_t *width);
     /* One predicted class per image. */

@@ -143,8 +143,19 @@ public final class Network {
         }
     }
 
+    /// A layer name that means the same in every network: the features the classifier reads, the
+    /// last layer before it that is not dropout (relu7 in the default network, relu4 in LeNet-5),
+    /// so strategies and configurations that read "the features" need not know the architecture.
+    public static let penultimate = "penultimate"
+
     func layerIndex(_ name: String) throws -> Int {
-        guard let i = layers.firstIndex(where: { $0.name == name }) else { throw EngineError.unknownLayer(name, known: layerNames) }
+        if name == Network.penultimate, let classifier = layers.lastIndex(where: { $0 is FullyConnected }),
+           let features = layers[..<classifier].lastIndex(where: { !($0 is Dropout) }) {
+            return features
+        }
+        guard let i = layers.firstIndex(where: { $0.name == name }) else {
+            throw EngineError.unknownLayer(name, known: layerNames + [Network.penultimate])
+        }
         return i
     }
 
@@ -201,9 +212,7 @@ public final class Network {
     /// The output of a named layer for each image (count x width, plain C, H, W order): the
     /// "CNN codes" a linear classifier can be trained on.
     public func features(at layerName: String, for images: [Float], batch: Int = 256) throws -> [Float] {
-        guard let index = layers.firstIndex(where: { $0.name == layerName }) else {
-            throw EngineError.unknownLayer(layerName, known: layerNames)
-        }
+        let index = try layerIndex(layerName)
         let count = images.count / imageSize
         var out: [Float] = []
         images.withUnsafeBufferPointer { buf in

@@ -199,7 +199,7 @@ enum HostEngine {
                 let anchor = try s.network(t.anchor)
                 if t.l2sp > 0 { penalties.append(L2SP(anchor: anchor, alpha: Float(t.l2sp))) }
                 if t.distillation > 0 {
-                    penalties.append(FeatureDistillation(anchor: anchor, layer: t.distill_layer.map { String(cString: $0) } ?? "relu7",
+                    penalties.append(FeatureDistillation(anchor: anchor, layer: t.distill_layer.map { String(cString: $0) } ?? Network.penultimate,
                                                          weight: Float(t.distillation)))
                 }
             }

@@ -1,9 +1,9 @@
 // Plain-text tables for terminals: every column padded to its widest cell, two spaces apart.
 
-enum TextTable {
+public enum TextTable {
     /// The header and rows as lines; columns in `leftAligned` are padded on the right, the others
     /// (numbers) on the left. `rule` adds a line of dashes under the header.
-    static func lines(_ header: [String], _ rows: [[String]], leftAligned: Set<Int>, rule: Bool = false) -> [String] {
+    public static func lines(_ header: [String], _ rows: [[String]], leftAligned: Set<Int>, rule: Bool = false) -> [String] {
         let all = [header] + rows
         let widths = header.indices.map { i in all.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
         func line(_ cells: [String]) -> String {

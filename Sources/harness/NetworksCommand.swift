@@ -1,0 +1,73 @@
+// `harness networks`: the architectures --network can name, with their size and cost, and one
+// network's layers (the numbering "the first n layers" counts) or its spec as JSON to edit.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+struct Networks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the networks --network can name, or show one network's layers.",
+        discussion: """
+            Example: harness networks
+                     harness networks vgg-small --input 3x32x32 --classes 10
+                     harness networks lenet-5 --json > my-net.json   (edit it, then --network my-net.json)
+            """)
+
+    @Argument(help: ArgumentHelp("A network name or spec file to show layer by layer.", valueName: "name|file"))
+    var network: String?
+
+    @Option(help: ArgumentHelp("The input shape to size the networks for.", valueName: "CxHxW"))
+    var input: String = "1x28x28"
+
+    @Option(help: "Classes of the classifier.")
+    var classes: Int = 10
+
+    @Flag(help: "Print the network's spec as JSON (what a --network FILE.json holds).")
+    var json = false
+
+    func validate() throws {
+        _ = try parsedInputShape(input, example: "3x32x32")
+        guard classes >= 2 else { throw ValidationError("--classes must be at least 2") }
+        if let network { do { _ = try NetworkChoice(network) } catch { throw ValidationError("\(error)") } }
+    }
+
+    func run() throws {
+        let shape = try parsedInputShape(input, example: "3x32x32")!
+        guard let network else {
+            print("Networks for a \(shape) input and \(classes) classes (--network NAME; or a spec file, see --json):")
+            var rows: [[String]] = []
+            for a in Architecture.allCases {
+                let spec = a.spec(classes: classes, shape: shape)
+                guard (try? spec.validatedShapes()) != nil else {
+                    rows.append([a.rawValue, "—", "—", "—", "does not fit a \(shape) input"])
+                    continue
+                }
+                rows.append([a.rawValue, "\(spec.learnableLayerNames.count)", Self.count(try Network(spec: spec, seed: 1).trainableParameterCount),
+                             String(format: "%.1f", try spec.forwardFLOPsPerImage() / 1e6), a.summary])
+            }
+            TextTable.lines(["name", "learnable layers", "parameters", "forward MFLOP/image", "what it is"], rows, leftAligned: [0, 4], rule: true)
+                .forEach { print($0) }
+            return
+        }
+        let spec = try NetworkChoice(network).spec(classes: classes, shape: shape)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(spec), as: UTF8.self))
+            return
+        }
+        let shapes = try spec.validatedShapes()
+        var flops: [String: Double] = [:]
+        for (layer, f) in try spec.forwardFLOPs() { flops[layer] = f }
+        let learnable = spec.learnableLayerNames
+        print("\(network) for a \(shape) input, \(classes) classes: \(learnable.count) learnable layers; "
+              + "\"the first n layers\" (freeze-n, layer-transfer 1-n, transfer-curve) counts them as numbered here.")
+        let rows = zip(spec.layers, shapes).map { layer, out -> [String] in
+            [learnable.firstIndex(of: layer.name).map { "\($0 + 1)" } ?? "", layer.name, layer.kind.rawValue,
+             out.map(String.init).joined(separator: "x"), flops[layer.name].map { String(format: "%.2f", $0 / 1e6) } ?? ""]
+        }
+        TextTable.lines(["n", "layer", "kind", "output", "forward MFLOP"], rows, leftAligned: [1, 2], rule: true).forEach { print($0) }
+    }
+
+    static func count(_ n: Int) -> String { n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : String(format: "%.1fk", Double(n) / 1e3) }
+}
