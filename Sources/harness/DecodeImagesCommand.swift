@@ -18,8 +18,7 @@ struct DecodeImages: ParsableCommand {
 
     func run() throws {
         try child.guardSelf()
-        guard let data = FileManager.default.contents(atPath: job) else { throw CLIError("cannot read \(job)") }
-        let share = try JSONDecoder().decode(DecoderProcesses.Job.self, from: data)
+        let share = try child.read(DecoderProcesses.Job.self, from: job)
         try ChildProcess.writeResult(try DecoderProcesses.decode(share).serialized(), to: child.result)
     }
 }

@@ -21,10 +21,7 @@ struct ScanPlugin: ParsableCommand {
 
     func run() throws {
         try child.guardSelf()
-        let tried = try sets.map { file -> [ParameterSet] in
-            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-            return try HarnessJSON.decoder.decode([ParameterSet].self, from: data)
-        } ?? []
+        let tried = try sets.map { try child.read([ParameterSet].self, from: $0) } ?? []
         try child.write(PluginScanner.scanInProcess(path, trying: tried))
     }
 }

@@ -18,8 +18,7 @@ struct Worker: ParsableCommand {
 
     func run() throws {
         try child.guardSelf()
-        guard let data = FileManager.default.contents(atPath: cell) else { throw CLIError("cannot read \(cell)") }
-        let spec = try HarnessJSON.decoder.decode(Cell.self, from: data)
+        let spec = try child.read(Cell.self, from: cell)
         EngineThreads.set(spec.threads)
         let outcome = CellRunner.run(spec, log: { note($0) })
         try child.write(outcome)
@@ -40,6 +39,12 @@ struct ChildOptions: ParsableArguments {
 
     func guardSelf() throws {
         guard ChildProcess.guardChild(parent: parent, deadline: deadline) else { throw ExitCode(1) }
+    }
+
+    /// The child's input: a JSON file its parent wrote.
+    func read<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        return try HarnessJSON.decoder.decode(type, from: data)
     }
 
     func write<T: Encodable>(_ value: T) throws {

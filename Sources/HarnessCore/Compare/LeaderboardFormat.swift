@@ -53,11 +53,10 @@ extension Leaderboard {
         let most = rows.map(\.trials).max() ?? 0
         let method = selection.choices.values.lazy.flatMap(\.values).first?.trials.last?.cell.search?.rawValue ?? "random"
         let refit = rows.contains { $0.refits > 0 } ? " Refit: the selected configuration retrained on training + validation images before its test." : ""
-            + (setting?.earlyStopping == true ? " Early stopping: every training run keeps the weights of its epoch with the best validation accuracy." : "")
         return "Selection: per strategy and seed, the trial with the best validation accuracy among up to \(most) (\(method) search; trial 0 "
             + "is the untuned configuration and wins ties; validation: \(held ?? "none, so trial 0 is reported")); "
             + "accuracy is the test accuracy of the selected trial, val its validation accuracy; chosen: the selected values (a range when seeds differ)."
-            + refit
+            + refit + stopping
     }
 
     private func percent(_ x: Double) -> String { String(format: "%.2f", x * 100) }

@@ -19,9 +19,8 @@ final class BestEpoch {
     func epochEnded(_ network: Network, epoch: Int) -> Double {
         // At the batch size training built its kernels for (batch 1 asks for no larger ones):
         // rebuilding them for another size twice an epoch costs more than the scoring itself.
-        let predictions = network.predict(images.pixels, batch: 1)
-        let correct = zip(predictions, images.labels).filter { $0 == $1 }.count
-        let accuracy = Double(correct) / Double(max(images.count, 1))
+        let accuracy = ClassificationMetrics(predictions: network.predict(images.pixels, batch: 1), labels: images.labels,
+                                             classCount: network.classes).accuracy
         if accuracy > self.accuracy {
             self.accuracy = accuracy
             self.epoch = epoch

@@ -88,12 +88,4 @@ extension StrategyBinding {
 extension Trial {
     /// What decides the run, for spotting a repeated draw.
     var signature: String { binding.parameterSummary + "; " + training.description }
-
-    /// The value a trial gives a searched hyperparameter.
-    public func value(of search: SearchedHyperparameter) -> ParameterValue? {
-        switch search.scope {
-        case .parameter: return binding.valuesByName[search.name]
-        case .training: return TrainingSetting(rawValue: search.name).map { training[$0] }
-        }
-    }
 }
