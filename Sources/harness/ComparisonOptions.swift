@@ -282,7 +282,7 @@ struct ComparisonOptions: ParsableArguments {
             base = (URL(fileURLWithPath: model.path).standardizedFileURL.path, "model \(model.contentHash)")
             sourceClasses = []
             storedNormalization = model.saved.normalization.flatMap { $0.mean.count == shape.channels ? $0 : nil }
-            note("source network \(model.label): \(model.saved.network.spec.learnableLayerNames.count) learnable layers, input \(shape), "
+            note("source network \(model.label): \(model.saved.network.units.count) transfer units, input \(shape), "
                  + "\(model.saved.classNames.count) classes")
         } else {
             let loaded = sourceData!

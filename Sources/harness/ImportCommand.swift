@@ -9,21 +9,24 @@ struct Import: ParsableCommand {
         abstract: "Turn a PyTorch state dict (safetensors) into a harness model.",
         discussion: """
             Example: harness import net.safetensors --input 1x28x28 --mean 0.2860 --std 0.3530 --out net.harness.safetensors
-            With the default --spec standard the PyTorch network is harness's default one (conv1-conv5, fc6-fc8; see \
-            the README), its classes read from the classifier's weight. Tensors are matched by name (conv1.weight), or \
-            through --layer-names when the PyTorch modules are named otherwise (e.g. features.0,features.3,...).
+            With the default --network standard the PyTorch network is harness's default one (conv1-conv5, fc6-fc8; see \
+            the README); --network resnet20 takes a torchvision-style ResNet (conv1, bn1, layer1.0.conv1, ..., fc). \
+            Its classes are read from the classifier's weight. Tensors are matched by name (conv1.weight, \
+            bn1.running_mean), or through --layer-names when the PyTorch modules are named otherwise (e.g. features.0,features.3,...).
             """)
 
     @Argument(help: ArgumentHelp("The state dict, saved with safetensors (safetensors.torch.save_file).", valueName: "file"))
     var stateDict: String
 
-    @Option(help: ArgumentHelp("standard (harness's default network) or a network spec as JSON.", valueName: "spec"))
-    var spec: String = "standard"
+    @Option(name: [.customLong("network"), .customLong("spec")],
+            help: ArgumentHelp("The network the state dict belongs to: a name from `harness networks` (e.g. standard, resnet20) or a spec file (.json).",
+                               valueName: "name|file"))
+    var network: String = "standard"
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape of the standard network.", valueName: "CxHxW"))
+    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape the network takes.", valueName: "CxHxW"))
     var inputText: String = "1x28x28"
 
-    @Option(help: ArgumentHelp("The state dict's module names of the learnable layers, in order, when they are not conv1, …, fc8.", valueName: "list"))
+    @Option(help: ArgumentHelp("The state dict's module names of the layers with parameters, in order, when they are not the spec's own (conv1, …, fc8).", valueName: "list"))
     var layerNames: String?
 
     @Option(help: ArgumentHelp("Class names, in the classifier's order.", valueName: "list"))
@@ -35,7 +38,7 @@ struct Import: ParsableCommand {
     @Option(help: ArgumentHelp("Per-channel standard deviation, with --mean.", valueName: "list"))
     var std: String?
 
-    @Flag(help: "Accept tensors the spec has no place for (running statistics the forward pass does not use).")
+    @Flag(help: "Accept tensors the spec has no place for (tensors the forward pass does not use, such as an auxiliary head).")
     var ignoreUnused = false
 
     @Option(help: ArgumentHelp("The harness model to write.", valueName: "file"))
@@ -45,6 +48,7 @@ struct Import: ParsableCommand {
 
     func validate() throws {
         _ = try parsedInputShape(inputText, example: "1x28x28")
+        do { _ = try NetworkChoice(network) } catch { throw ValidationError("\(error)") }
         guard (mean == nil) == (std == nil) else { throw ValidationError("--mean and --std go together") }
         if let m = floats(mean), let s = floats(std) {
             guard m.count == mean!.split(separator: ",").count, s.count == std!.split(separator: ",").count, m.count == s.count,
@@ -55,7 +59,7 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        var request = ModelImport(path: stateDict, spec: spec == "standard" ? .standard(InputShape(inputText)!) : .json(spec),
+        var request = ModelImport(path: stateDict, network: try NetworkChoice(network), input: InputShape(inputText)!,
                                   layerNames: layerNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   classNames: classNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   normalization: floats(mean).map { Normalization(mean: $0, std: floats(std)!) })
@@ -63,7 +67,7 @@ struct Import: ParsableCommand {
         let model = try request.convert()
         try model.write(to: out)
         let params = model.network.parameters.reduce(0) { $0 + $1.count }
-        print("wrote \(out): \(model.network.spec.learnableLayerNames.count) learnable layers, \(params) parameters, input \(model.inputShape), "
+        print("wrote \(out): \(model.network.units.count) transfer units, \(params) parameters, input \(model.inputShape), "
               + "\(model.network.classes) classes" + (model.normalization == nil ? "; no normalisation stored (targets will use their own training statistics)" : ""))
     }
 }

@@ -42,10 +42,10 @@ struct Networks: ParsableCommand {
                     rows.append([a.rawValue, "—", "—", "—", "does not fit a \(shape) input"])
                     continue
                 }
-                rows.append([a.rawValue, "\(spec.learnableLayerNames.count)", Self.count(try Network(spec: spec, seed: 1).trainableParameterCount),
+                rows.append([a.rawValue, "\(spec.units.count)", Self.count(try Network(spec: spec, seed: 1).trainableParameterCount),
                              String(format: "%.1f", try spec.forwardFLOPsPerImage() / 1e6), a.summary])
             }
-            TextTable.lines(["name", "learnable layers", "parameters", "forward MFLOP/image", "what it is"], rows, leftAligned: [0, 4], rule: true)
+            TextTable.lines(["name", "units", "parameters", "forward MFLOP/image", "what it is"], rows, leftAligned: [0, 4], rule: true)
                 .forEach { print($0) }
             return
         }
@@ -59,14 +59,19 @@ struct Networks: ParsableCommand {
         let shapes = try spec.validatedShapes()
         var flops: [String: Double] = [:]
         for (layer, f) in try spec.forwardFLOPs() { flops[layer] = f }
-        let learnable = spec.learnableLayerNames
-        print("\(network) for a \(shape) input, \(classes) classes: \(learnable.count) learnable layers; "
-              + "\"the first n layers\" (freeze-n, layer-transfer 1-n, transfer-curve) counts them as numbered here.")
-        let rows = zip(spec.layers, shapes).map { layer, out -> [String] in
-            [learnable.firstIndex(of: layer.name).map { "\($0 + 1)" } ?? "", layer.name, layer.kind.rawValue,
-             out.map(String.init).joined(separator: "x"), flops[layer.name].map { String(format: "%.2f", $0 / 1e6) } ?? ""]
+        let units = spec.units
+        print("\(network) for a \(shape) input, \(classes) classes: \(units.count) transfer units; "
+              + "\"the first n layers\" (freeze-n, layer-transfer 1-n, transfer-curve) counts units as numbered here, "
+              + "and copying or freezing a unit moves all its layers (a residual block, or a convolution with its batch normalisation).")
+        var numbered = Set<String>()
+        let rows = zip(zip(spec.layers, spec.unitOfLayer), shapes).map { pair, out -> [String] in
+            let (layer, unit) = pair
+            let n = unit.flatMap { u in numbered.insert(u).inserted ? units.firstIndex(of: u).map { "\($0 + 1)" } : nil } ?? ""
+            let reads = [layer.input.map { "reads \($0)" }, layer.shortcut.map { "+ \($0)" }].compactMap { $0 }.joined(separator: " ")
+            return [n, unit ?? "", layer.name, layer.kind.rawValue + (reads.isEmpty ? "" : " (\(reads))"),
+                    out.map(String.init).joined(separator: "x"), flops[layer.name].map { String(format: "%.2f", $0 / 1e6) } ?? ""]
         }
-        TextTable.lines(["n", "layer", "kind", "output", "forward MFLOP"], rows, leftAligned: [1, 2], rule: true).forEach { print($0) }
+        TextTable.lines(["n", "unit", "layer", "kind", "output", "forward MFLOP"], rows, leftAligned: [1, 2, 3], rule: true).forEach { print($0) }
     }
 
     static func count(_ n: Int) -> String { n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : String(format: "%.1fk", Double(n) / 1e3) }

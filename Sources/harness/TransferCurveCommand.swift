@@ -57,7 +57,7 @@ struct TransferCurveCommand: ParsableCommand {
         // the source is (the file's, or --network's at any input shape: the count does not depend on it).
         let network = try c.transfer.sourceModel.map { try SavedModel.read(from: $0).network.spec }
             ?? c.architecture.choice.spec(classes: 2, shape: InputShape(channels: 1, height: 28, width: 28))
-        let ns = try layerCounts(max: network.learnableLayerNames.count - 1)
+        let ns = try layerCounts(max: network.units.count - 1)
         func configuration(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: StrategyConfiguration.Source) -> StrategyConfiguration {
             StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source, description: "", place: "transfer-curve")
         }

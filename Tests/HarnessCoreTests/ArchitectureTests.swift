@@ -38,7 +38,7 @@ final class ArchitectureTests: XCTestCase {
         bad.layers[0].kernel = 40
         try JSONEncoder().encode(bad).write(to: URL(fileURLWithPath: dir + "/bad.json"))
         XCTAssertThrowsError(try NetworkChoice(dir + "/bad.json").spec(classes: 10, shape: InputShape(channels: 1, height: 28, width: 28))) {
-            XCTAssertEqual("\($0)", "invalid network spec: network \(dir)/bad.json for a 1x28x28 input: conv1: kernel 40 with padding 1 does not fit a 28x28 input")
+            XCTAssertEqual("\($0)", "invalid network spec: network \(dir)/bad.json for a 1x28x28 input: conv1: kernel 40 with padding 1 does not fit the 28x28 input")
         }
         XCTAssertThrowsError(try NetworkChoice("resnet-9000")) { XCTAssertTrue("\($0)".contains("known: standard, lenet-5, vgg-small")) }
         XCTAssertThrowsError(try NetworkChoice(dir + "/missing.json").spec(classes: 2, shape: InputShape(channels: 1, height: 28, width: 28))) {
@@ -54,5 +54,64 @@ final class ArchitectureTests: XCTestCase {
         let lenet = try Network(spec: Architecture.lenet5.spec(classes: 5, shape: InputShape(channels: 1, height: 28, width: 28)), seed: 2)
         XCTAssertEqual(try lenet.features(at: Network.penultimate, for: images).count, 4 * 84)
         XCTAssertThrowsError(try lenet.features(at: "relu7", for: images)) { XCTAssertTrue("\($0)".contains("penultimate"), "\($0)") }
+    }
+
+    func testResidualSpecErrorsNameTheLayerAndTheShapes() {
+        let shape = InputShape(channels: 1, height: 8, width: 8)
+        func error(_ layers: [LayerSpec]) -> String {
+            do { _ = try NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers).validatedShapes() } catch {
+                return "\(error)"
+            }
+            return "no error"
+        }
+        XCTAssertEqual(error([.conv("c1", 4, kernel: 3, padding: 1), .add("sum", shortcut: "stem"), .fc("fc", 2)]),
+                       "invalid network spec: sum: its shortcut 'stem' is not an earlier layer (earlier layers: c1)")
+        XCTAssertEqual(error([.conv("c1", 4, kernel: 3, padding: 1), .conv("c2", 8, kernel: 3, padding: 1, stride: 2), .add("sum", shortcut: "c1"), .fc("fc", 2)]),
+                       "invalid network spec: sum: cannot add shortcut c1 of shape 4x8x8 to c2 of shape 8x4x4; "
+                       + "a shortcut across a change of size needs a projection (a strided 1x1 convolution)")
+        XCTAssertEqual(error([.conv("c1", 4, kernel: 3, padding: 1), .conv("c2", 4, kernel: 3, padding: 1).reading("later"), .fc("fc", 2)]),
+                       "invalid network spec: c2: its input 'later' is not an earlier layer (earlier layers: c1)")
+        var bn = LayerSpec.batchNorm("bn")
+        bn.outputs = 128
+        XCTAssertEqual(error([.fc("fc1", 256), bn, .fc("fc", 2)]),
+                       "invalid network spec: bn: batch normalisation of 128 channels, but fc1 gives 256 (shape 256)")
+        XCTAssertEqual(error([.fc("fc1", 16), .globalAvgPool("gap"), .fc("fc", 2)]),
+                       "invalid network spec: gap: global average pooling needs an image input, not the 16-wide output of fc1 (a vector)")
+    }
+
+    func testAResidualNetworkTransfersByBlockWithItsRunningStatistics() throws {
+        let shape = InputShape(channels: 1, height: 28, width: 28)
+        let spec = Architecture.resnet20.spec(classes: 5, shape: shape)
+        XCTAssertEqual(spec.units, ["conv1", "layer1.0", "layer1.1", "layer1.2", "layer2.0", "layer2.1", "layer2.2",
+                                    "layer3.0", "layer3.1", "layer3.2", "fc"])
+        let source = try Network(spec: spec, seed: 1), target = try Network(spec: spec.withClasses(3), seed: 2)
+        // Statistics a trained source would have.
+        for (i, b) in source.buffers.enumerated() { b.values = gaussian(b.count, seed: UInt64(i), sigma: 0.5).map { b.name.hasSuffix("var") ? 1 + abs($0) : $0 } }
+        try target.copyLayers(["conv1", "layer2.0"], from: source)
+        for name in ["bn1.running_var", "layer2.0.downsample.1.running_mean", "layer2.0.conv2.weight", "bn1.weight"] {
+            let mine = try XCTUnwrap(target.state.first { $0.name == name }), theirs = try XCTUnwrap(source.state.first { $0.name == name })
+            XCTAssertEqual(mine.values, theirs.values, "\(name) travels with its unit")
+        }
+        let untouched = try XCTUnwrap(target.state.first { $0.name == "layer1.0.bn1.running_var" })
+        XCTAssertEqual(untouched.values, [Float](repeating: 1, count: untouched.count))
+        try target.setLearningRateMultiplier(0, layers: ["layer2.0"])
+        XCTAssertEqual(try target.parameters(of: "layer2.0").count, 9, "3 convolution weights (no biases), 3 batch normalisations' weight and bias")
+        XCTAssertTrue(try target.parameters(of: "layer2.0").allSatisfy(\.isFrozen))
+        XCTAssertFalse(try target.parameters(of: "layer2.1").contains(where: \.isFrozen))
+        XCTAssertThrowsError(try target.copyLayers(["layer9.0"], from: source)) { XCTAssertTrue("\($0)".contains("layer3.2"), "\($0)") }
+    }
+
+    func testResNet20LearnsFashionMNISTFromAFewHundredImages() throws {
+        var d = try FashionFixture.load()
+        d.train = d.train.stratified(perClass: 40, seed: 1)
+        d.test = d.test.stratified(perClass: 30, seed: 1)
+        d.normalizeWithTrainingStatistics()
+        let net = try Network(spec: try NetworkChoice("resnet20").spec(classes: 10, shape: InputShape(d.train)), seed: 1)
+        _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
+            epochs: 8, batchSize: 32, optimizer: OptimizerSettings(learningRate: 0.05), schedule: .oneCycle, seed: 1))
+        // Inference normalises with the running statistics: a network that never folded its batch
+        // statistics into them would classify with mean 0 / variance 1 and fall to chance.
+        let m = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: 10)
+        XCTAssertGreaterThan(m.accuracy, 0.60, "400 training images should give well above 10% chance")
     }
 }

@@ -26,7 +26,7 @@ final class EngineTests: XCTestCase {
         let noClassifier = NetworkSpec(channels: 1, height: 4, width: 4, layers: [.relu("r")])
         XCTAssertThrowsError(try Network(spec: noClassifier, seed: 1))
         XCTAssertEqual(try NetworkSpec.standard(classes: 10).validatedShapes()[12], [64, 3, 3])  // pool5: 576 features
-        XCTAssertEqual(NetworkSpec.standard(classes: 10).learnableLayerNames,
+        XCTAssertEqual(NetworkSpec.standard(classes: 10).units,
                        ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"])
     }
 
@@ -89,7 +89,7 @@ final class EngineTests: XCTestCase {
         let report = try Trainer.train(net, on: d.train, settings: TrainingSettings(epochs: 2, batchSize: 16, seed: 5))
         let epochs = report.epochs.compactMap(\.layers)
         XCTAssertEqual(epochs.count, 2)
-        XCTAssertEqual(epochs[0].map(\.layer), net.learnableLayerNames)
+        XCTAssertEqual(epochs[0].map(\.layer), net.parameterLayerNames)
         let conv1 = epochs[1][0], conv3 = epochs[1][2]
         XCTAssertTrue(conv1.frozen)
         XCTAssertEqual(conv1.distanceFromStart, 0)

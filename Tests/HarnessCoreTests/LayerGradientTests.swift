@@ -64,6 +64,78 @@ final class LayerGradientTests: XCTestCase {
         checker.check(net, input: gaussian(2 * 8 * 36), batch: 2)
     }
 
+    func testBatchNormalizationInTraining() throws {
+        // Training mode: the batch's own mean and variance, whose gradients couple every image.
+        let net = try network([.conv("conv", 8, kernel: 3, padding: 1), .batchNorm("bn"), .fc("fc", 3)])
+        try randomizeAffine(net, "bn")
+        XCTAssertGreaterThan(checker.check(net, input: gaussian(4 * 2 * 36), batch: 4), 100)
+    }
+
+    func testBatchNormalizationOfVectors() throws {
+        // After a fully connected layer: one mean and variance per unit over the batch.
+        let net = try network([.fc("fc1", 6), .batchNorm("bn"), .fc("fc2", 3)])
+        try randomizeAffine(net, "bn")
+        checker.check(net, input: gaussian(5 * 2 * 36), batch: 5)
+    }
+
+    func testBatchNormalizationWithFrozenStatistics() throws {
+        let net = try network([.conv("conv", 8, kernel: 3, padding: 1), .batchNorm("bn"), .fc("fc", 3)])
+        try randomizeAffine(net, "bn")
+        let bn = try XCTUnwrap(net.layers[1] as? BatchNormalization)
+        bn.freezesStatistics = true
+        bn.runningMean.values = gaussian(8, seed: 21, sigma: 0.5)
+        bn.runningVariance.values = gaussian(8, seed: 22).map { 0.5 + abs($0) }
+        checker.check(net, input: gaussian(3 * 2 * 36), batch: 3)
+        // Frozen statistics are read, never written.
+        XCTAssertEqual(bn.runningMean.values, gaussian(8, seed: 21, sigma: 0.5))
+    }
+
+    func testBatchNormalizationRunningStatisticsFollowPyTorch() throws {
+        // One training step from mean 0 / variance 1 moves them 10% towards the batch's mean
+        // and unbiased variance, and inference then normalises with them.
+        let net = try network([.batchNorm("bn"), .fc("fc", 2)], channels: 1, size: 2)
+        let bn = try XCTUnwrap(net.layers[0] as? BatchNormalization)
+        let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]  // two images of 2x2, one channel
+        net.prepare(batch: 2)
+        x.withUnsafeBufferPointer { net.inputBuffer.update(from: $0.baseAddress!, count: 8) }
+        net.forward(training: true)
+        let mean: Float = 4.5, unbiased: Float = 42 / 7
+        XCTAssertEqual(bn.runningMean.values[0], 0.1 * mean, accuracy: 1e-6)
+        XCTAssertEqual(bn.runningVariance.values[0], 0.9 + 0.1 * unbiased, accuracy: 1e-5)
+        net.forward(training: false)
+        let y = Array(UnsafeBufferPointer(start: net.layers[0].output.floats, count: 8))
+        let rm = bn.runningMean.values[0], rv = bn.runningVariance.values[0]
+        for (yi, xi) in zip(y, x) { XCTAssertEqual(yi, (xi - rm) / (rv + 1e-5).squareRoot(), accuracy: 1e-5) }
+    }
+
+    func testGlobalAveragePooling() throws {
+        let net = try network([.globalAvgPool("gap"), .fc("fc", 3)], channels: 8, size: 5)
+        checker.check(net, input: gaussian(2 * 8 * 25), batch: 2)
+        XCTAssertEqual(try net.spec.validatedShapes()[0], [8, 1, 1])
+    }
+
+    func testResidualBlocks() throws {
+        // A stem, a block with an identity shortcut and a block that halves the size and
+        // projects its shortcut: the shortcut's gradient joins the main path's at the block input.
+        var spec = NetworkSpec.residual(blocksPerStage: 1, widths: [4, 8], classes: 3, shape: InputShape(channels: 2, height: 6, width: 6))
+        // Batch normalisation centres every ReLU's input on its kink, where finite differences
+        // mean nothing; ReLU has its own check, so here it becomes the identity (same names and wiring).
+        for i in spec.layers.indices where spec.layers[i].kind == .relu { spec.layers[i] = .dropout(spec.layers[i].name, 0) }
+        let net = try Network(spec: spec, seed: 4)
+        for name in net.parameterLayerNames where name.contains("bn") || name.contains("downsample.1") { try randomizeAffine(net, name) }
+        XCTAssertEqual(net.units, ["conv1", "layer1.0", "layer2.0", "fc"])
+        var fine = checker
+        fine.epsilon = 2e-3
+        XCTAssertGreaterThan(fine.check(net, input: wellSeparated(3 * 2 * 36, gap: 0.02), batch: 3), 300)
+    }
+
+    /// gamma away from 1 and beta away from 0, so their gradients are not checked at a special point.
+    func randomizeAffine(_ net: Network, _ layer: String) throws {
+        let p = try net.parameters(of: layer)
+        p[0].values = gaussian(p[0].count, seed: 31, sigma: 0.3).map { 1 + $0 }
+        p[1].values = gaussian(p[1].count, seed: 32, sigma: 0.3)
+    }
+
     func testSoftmaxCrossEntropy() {
         let classes = 4, rows = 3
         var logits = gaussian(rows * classes, sigma: 2)

@@ -3,12 +3,12 @@
 // hence the usual "3 x forward" for a training step.
 
 extension NetworkSpec {
-    /// Forward FLOPs per image of each learnable layer, in order (other layers are negligible).
+    /// Forward FLOPs per image of each learnable layer, in order (batch normalisation, pooling, ReLU and additions are negligible beside them).
     public func forwardFLOPs() throws -> [(layer: String, flops: Double)] {
-        let shapes = try validatedShapes()
-        var input = [channels, height, width]
+        let shapes = try validatedShapes(), wiring = try wiring()
         var result: [(String, Double)] = []
-        for (layer, output) in zip(layers, shapes) {
+        for (i, (layer, output)) in zip(layers, shapes).enumerated() {
+            let input = wiring[i].input < 0 ? [channels, height, width] : shapes[wiring[i].input]
             switch layer.kind {
             case .convolution:
                 let k = Double(layer.kernel!)
@@ -18,7 +18,6 @@ extension NetworkSpec {
             default:
                 break
             }
-            input = output
         }
         return result
     }

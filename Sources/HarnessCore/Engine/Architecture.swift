@@ -10,12 +10,18 @@ public enum Architecture: String, CaseIterable, Sendable {
     case lenet5 = "lenet-5"
     /// Two VGG blocks of two 3x3 convolutions each, then 2 fully connected layers.
     case vggSmall = "vgg-small"
+    /// He et al. 2016's CIFAR ResNet-20: a 3x3 stem, three stages of three residual blocks
+    /// (16, 32, 64 channels; the later stages start with stride 2), batch normalisation after
+    /// every convolution, global average pooling and one fully connected classifier. Named as
+    /// torchvision names a ResNet, so its PyTorch state dicts import as they are.
+    case resnet20
 
     public var summary: String {
         switch self {
         case .standard: return "AlexNet-shaped: 5 convolutional + 3 fully connected layers (the default; Yosinski et al.'s layer count)"
         case .lenet5: return "LeNet-5-shaped: 2 convolutional + 3 fully connected layers, ReLU and max pooling"
         case .vggSmall: return "small VGG: two blocks of two 3x3 convolutions, then 2 fully connected layers"
+        case .resnet20: return "CIFAR ResNet-20: 3 stages x 3 residual blocks, batch normalisation, global average pooling"
         }
     }
 
@@ -41,7 +47,44 @@ public enum Architecture: String, CaseIterable, Sendable {
                 .fc("fc5", 256), .relu("relu5"), .dropout("drop5", 0.5),
                 .fc("fc6", classes),
             ])
+        case .resnet20:
+            return .residual(blocksPerStage: 3, widths: [16, 32, 64], classes: classes, shape: shape)
         }
+    }
+}
+
+extension NetworkSpec {
+    /// A CIFAR-style residual network (He et al. 2016, section 4.2) in torchvision's names:
+    /// conv1, bn1, relu, then stages layer1... of basic blocks (conv-bn-relu-conv-bn, plus the
+    /// shortcut, then relu), avgpool, fc. A block that changes width or size projects its
+    /// shortcut with a strided 1x1 convolution and batch normalisation (`downsample.0`, `.1`).
+    /// 6 x blocksPerStage + 2 layers deep: 3 gives ResNet-20, 5 ResNet-32, 9 ResNet-56.
+    public static func residual(blocksPerStage: Int, widths: [Int], classes: Int, shape: InputShape) -> NetworkSpec {
+        var layers: [LayerSpec] = [.conv("conv1", widths[0], kernel: 3, padding: 1, bias: false), .batchNorm("bn1"), .relu("relu")]
+        var previous = "relu", channels = widths[0]
+        for (stage, width) in widths.enumerated() {
+            for b in 0..<blocksPerStage {
+                let block = "layer\(stage + 1).\(b)"
+                let stride = stage > 0 && b == 0 ? 2 : 1
+                var blockLayers: [LayerSpec] = [
+                    .conv("\(block).conv1", width, kernel: 3, padding: 1, stride: stride, bias: false), .batchNorm("\(block).bn1"),
+                    .relu("\(block).relu1"),
+                    .conv("\(block).conv2", width, kernel: 3, padding: 1, bias: false), .batchNorm("\(block).bn2"),
+                ]
+                var shortcut = previous
+                if stride != 1 || width != channels {
+                    blockLayers += [.conv("\(block).downsample.0", width, kernel: 1, padding: 0, stride: stride, bias: false).reading(previous),
+                                    .batchNorm("\(block).downsample.1")]
+                    shortcut = "\(block).downsample.1"
+                }
+                blockLayers += [.add("\(block).add", shortcut: shortcut, input: "\(block).bn2"), .relu("\(block).relu2")]
+                layers += blockLayers.map { $0.inBlock(block) }
+                previous = "\(block).relu2"
+                channels = width
+            }
+        }
+        layers += [.globalAvgPool("avgpool"), .fc("fc", classes)]
+        return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
     }
 }
 

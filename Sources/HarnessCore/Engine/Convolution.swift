@@ -7,12 +7,12 @@ final class Convolution: WeightedLayer {
     let padding: Int
     let outChannels: Int
 
-    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int) {
+    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = true) {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
         self.outChannels = outChannels
-        super.init(name: name, weightShape: [outChannels, inChannels, kernel, kernel], outputs: outChannels)
+        super.init(name: name, weightShape: [outChannels, inChannels, kernel, kernel], outputs: outChannels, bias: bias)
     }
 
     /// Set by `prepare` when the weight gradient is computed as a GEMM (few input channels).
@@ -23,7 +23,7 @@ final class Convolution: WeightedLayer {
         let plain = input.desc.sameLayout(as: .plain(input.desc.shape))
         lowered = LoweredWeightGradient.applies(inputChannels: input.desc.shape[1], inputIsPlain: plain)
             ? LoweredWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weight.gradient.floats,
-                                    biasGradient: bias.gradient.floats, kernel: kernel, stride: stride, padding: padding)
+                                    biasGradient: bias?.gradient.floats, kernel: kernel, stride: stride, padding: padding)
             : nil
         return output
     }
@@ -49,11 +49,13 @@ final class Convolution: WeightedLayer {
         ([dnnl_dim_t(stride), dnnl_dim_t(stride)], [dnnl_dim_t(padding), dnnl_dim_t(padding)])
     }
 
-    override func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc, dst: MemoryDesc) -> DNNLPrimitive {
-        var (s, w, b, d) = (src, weights, bias, dst)
+    override func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc?, dst: MemoryDesc) -> DNNLPrimitive {
+        var (s, w, d) = (src, weights, dst)
         var desc = dnnl_convolution_desc_t()
-        dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
-                                                     &s, &w, &b, &d, geometry.strides, geometry.padding, geometry.padding),
+        dnnlCheck(withOptionalPointer(bias) { b in
+            dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct,
+                                               &s, &w, b, &d, geometry.strides, geometry.padding, geometry.padding)
+        },
                   "dnnl_convolution_forward_desc_init(\(name))")
         return DNNLPrimitive("\(name) forward", opDesc: desc)
     }
@@ -67,11 +69,13 @@ final class Convolution: WeightedLayer {
         return DNNLPrimitive("\(name) backward-data", opDesc: desc, hint: hint)
     }
 
-    override func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive {
-        var (s, w, b, d) = (src, diffWeights, diffBias, diffDst)
+    override func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc?, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive {
+        var (s, w, d) = (src, diffWeights, diffDst)
         var desc = dnnl_convolution_desc_t()
-        dnnlCheck(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &s, &w, &b, &d,
-                                                              geometry.strides, geometry.padding, geometry.padding),
+        dnnlCheck(withOptionalPointer(diffBias) { b in
+            dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &s, &w, b, &d,
+                                                        geometry.strides, geometry.padding, geometry.padding)
+        },
                   "dnnl_convolution_backward_weights_desc_init(\(name))")
         return DNNLPrimitive("\(name) backward-weights", opDesc: desc, hint: hint)
     }

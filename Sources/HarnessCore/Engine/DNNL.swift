@@ -189,6 +189,12 @@ final class DNNLPrimitive {
     }
 }
 
+/// Calls `body` with a pointer to `desc`, or NULL when there is none (oneDNN's "no bias").
+func withOptionalPointer<R>(_ desc: MemoryDesc?, _ body: (UnsafePointer<MemoryDesc>?) -> R) -> R {
+    guard var d = desc else { return body(nil) }
+    return withUnsafePointer(to: &d) { body($0) }
+}
+
 /// Copies a tensor between two layouts when they differ, and costs nothing when they agree:
 /// `target` is then the source itself. Used at the edges where a kernel wants another layout.
 final class Relayout {

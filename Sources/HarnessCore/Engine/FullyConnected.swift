@@ -1,4 +1,4 @@
-// Fully connected (inner product) layer with bias, on oneDNN.
+// Fully connected (inner product) layer, with or without a bias, on oneDNN.
 //
 // On a 4-D input (after the last pooling layer) the kernel reads the activations in their
 // blocked layout directly, with the weights seen as (out, C, H, W); the plain weights are
@@ -8,9 +8,9 @@ import CDNNL
 final class FullyConnected: WeightedLayer {
     let outputs: Int
 
-    init(name: String, inputs: Int, outputs: Int) {
+    init(name: String, inputs: Int, outputs: Int, bias: Bool = true) {
         self.outputs = outputs
-        super.init(name: name, weightShape: [outputs, inputs], outputs: outputs)
+        super.init(name: name, weightShape: [outputs, inputs], outputs: outputs, bias: bias)
     }
 
     override func outputDims(input: [Int]) -> [Int] { [input[0], outputs] }
@@ -18,10 +18,10 @@ final class FullyConnected: WeightedLayer {
     /// Dropout and the loss read the output as a plain (batch, outputs) matrix.
     override func outputDesc(dims: [Int]) -> MemoryDesc { .plain(dims) }
 
-    override func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc, dst: MemoryDesc) -> DNNLPrimitive {
-        var (s, w, b, d) = (src, weights, bias, dst)
+    override func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc?, dst: MemoryDesc) -> DNNLPrimitive {
+        var (s, w, d) = (src, weights, dst)
         var desc = dnnl_inner_product_desc_t()
-        dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_training, &s, &w, &b, &d),
+        dnnlCheck(withOptionalPointer(bias) { b in dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_training, &s, &w, b, &d) },
                   "dnnl_inner_product_forward_desc_init(\(name))")
         return DNNLPrimitive("\(name) forward", opDesc: desc)
     }
@@ -34,10 +34,10 @@ final class FullyConnected: WeightedLayer {
         return DNNLPrimitive("\(name) backward-data", opDesc: desc, hint: hint)
     }
 
-    override func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive {
-        var (s, w, b, d) = (src, diffWeights, diffBias, diffDst)
+    override func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc?, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive {
+        var (s, w, d) = (src, diffWeights, diffDst)
         var desc = dnnl_inner_product_desc_t()
-        dnnlCheck(dnnl_inner_product_backward_weights_desc_init(&desc, &s, &w, &b, &d),
+        dnnlCheck(withOptionalPointer(diffBias) { b in dnnl_inner_product_backward_weights_desc_init(&desc, &s, &w, b, &d) },
                   "dnnl_inner_product_backward_weights_desc_init(\(name))")
         return DNNLPrimitive("\(name) backward-weights", opDesc: desc, hint: hint)
     }

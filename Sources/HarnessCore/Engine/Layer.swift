@@ -7,6 +7,9 @@
 protocol Layer: AnyObject {
     var name: String { get }
     var parameters: [Parameter] { get }
+    /// State that travels with the layer (saved, copied) but is not trained: batch
+    /// normalisation's running statistics.
+    var buffers: [Parameter] { get }
 
     /// Builds kernels for `input` (whose layout the layer below chose) and returns the output.
     /// `inputGradient` is the buffer to write the input's gradient into (the layer below's
@@ -35,6 +38,7 @@ protocol Layer: AnyObject {
 
 extension Layer {
     var parameters: [Parameter] { [] }
+    var buffers: [Parameter] { [] }
     func backwardWeights() {}
     var implementations: [(StepProfile.Phase, String)] { [] }
     var isTrainable: Bool { parameters.contains { !$0.isFrozen } }

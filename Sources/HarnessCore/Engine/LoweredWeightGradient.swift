@@ -20,7 +20,8 @@ final class LoweredWeightGradient {
     private let input: DNNLMemory
     private let outputGradient: Relayout
     private let weightGradient: UnsafeMutablePointer<Float>
-    private let biasGradient: UnsafeMutablePointer<Float>
+    /// nil for a convolution without a bias.
+    private let biasGradient: UnsafeMutablePointer<Float>?
     /// cols^T: one row per (channel, kernel row, kernel column), one column per output pixel.
     private let columns: UnsafeMutablePointer<Float>
     private let ones: UnsafeMutablePointer<Float>
@@ -28,7 +29,7 @@ final class LoweredWeightGradient {
     private let transposed: UnsafeMutablePointer<Float>
     private let n, c, h, w, outputs, outH, outW, kernel, stride, padding: Int
 
-    init(input: DNNLMemory, outputGradient: DNNLMemory, weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+    init(input: DNNLMemory, outputGradient: DNNLMemory, weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
          kernel: Int, stride: Int, padding: Int) {
         let d = input.desc.shape, o = outputGradient.desc.shape
         (n, c, h, w) = (d[0], d[1], d[2], d[3])
@@ -61,7 +62,7 @@ final class LoweredWeightGradient {
         for o in 0..<outputs {
             for j in 0..<patch { weightGradient[o * patch + j] = transposed[j * outputs + o] }
         }
-        dnnlMatrixMultiply(ones, dY, biasGradient, m: 1, n: outputs, k: pixels)
+        if let biasGradient { dnnlMatrixMultiply(ones, dY, biasGradient, m: 1, n: outputs, k: pixels) }
     }
 
     /// im2col, transposed: row (ci, kh, kw) holds input pixel (y*s + kh - p, x*s + kw - p) of

@@ -8,53 +8,44 @@ import Foundation
 public struct ModelImport {
     /// The state dict file.
     public var path: String
-    /// The network: harness's standard one at `input`, or a spec given as JSON.
-    public var spec: Spec
-    /// The state dict's module names of the spec's learnable layers, in order (nil: the same names).
+    /// The network the state dict belongs to, for this input shape; its classes are read from
+    /// the classifier's weight.
+    public var network: NetworkChoice
+    public var input: InputShape
+    /// The state dict's module names of the spec's layers with parameters, in order (nil: the same names).
     public var layerNames: [String]?
     public var classNames: [String]?
     public var normalization: Normalization?
     /// Accept tensors the spec has no place for (otherwise an error: the network differs).
     public var ignoreUnused = false
 
-    public enum Spec {
-        /// The default network (NetworkSpec.standard) for this input; classes from the classifier's weight.
-        case standard(InputShape)
-        case json(String)
-    }
-
-    public init(path: String, spec: Spec, layerNames: [String]? = nil, classNames: [String]? = nil, normalization: Normalization? = nil) {
+    public init(path: String, network: NetworkChoice = .standard, input: InputShape, layerNames: [String]? = nil,
+                classNames: [String]? = nil, normalization: Normalization? = nil) {
         self.path = path
-        self.spec = spec
+        self.network = network
+        self.input = input
         self.layerNames = layerNames
         self.classNames = classNames
         self.normalization = normalization
     }
 
+    /// PyTorch's batch normalisation counts its training batches; the forward pass never reads
+    /// the count (with the default momentum), so it has no place here and is not "unused".
+    static func isBookkeeping(_ tensor: String) -> Bool { tensor.hasSuffix(".num_batches_tracked") }
+
     /// The harness model; every tensor that is missing or has the wrong shape is named.
     public func convert() throws -> SavedModel {
         let file = try SafetensorsFile.read(from: path)
-        var networkSpec: NetworkSpec
-        switch spec {
-        case let .json(specPath):
-            guard let data = FileManager.default.contents(atPath: specPath) else {
-                throw EngineError.badModelFile(path: specPath, reason: "cannot read the network spec")
-            }
-            do { networkSpec = try JSONDecoder().decode(NetworkSpec.self, from: data) } catch {
-                throw EngineError.badModelFile(path: specPath, reason: "not a network spec (JSON with channels, height, width, layers): \(error)")
-            }
-        case let .standard(shape):
-            networkSpec = .standard(classes: 2, channels: shape.channels, height: shape.height, width: shape.width)
-        }
-        let learnable = networkSpec.learnableLayerNames
+        var networkSpec = try network.spec(classes: 2, shape: input)
+        let learnable = networkSpec.parameterLayerNames
         if let layerNames, layerNames.count != learnable.count {
-            throw EngineError.badModelFile(path: path, reason: "--layer-names lists \(layerNames.count) modules but the network has \(learnable.count) learnable layers (\(learnable.joined(separator: ", ")))")
+            throw EngineError.badModelFile(path: path, reason: "--layer-names lists \(layerNames.count) modules but the network has \(learnable.count) layers with parameters (\(learnable.joined(separator: ", ")))")
         }
         let rename: (String) -> String = { name in
             guard let layerNames else { return name }
-            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-            guard let i = learnable.firstIndex(of: parts[0]) else { return name }
-            return layerNames[i] + "." + parts[1]
+            guard let dot = name.lastIndex(of: ".") else { return name }
+            guard let i = learnable.firstIndex(of: String(name[..<dot])) else { return name }
+            return layerNames[i] + name[dot...]
         }
         // The classifier's weight says how many classes the network has.
         let classifier = rename(learnable.last! + ".weight")
@@ -64,29 +55,28 @@ public struct ModelImport {
                 + names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "")
                 + ". help: name the state dict's modules for the layers \(learnable.joined(separator: ", ")) with --layer-names")
         }
-        if case .standard = spec { networkSpec = networkSpec.withClasses(weight.shape[0]) }
-        guard networkSpec.classes == weight.shape[0] else {
-            throw EngineError.badModelFile(path: path, reason: "\(classifier) has \(weight.shape[0]) outputs but the spec's classifier has \(networkSpec.classes)")
-        }
+        networkSpec = try network.spec(classes: weight.shape[0], shape: input)
         if let classNames, classNames.count != networkSpec.classes {
             throw EngineError.badModelFile(path: path, reason: "\(classNames.count) class names given for a network with \(networkSpec.classes) classes")
         }
         if let normalization, normalization.mean.count != networkSpec.channels || normalization.std.count != networkSpec.channels {
             throw EngineError.badModelFile(path: path, reason: "the mean and std need one value per input channel (\(networkSpec.channels))")
         }
-        let network = try Network(spec: networkSpec, seed: 0)
-        try network.copyWeights(from: file, path: path, rename: rename)
-        let used = Set(network.parameters.map { rename($0.name) })
-        let unused = file.tensors.map(\.name).filter { !used.contains($0) }
-        if !unused.isEmpty && !ignoreUnused {
-            throw EngineError.badModelFile(path: path, reason: "holds tensors the network spec has no place for: "
-                + unused.prefix(8).joined(separator: ", ") + (unused.count > 8 ? ", …" : "")
-                + ". The PyTorch network has layers this spec lacks, so it would compute something else. "
-                + "help: describe the network with --spec FILE.json, or pass --ignore-unused if those tensors are not used in the forward pass")
+        let built = try Network(spec: networkSpec, seed: 0)
+        let used = Set(built.state.map { rename($0.name) })
+        let unused = file.tensors.map(\.name).filter { !used.contains($0) && !Self.isBookkeeping($0) }
+        let extra = unused.isEmpty || ignoreUnused ? "" : "holds \(unused.count) tensors the network spec has no place for: "
+            + unused.joined(separator: ", ") + ". The PyTorch network has layers this spec lacks, so it would compute something else. "
+            + "help: describe the network with --network FILE.json (harness networks NAME --json prints one to start from), "
+            + "or pass --ignore-unused if those tensors are not used in the forward pass"
+        // Missing and extra tensors are reported together: one run says everything that differs.
+        do { try built.copyWeights(from: file, path: path, rename: rename) } catch let EngineError.badModelFile(p, reason) where !extra.isEmpty {
+            throw EngineError.badModelFile(path: p, reason: reason + "; and it " + extra)
         }
+        if !extra.isEmpty { throw EngineError.badModelFile(path: path, reason: extra) }
         var metadata = ["imported_from": (path as NSString).lastPathComponent]
         if !unused.isEmpty { metadata["unused_tensors"] = unused.joined(separator: ",") }
-        return SavedModel(network: network, classNames: classNames ?? (0..<networkSpec.classes).map { "class \($0)" },
+        return SavedModel(network: built, classNames: classNames ?? (0..<networkSpec.classes).map { "class \($0)" },
                           normalization: normalization, metadata: metadata)
     }
 }

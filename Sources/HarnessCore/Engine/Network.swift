@@ -14,71 +14,109 @@ public final class Network {
 
     public init(spec: NetworkSpec, seed: UInt64, initializer: Initializer = .xavier) throws {
         let shapes = try spec.validatedShapes()
+        let wiring = try spec.wiring()
         self.spec = spec
         var layers: [Layer] = []
-        var inShape = [spec.channels, spec.height, spec.width]
-        for (layer, outShape) in zip(spec.layers, shapes) {
+        for (i, (layer, outShape)) in zip(spec.layers, shapes).enumerated() {
+            let inShape = wiring[i].input < 0 ? [spec.channels, spec.height, spec.width] : shapes[wiring[i].input]
             switch layer.kind {
             case .convolution:
                 layers.append(Convolution(name: layer.name, inChannels: inShape[0], outChannels: outShape[0],
-                                          kernel: layer.kernel!, stride: layer.stride ?? 1, padding: layer.padding ?? 0))
+                                          kernel: layer.kernel!, stride: layer.stride ?? 1, padding: layer.padding ?? 0, bias: layer.hasBias))
             case .fullyConnected:
-                layers.append(FullyConnected(name: layer.name, inputs: inShape.reduce(1, *), outputs: outShape[0]))
+                layers.append(FullyConnected(name: layer.name, inputs: inShape.reduce(1, *), outputs: outShape[0], bias: layer.hasBias))
             case .maxPool:
-                layers.append(MaxPooling(name: layer.name, size: layer.kernel!, stride: layer.stride ?? layer.kernel!))
+                layers.append(Pooling(name: layer.name, window: .max(size: layer.kernel!, stride: layer.stride ?? layer.kernel!)))
+            case .globalAvgPool:
+                layers.append(Pooling(name: layer.name, window: .globalAverage))
+            case .batchNorm:
+                layers.append(BatchNormalization(name: layer.name, channels: inShape[0]))
+            case .add:
+                layers.append(Addition(name: layer.name))
             case .relu:
                 layers.append(ReLU(name: layer.name))
             case .dropout:
                 layers.append(Dropout(name: layer.name, rate: layer.rate!, seed: seed))
             }
-            inShape = outShape
         }
         self.layers = layers
+        inputOf = wiring.map(\.input)
+        shortcutOf = wiring.map(\.shortcut)
+        unitOfLayer = spec.unitOfLayer
         parameters = layers.flatMap(\.parameters)
-        for name in spec.learnableLayerNames { try reinitialize(layer: name, with: initializer, seed: seed) }
+        buffers = layers.flatMap(\.buffers)
+        for layer in layers where !layer.parameters.isEmpty { try reinitialize(layer: layer.name, with: initializer, seed: seed) }
     }
+
+    /// Which layer each layer reads (-1: the images) and, for an addition, its shortcut's.
+    private let inputOf: [Int]
+    private let shortcutOf: [Int?]
+    private let unitOfLayer: [String?]
+    /// Running statistics of batch normalisation layers: saved and copied, never trained.
+    public let buffers: [Parameter]
+    /// Everything that makes the network compute what it computes: parameters and buffers.
+    public var state: [Parameter] { parameters + buffers }
 
     public var classes: Int { spec.classes }
     public var imageSize: Int { spec.channels * spec.height * spec.width }
-    public var learnableLayerNames: [String] { spec.learnableLayerNames }
+    /// The units "the first n layers" counts (`NetworkSpec.units`); the last is the classifier.
+    public var units: [String] { spec.units }
     public var layerNames: [String] { spec.layers.map(\.name) }
+    /// Layers that hold parameters (convolution, fully connected, batch normalisation), in order.
+    public var parameterLayerNames: [String] { spec.parameterLayerNames }
 
     // MARK: Transfer operations
 
-    public func parameters(of layer: String) throws -> [Parameter] {
-        guard let l = layers.first(where: { $0.name == layer }) else {
-            throw EngineError.unknownLayer(layer, known: layerNames)
+    /// The layers a name stands for: every layer of a unit (a residual block, or a convolution
+    /// with its batch normalisation), or one layer by its own name.
+    private func layers(named name: String) throws -> [Layer] {
+        let inUnit = layers.indices.filter { unitOfLayer[$0] == name }.map { layers[$0] }
+        if !inUnit.isEmpty { return inUnit }
+        guard let l = layers.first(where: { $0.name == name }) else {
+            let units = self.units
+            throw EngineError.unknownLayer(name, known: units + layerNames.filter { !units.contains($0) })
         }
-        return l.parameters
+        return [l]
     }
 
-    /// Copies the named layers' weights and biases from another network with the same shapes
-    /// (Caffe's copy-by-layer-name).
+    /// The parameters of a unit or a layer.
+    public func parameters(of layer: String) throws -> [Parameter] {
+        try layers(named: layer).flatMap(\.parameters)
+    }
+
+    /// Copies the named units' or layers' weights, biases and running statistics from another
+    /// network with the same shapes (Caffe's copy-by-layer-name).
     public func copyLayers(_ names: [String], from source: Network) throws {
         for name in names {
-            let mine = try parameters(of: name), theirs = try source.parameters(of: name)
-            for (p, q) in zip(mine, theirs) { try p.copy(from: q) }
+            let mine = try layers(named: name), theirs = try source.layers(named: name)
+            guard mine.map(\.name) == theirs.map(\.name) else {
+                throw EngineError.invalidSpec("\(name) holds layers \(mine.map(\.name)) here but \(theirs.map(\.name)) in the source network")
+            }
+            for (p, q) in zip(mine.flatMap { $0.parameters + $0.buffers }, theirs.flatMap { $0.parameters + $0.buffers }) { try p.copy(from: q) }
         }
     }
 
-    /// Sets the learning-rate multiplier of the named layers; 0 freezes them.
+    /// Sets the learning-rate multiplier of the named units or layers; 0 freezes them.
     public func setLearningRateMultiplier(_ multiplier: Float, layers names: [String]) throws {
         for name in names { try parameters(of: name).forEach { $0.learningRateMultiplier = multiplier } }
     }
 
-    /// Draws the layer's weights afresh (biases to zero), from a stream of its own so that
+    /// Draws the weights of the unit's or layer's layers afresh (biases to zero; batch
+    /// normalisation back to the identity), each layer from a stream of its own so that
     /// re-initialising one layer never changes another's draw.
     public func reinitialize(layer name: String, with initializer: Initializer, seed: UInt64) throws {
-        let params = try parameters(of: name)
-        var generator = SeededGenerator(seed: seed, stream: "init/\(name)")
-        for p in params {
-            if p.decayMultiplier == 0 {
-                p.valuePointer.update(repeating: 0, count: p.count)
-            } else {
-                initializer.fill(p.valuePointer, shape: p.shape, using: &generator)
+        for layer in try layers(named: name) {
+            if let bn = layer as? BatchNormalization { bn.reset(); continue }
+            var generator = SeededGenerator(seed: seed, stream: "init/\(layer.name)")
+            for p in layer.parameters {
+                if p.decayMultiplier == 0 {
+                    p.valuePointer.update(repeating: 0, count: p.count)
+                } else {
+                    initializer.fill(p.valuePointer, shape: p.shape, using: &generator)
+                }
+                p.momentum = []
+                p.markChanged()
             }
-            p.momentum = []
-            p.markChanged()
         }
     }
 
@@ -96,12 +134,31 @@ public final class Network {
         batchSize = size
         input = DNNLMemory(plain: [size, spec.channels, spec.height, spec.width])
         inputGradient = wantsInputGradient ? DNNLMemory(input.desc) : nil
-        var x: DNNLMemory = input, dx: DNNLMemory? = inputGradient
-        for layer in layers {
-            x = layer.prepare(input: x, inputGradient: dx)
-            dx = layer.outputGradient
+        // A layer's output may feed several layers (a residual block's input feeds its first
+        // convolution and its shortcut). The first consumer writes the output's gradient buffer;
+        // each other consumer writes a buffer of its own, added in before the producer's backward.
+        extraGradients = Array(repeating: [], count: layers.count)
+        var claimed = Set<Int>()
+        func gradientBuffer(for producer: Int) -> DNNLMemory? {
+            guard producer >= 0 else { return inputGradient }
+            if claimed.insert(producer).inserted { return layers[producer].outputGradient }
+            let extra = DNNLMemory(layers[producer].output.desc)
+            extraGradients[producer].append(extra)
+            return extra
+        }
+        for (i, layer) in layers.enumerated() {
+            let producer = inputOf[i]
+            let x: DNNLMemory = producer < 0 ? input : layers[producer].output
+            let dx = gradientBuffer(for: producer)
+            if let addition = layer as? Addition, let s = shortcutOf[i] {
+                addition.connect(shortcut: layers[s].output, gradient: gradientBuffer(for: s))
+            }
+            _ = layer.prepare(input: x, inputGradient: dx)
         }
     }
+
+    /// Per layer, gradient buffers of its output's other consumers (see `prepare`).
+    private var extraGradients: [[DNNLMemory]] = []
 
     /// The batch input buffer: batchSize images, plain NCHW.
     var inputBuffer: UnsafeMutablePointer<Float> { input.floats }
@@ -136,6 +193,10 @@ public final class Network {
         var i = layers.count - 1
         while i >= lowest {
             let layer = layers[i]
+            for extra in extraGradients[i] {
+                let g = layer.outputGradient.floats, e = extra.floats
+                for j in 0..<extra.storageCount { g[j] += e[j] }
+            }
             if let tap = gradientTap, tap.layer == i { tap.add(layer.outputGradient.floats) }
             if layer.isTrainable { profile.time(layer.name, .backwardWeights) { layer.backwardWeights() } }
             if i > lowest || inputGradient != nil { profile.time(layer.name, .backwardData) { layer.backwardData() } }

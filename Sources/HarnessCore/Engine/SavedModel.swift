@@ -26,7 +26,7 @@ public struct SavedModel {
         meta["spec"] = try Self.json(network.spec)
         meta["class_names"] = try Self.json(classNames)
         if let normalization { meta["normalization"] = try Self.json(normalization) }
-        let tensors = network.parameters.map { p in
+        let tensors = network.state.map { p in
             (p.name, SafetensorsFile.Tensor(dtype: "F32", shape: p.shape, bytes: Data(bytes: p.valuePointer, count: p.count * 4)))
         }
         try SafetensorsFile(tensors: tensors, metadata: meta).write(to: path)
@@ -65,11 +65,12 @@ public struct SavedModel {
 }
 
 extension Network {
-    /// Copies every parameter from the file's tensor of the same name (after `rename`). Each
-    /// missing tensor or wrong shape is named together, so one run says everything that differs.
+    /// Copies every parameter and buffer from the file's tensor of the same name (after
+    /// `rename`). Each missing tensor or wrong shape is named together, so one run says
+    /// everything that differs.
     func copyWeights(from file: SafetensorsFile, path: String, rename: (String) -> String = { $0 }) throws {
         var problems: [String] = []
-        for p in parameters {
+        for p in state {
             let name = rename(p.name)
             guard let t = file[name] else { problems.append("\(name) is missing (needed for \(p.name), shape \(p.shape))"); continue }
             guard t.shape == p.shape else {

@@ -53,7 +53,7 @@ struct WeightTracker {
     private let layers: [(name: String, weight: Parameter)]
 
     init(_ network: Network) {
-        layers = network.learnableLayerNames.compactMap { name in (try? network.parameters(of: name).first).flatMap { $0 }.map { (name, $0) } }
+        layers = network.parameterLayerNames.compactMap { name in (try? network.parameters(of: name).first).flatMap { $0 }.map { (name, $0) } }
         for (name, w) in layers { start[name] = w.values; previous[name] = w.values }
     }
 

@@ -7,8 +7,9 @@ import CDNNL
 class WeightedLayer: Layer {
     let name: String
     let weight: Parameter
-    let bias: Parameter
-    var parameters: [Parameter] { [weight, bias] }
+    /// nil when the spec leaves the bias out (a convolution before batch normalisation).
+    let bias: Parameter?
+    var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
     private(set) var output: DNNLMemory!
     private(set) var outputGradient: DNNLMemory!
@@ -17,14 +18,14 @@ class WeightedLayer: Layer {
     private var forwardKernel: DNNLPrimitive!
     private var forwardSource: Relayout!
     private var forwardWeights: ParameterView!
-    private var forwardBias: ParameterView!
+    private var forwardBias: ParameterView?
 
     private struct WeightsPass {
         let kernel: DNNLPrimitive
         let source: Relayout
         let outputGradient: Relayout
         let weightGradient: Relayout
-        let biasGradient: Relayout
+        let biasGradient: Relayout?
     }
     private var weightsPass: WeightsPass!
 
@@ -36,10 +37,10 @@ class WeightedLayer: Layer {
     }
     private var dataPass: DataPass?
 
-    init(name: String, weightShape: [Int], outputs: Int) {
+    init(name: String, weightShape: [Int], outputs: Int, bias: Bool) {
         self.name = name
         weight = Parameter(name: "\(name).weight", shape: weightShape, decayMultiplier: 1)
-        bias = Parameter(name: "\(name).bias", shape: [outputs], decayMultiplier: 0)
+        self.bias = bias ? Parameter(name: "\(name).bias", shape: [outputs], decayMultiplier: 0) : nil
     }
 
     // MARK: What a subclass provides
@@ -48,9 +49,9 @@ class WeightedLayer: Layer {
     /// The weights' dimensions as the kernel sees them for this input (may differ from the
     /// plain `weight.shape`, e.g. (out, C, H, W) for a fully connected layer on a 4-D input).
     func kernelWeightDims(input: [Int]) -> [Int] { weight.shape }
-    func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc, dst: MemoryDesc) -> DNNLPrimitive { fatalError("subclass") }
+    func makeForward(src: MemoryDesc, weights: MemoryDesc, bias: MemoryDesc?, dst: MemoryDesc) -> DNNLPrimitive { fatalError("subclass") }
     func makeBackwardData(diffSrc: MemoryDesc, weights: MemoryDesc, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive { fatalError("subclass") }
-    func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive { fatalError("subclass") }
+    func makeBackwardWeights(src: MemoryDesc, diffWeights: MemoryDesc, diffBias: MemoryDesc?, diffDst: MemoryDesc, hint: DNNLPrimitive) -> DNNLPrimitive { fatalError("subclass") }
     /// The layout the layer's output should have: `any` lets oneDNN choose.
     func outputDesc(dims: [Int]) -> MemoryDesc { .any(dims) }
 
@@ -61,13 +62,13 @@ class WeightedLayer: Layer {
         let outDims = outputDims(input: inDims)
         let wDims = kernelWeightDims(input: inDims)
         let plainWeights: MemoryDesc = .plain(wDims)
-        let biasDesc: MemoryDesc = .plain([bias.count])
+        let biasDesc: MemoryDesc? = bias.map { .plain([$0.count]) }
 
         let fwd = makeForward(src: .any(inDims), weights: .any(wDims), bias: biasDesc, dst: outputDesc(dims: outDims))
         forwardKernel = fwd
         forwardSource = Relayout(from: input, as: fwd.desc(dnnl_query_src_md))
         forwardWeights = ParameterView(weight, plain: plainWeights, as: fwd.desc(dnnl_query_weights_md))
-        forwardBias = ParameterView(bias, as: fwd.desc(dnnl_query_weights_md, 1))
+        forwardBias = bias.map { ParameterView($0, as: fwd.desc(dnnl_query_weights_md, 1)) }
         output = DNNLMemory(fwd.desc(dnnl_query_dst_md))
         outputGradient = DNNLMemory(output.desc)
 
@@ -79,7 +80,7 @@ class WeightedLayer: Layer {
             outputGradient: Relayout(from: outputGradient, as: bww.desc(dnnl_query_diff_dst_md)),
             weightGradient: Relayout(producing: bww.desc(dnnl_query_diff_weights_md),
                                      into: DNNLMemory(aliasing: weight.gradient, as: plainWeights)),
-            biasGradient: Relayout(producing: bww.desc(dnnl_query_diff_weights_md, 1), into: bias.gradient))
+            biasGradient: bias.map { Relayout(producing: bww.desc(dnnl_query_diff_weights_md, 1), into: $0.gradient) })
 
         self.inputGradient = inputGradient
         if let inputGradient {
@@ -103,22 +104,21 @@ class WeightedLayer: Layer {
 
     func forward(training: Bool) {
         forwardSource.run()
-        forwardKernel.execute([
-            (DNNL_ARG_SRC, forwardSource.target), (DNNL_ARG_WEIGHTS, forwardWeights.memory),
-            (DNNL_ARG_BIAS, forwardBias.memory), (DNNL_ARG_DST, output),
-        ])
+        var args = [(DNNL_ARG_SRC, forwardSource.target), (DNNL_ARG_WEIGHTS, forwardWeights.memory), (DNNL_ARG_DST, output!)]
+        if let forwardBias { args.append((DNNL_ARG_BIAS, forwardBias.memory)) }
+        forwardKernel.execute(args)
     }
 
     func backwardWeights() {
         let p = weightsPass!
         p.source.run()
         p.outputGradient.run()
-        p.kernel.execute([
-            (DNNL_ARG_SRC, p.source.target), (DNNL_ARG_DIFF_DST, p.outputGradient.target),
-            (DNNL_ARG_DIFF_WEIGHTS, p.weightGradient.source), (DNNL_ARG_DIFF_BIAS, p.biasGradient.source),
-        ])
+        var args = [(DNNL_ARG_SRC, p.source.target), (DNNL_ARG_DIFF_DST, p.outputGradient.target),
+                    (DNNL_ARG_DIFF_WEIGHTS, p.weightGradient.source)]
+        if let b = p.biasGradient { args.append((DNNL_ARG_DIFF_BIAS, b.source)) }
+        p.kernel.execute(args)
         p.weightGradient.run()
-        p.biasGradient.run()
+        p.biasGradient?.run()
     }
 
     func backwardData() {

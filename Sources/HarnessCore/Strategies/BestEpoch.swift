@@ -24,15 +24,15 @@ final class BestEpoch {
         if accuracy > self.accuracy {
             self.accuracy = accuracy
             self.epoch = epoch
-            weights = network.parameters.map(\.values)
+            weights = network.state.map(\.values)
         }
         return accuracy
     }
 
-    /// Puts the best epoch's weights back (momentum dropped: a later run starts afresh).
+    /// Puts the best epoch's weights (and running statistics) back (momentum dropped: a later run starts afresh).
     func restore(_ network: Network) {
         guard !weights.isEmpty else { return }
-        for (p, w) in zip(network.parameters, weights) {
+        for (p, w) in zip(network.state, weights) {
             p.values = w
             p.momentum = []
         }

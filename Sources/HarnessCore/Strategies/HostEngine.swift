@@ -148,12 +148,12 @@ enum HostEngine {
 
     private static let layerCount: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { host, network in
         let s = HostSession.from(host)
-        return (try? s.network(network)).map { Int32($0.learnableLayerNames.count) } ?? 0
+        return (try? s.network(network)).map { Int32($0.units.count) } ?? 0
     }
 
     private static let layerName: @convention(c) (OpaquePointer?, OpaquePointer?, Int32) -> UnsafePointer<CChar>? = { host, network, index in
         let s = HostSession.from(host)
-        guard let names = try? s.network(network).learnableLayerNames, index >= 0, Int(index) < names.count else { return nil }
+        guard let names = try? s.network(network).units, index >= 0, Int(index) < names.count else { return nil }
         return s.keep(names[Int(index)])
     }
 

@@ -1,0 +1,94 @@
+// Pooling on oneDNN, in whatever layout the layer below produced: max pooling over square
+// windows, and global average pooling (one window the size of the whole feature map, as
+// residual networks use before their classifier).
+import CDNNL
+
+final class Pooling: Layer {
+    enum Window {
+        case max(size: Int, stride: Int)
+        case globalAverage
+    }
+
+    let name: String
+    let window: Window
+
+    private(set) var output: DNNLMemory!
+    private(set) var outputGradient: DNNLMemory!
+    private var input: DNNLMemory!
+    private var inputGradient: DNNLMemory?
+    private var forwardKernel: DNNLPrimitive!
+    private var backwardKernel: DNNLPrimitive?
+    /// Max pooling: where each maximum came from, written by forward and read by backward.
+    private var workspace: DNNLMemory?
+
+    init(name: String, window: Window) {
+        self.name = name
+        self.window = window
+    }
+
+    /// Floor mode, as Caffe's and PyTorch's default: a trailing row that does not fill a window is dropped.
+    static func outputSize(_ size: Int, window: Int, stride: Int) -> Int { (size - window) / stride + 1 }
+
+    func prepare(input: DNNLMemory, inputGradient: DNNLMemory?) -> DNNLMemory {
+        self.input = input
+        self.inputGradient = inputGradient
+        let d = input.desc.shape
+        let (kernel, strides, algorithm): ([Int], [Int], dnnl_alg_kind_t)
+        switch window {
+        case let .max(size, stride):
+            kernel = [size, size]
+            strides = [stride, stride]
+            algorithm = dnnl_pooling_max
+        case .globalAverage:
+            kernel = [d[2], d[3]]
+            strides = [1, 1]
+            algorithm = dnnl_pooling_avg_exclude_padding
+        }
+        let outDims = [d[0], d[1], Pooling.outputSize(d[2], window: kernel[0], stride: strides[0]),
+                       Pooling.outputSize(d[3], window: kernel[1], stride: strides[1])]
+        let k = kernel.map { dnnl_dim_t($0) }, s = strides.map { dnnl_dim_t($0) }
+        let dilation: [dnnl_dim_t] = [0, 0]
+        let padding: [dnnl_dim_t] = [0, 0]
+
+        var src = input.desc, dst = MemoryDesc.any(outDims)
+        var desc = dnnl_pooling_v2_desc_t()
+        dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_training, algorithm, &src, &dst,
+                                                    s, k, dilation, padding, padding),
+                  "dnnl_pooling_v2_forward_desc_init(\(name))")
+        let fwd = DNNLPrimitive("\(name) forward", opDesc: desc)
+        forwardKernel = fwd
+        output = DNNLMemory(fwd.desc(dnnl_query_dst_md))
+        outputGradient = DNNLMemory(output.desc)
+        let workspaceDesc = fwd.desc(dnnl_query_workspace_md)
+        workspace = workspaceDesc.ndims > 0 ? DNNLMemory(workspaceDesc) : nil
+
+        if inputGradient != nil {
+            var diffSrc = input.desc, diffDst = output.desc
+            var bdesc = dnnl_pooling_v2_desc_t()
+            dnnlCheck(dnnl_pooling_v2_backward_desc_init(&bdesc, algorithm, &diffSrc, &diffDst,
+                                                         s, k, dilation, padding, padding),
+                      "dnnl_pooling_v2_backward_desc_init(\(name))")
+            backwardKernel = DNNLPrimitive("\(name) backward", opDesc: bdesc, hint: fwd)
+        } else {
+            backwardKernel = nil
+        }
+        return output
+    }
+
+    var implementations: [(StepProfile.Phase, String)] {
+        [(.forward, forwardKernel.implementation)] + (backwardKernel.map { [(.backwardData, $0.implementation)] } ?? [])
+    }
+
+    func forward(training: Bool) {
+        var args = [(DNNL_ARG_SRC, input!), (DNNL_ARG_DST, output!)]
+        if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
+        forwardKernel.execute(args)
+    }
+
+    func backwardData() {
+        guard let kernel = backwardKernel, let inputGradient else { return }
+        var args = [(DNNL_ARG_DIFF_DST, outputGradient!), (DNNL_ARG_DIFF_SRC, inputGradient)]
+        if let workspace { args.append((DNNL_ARG_WORKSPACE, workspace)) }
+        kernel.execute(args)
+    }
+}
