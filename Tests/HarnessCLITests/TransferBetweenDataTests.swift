@@ -25,6 +25,67 @@ final class TransferBetweenDataTests: XCTestCase {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Predictions of `harness eval` on the test images of classes 0-4, in file order.
+    func harnessPredictions(_ model: String, _ dir: String) throws -> [Int] {
+        let out = dir + "/eval-\(UUID().uuidString).json"
+        let evaluated = try harness(["eval", "--model", model, "--target", "fashion-mnist:0-4", "--predictions", out])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        return try JSONDecoder().decode([Int].self, from: Data(contentsOf: URL(fileURLWithPath: out)))
+    }
+
+    func torchPredictions(_ path: String) throws -> (accuracy: Double, predictions: [Int]) {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        return (json["accuracy"] as! Double, json["predictions"] as! [Int])
+    }
+
+    func testAPyTorchResNetImportsAndAHarnessResNetLoadsIntoPyTorch() throws {
+        let dir = try temporaryDirectory()
+        let script = Self.repository + "/examples/torch_export.py"
+        // PyTorch -> harness: torchvision's BasicBlocks, batch normalisation's running statistics included.
+        let torch = try python([script, "--network", "resnet20", "--classes", "0-4", "--train-per-class", "200", "--epochs", "2",
+                                "--out", dir + "/res.safetensors", "--predictions", dir + "/torch.json"])
+        XCTAssertEqual(torch.status, 0, torch.output)
+        let reference = try torchPredictions(dir + "/torch.json")
+        XCTAssertGreaterThan(reference.accuracy, 0.3, "PyTorch's ResNet learnt something, so agreeing with it means something")
+        XCTAssertGreaterThanOrEqual(Set(reference.predictions).count, 3)
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/torch.json"))) as! [String: Any]
+        let imported = try harness(["import", dir + "/res.safetensors", "--network", "resnet20", "--input", "1x28x28",
+                                    "--mean", "\(stats["mean"]!)", "--std", "\(stats["std"]!)", "--out", dir + "/res.harness.safetensors"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("11 transfer units"), imported.stdout)
+        let ours = try harnessPredictions(dir + "/res.harness.safetensors", dir)
+        XCTAssertEqual(ours.count, reference.predictions.count)
+        XCTAssertGreaterThanOrEqual(zip(ours, reference.predictions).filter { $0 == $1 }.count, ours.count - 5,
+                                    "harness predicts what PyTorch predicts (up to near-ties in float arithmetic)")
+
+        // harness -> PyTorch: a ResNet trained here loads with load_state_dict(strict=True).
+        let trained = try harness(["train", "--network", "resnet20", "--classes", "0,1,2,3,4", "--train-per-class", "60", "--epochs", "2",
+                                   "--batch", "32", "--out", dir + "/trained.safetensors"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let back = try python([script, "--network", "resnet20", "--classes", "0-4", "--load", dir + "/trained.safetensors",
+                               "--predictions", dir + "/back.json"])
+        XCTAssertEqual(back.status, 0, back.output)
+        let inTorch = try torchPredictions(dir + "/back.json").predictions
+        let inHarness = try harnessPredictions(dir + "/trained.safetensors", dir)
+        XCTAssertGreaterThanOrEqual(Set(inHarness).count, 2)
+        XCTAssertGreaterThanOrEqual(zip(inHarness, inTorch).filter { $0 == $1 }.count, inHarness.count - 5)
+
+        // A state dict with tensors missing and tensors extra names every one of them.
+        let edit = try python(["-c", """
+            import sys; sys.path.insert(0, '\(Self.repository)/examples'); import torch_export as t
+            d, _ = t.read_safetensors('\(dir)/res.safetensors')
+            del d['layer1.0.bn1.running_mean'], d['fc.bias']
+            d['layer4.0.conv1.weight'] = d['layer3.0.conv1.weight']
+            t.save_safetensors(d, '\(dir)/edited.safetensors')
+            """])
+        XCTAssertEqual(edit.status, 0, edit.output)
+        let edited = try harness(["import", dir + "/edited.safetensors", "--network", "resnet20", "--out", dir + "/x.safetensors"])
+        for fragment in ["fc.bias is missing (needed for fc.bias, shape [5])", "layer1.0.bn1.running_mean is missing",
+                         "and it holds 1 tensor the network spec has no place for: layer4.0.conv1.weight."] {
+            assertOneLineError(edited, mentions: fragment)
+        }
+    }
+
     func testAPyTorchNetworkRoundTripsAndTransfersToAFolderOfPhotos() throws {
         let dir = try temporaryDirectory()
         let env = environment(dir)
@@ -40,7 +101,7 @@ final class TransferBetweenDataTests: XCTestCase {
         let imported = try harness(["import", dir + "/net.safetensors", "--input", "1x28x28", "--mean", "\(reference["mean"]!)",
                                     "--std", "\(reference["std"]!)", "--class-names", "top,trouser,pullover,dress,coat", "--out", dir + "/net.harness.safetensors"])
         XCTAssertEqual(imported.status, 0, imported.stderr)
-        XCTAssertTrue(imported.stdout.contains("8 learnable layers, 460677 parameters, input 1x28x28, 5 classes"), imported.stdout)
+        XCTAssertTrue(imported.stdout.contains("8 transfer units, 460677 parameters, input 1x28x28, 5 classes"), imported.stdout)
         let evaluated = try harness(["eval", "--model", dir + "/net.harness.safetensors", "--target", "fashion-mnist:0-4", "--predictions", dir + "/harness.json"])
         XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
         let ours = try JSONDecoder().decode([Int].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/harness.json")))
@@ -79,7 +140,7 @@ final class TransferBetweenDataTests: XCTestCase {
         let wrong = try harness(["import", dir + "/net.safetensors", "--input", "1x32x32", "--out", dir + "/x.safetensors"])
         assertOneLineError(wrong, mentions: "fc6.weight has shape [256, 576], the spec needs [256, 1024]")
         assertOneLineError(try harness(["import", dir + "/net.safetensors", "--layer-names", "features.0,features.3", "--out", dir + "/x.safetensors"]),
-                           mentions: "--layer-names lists 2 modules but the network has 8 learnable layers")
+                           mentions: "--layer-names lists 2 modules but the network has 8 layers with parameters")
         assertOneLineError(try harness(args + ["--target", photos + "@gray", "--source-model", dir + "/half.safetensors"], environment: env),
                            mentions: "half.safetensors: truncated")
     }

@@ -65,7 +65,7 @@ public struct ModelImport {
         let built = try Network(spec: networkSpec, seed: 0)
         let used = Set(built.state.map { rename($0.name) })
         let unused = file.tensors.map(\.name).filter { !used.contains($0) && !Self.isBookkeeping($0) }
-        let extra = unused.isEmpty || ignoreUnused ? "" : "holds \(unused.count) tensors the network spec has no place for: "
+        let extra = unused.isEmpty || ignoreUnused ? "" : "holds \(unused.count) tensor\(unused.count == 1 ? "" : "s") the network spec has no place for: "
             + unused.joined(separator: ", ") + ". The PyTorch network has layers this spec lacks, so it would compute something else. "
             + "help: describe the network with --network FILE.json (harness networks NAME --json prints one to start from), "
             + "or pass --ignore-unused if those tensors are not used in the forward pass"
