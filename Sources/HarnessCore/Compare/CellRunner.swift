@@ -39,6 +39,7 @@ public enum CellRunner {
                                     evalCount: validation.count + data.test.count, classes: data.classCount, seed: cell.seed,
                                     epochs: training.epochs, batchSize: cell.setting.batchSize, learningRate: training.learningRate,
                                     weightDecay: training.weightDecay)
+            task.batchNorm = training.batchNormStatistics
             if cell.setting.earlyStopping == true, validation.count > 0 { task.earlyStopping = validation }
             if training.learningRate != cell.setting.learningRate {
                 task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"

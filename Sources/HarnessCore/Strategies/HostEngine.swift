@@ -24,6 +24,9 @@ final class HostSession {
     /// Validation images with labels, when every training run is to keep its best epoch on them.
     /// Host-side only: nothing of them but the pixels ever reaches the strategy.
     var earlyStopping: ImageSet?
+    /// What batch normalisation does with its statistics in every training run (host policy,
+    /// like early stopping: a strategy need not know the network has such layers).
+    var batchNorm = BatchNormStatistics.batch
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
          taskLearningRate: Double, rateOrigin: String) {
@@ -210,12 +213,18 @@ enum HostEngine {
                 schedule: schedule, seed: t.seed)
             do {
                 let keeper = s.earlyStopping.map(BestEpoch.init)
-                var report = try Trainer.train(net, on: try ImageSet(data!.pointee), settings: settings, penalties: penalties, progress: s.progress,
+                let images = try ImageSet(data!.pointee)
+                net.prepareStatistics(s.batchNorm)
+                var report = try Trainer.train(net, on: images, settings: settings, penalties: penalties, progress: s.progress,
                                                evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
                 if let keeper {
                     keeper.restore(net)
                     report.keptEpoch = keeper.epoch
                     s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, t.epochs, keeper.accuracy * 100))
+                }
+                if s.batchNorm == .adabn {
+                    let n = net.reestimateStatistics(on: images, batch: Int(t.batch_size))
+                    if n > 0 { s.log("adabn: re-estimated the running statistics of \(n) batch normalisation layers on \(images.count) training images") }
                 }
                 s.trained?(net, report)
             } catch let TrainingError.diverged(epoch, step, _) {

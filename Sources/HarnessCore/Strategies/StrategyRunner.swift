@@ -19,6 +19,8 @@ public struct TransferTask {
     public var weightDecay: Double
     /// Where the learning rate came from, for the help line of a divergence.
     public var rateOrigin = "--lr"
+    /// What batch normalisation layers do with their statistics in every training run.
+    public var batchNorm = BatchNormStatistics.batch
     /// Labelled validation images for early stopping (host-side; the strategy sees them only
     /// among the unlabelled evaluation images).
     public var earlyStopping: ImageSet?
@@ -96,6 +98,7 @@ extension ConfiguredStrategy {
         let session = HostSession(log: log, progress: progress, trained: trained, taskLearningRate: task.learningRate,
                                   rateOrigin: task.rateOrigin)
         session.earlyStopping = task.earlyStopping
+        session.batchNorm = task.batchNorm
         let sourcePointer = session.lend(task.source)
         let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
         let train = task.train.subset(order.train)

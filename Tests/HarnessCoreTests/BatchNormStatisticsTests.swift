@@ -1,0 +1,84 @@
+// What batch normalisation does with its statistics during transfer: frozen layers may keep the
+// source's, and AdaBN estimates the target's.
+import XCTest
+@testable import HarnessCore
+
+final class BatchNormStatisticsTests: XCTestCase {
+    let spec = NetworkSpec(channels: 1, height: 6, width: 6, layers: [
+        .conv("conv", 4, kernel: 3, padding: 1), .batchNorm("bn"), .relu("relu"), .fc("fc", 3),
+    ])
+
+    func images(_ count: Int, seed: UInt64) -> ImageSet {
+        ImageSet(channels: 1, height: 6, width: 6, pixels: gaussian(count * 36, seed: seed).map { 2 + 3 * $0 },
+                 labels: (0..<count).map { $0 % 3 })
+    }
+
+    func bn(_ net: Network) -> BatchNormalization { net.batchNormLayers[0] }
+
+    func testFrozenModeKeepsAFrozenLayersStatisticsAndBatchModeMovesThem() throws {
+        let data = images(32, seed: 1)
+        let settings = TrainingSettings(epochs: 1, batchSize: 8, seed: 1)
+        for mode in [BatchNormStatistics.frozen, .batch] {
+            let net = try Network(spec: spec, seed: 1)
+            bn(net).runningMean.values = [0.5, -0.5, 1, 0]  // the source's, as copied
+            try net.setLearningRateMultiplier(0, layers: ["conv"])  // the unit: conv and bn
+            net.prepareStatistics(mode)
+            _ = try Trainer.train(net, on: data, settings: settings)
+            if mode == .frozen {
+                XCTAssertEqual(bn(net).runningMean.values, [0.5, -0.5, 1, 0], "a frozen layer computes what it did")
+            } else {
+                XCTAssertNotEqual(bn(net).runningMean.values, [0.5, -0.5, 1, 0], "PyTorch's train mode updates frozen layers' statistics")
+            }
+        }
+        // A layer that trains uses its batches' statistics even in frozen mode.
+        let net = try Network(spec: spec, seed: 1)
+        net.prepareStatistics(.frozen)
+        XCTAssertFalse(bn(net).freezesStatistics)
+    }
+
+    func testAdaBNEstimatesTheMeanAndVarianceOfTheLayersInputs() throws {
+        let net = try Network(spec: spec, seed: 2)
+        let data = images(20, seed: 3)
+        XCTAssertEqual(net.reestimateStatistics(on: data, batch: 20), 1)
+        // The conv's outputs over all 20 images: one batch, so the estimate is exact.
+        let x = try net.features(at: "conv", for: data.pixels)
+        for c in 0..<4 {
+            let (mean, variance) = statistics(channel(c, of: x, images: 20))
+            XCTAssertEqual(Double(bn(net).runningMean.values[c]), mean, accuracy: 1e-4 * max(1, abs(mean)))
+            XCTAssertEqual(Double(bn(net).runningVariance.values[c]), variance, accuracy: 1e-3 * variance)
+        }
+        // Several batches weigh equally: the mean of the batch means.
+        _ = net.reestimateStatistics(on: data, batch: 10)
+        var means: [Double] = []
+        for half in [data.subset(Array(0..<10)), data.subset(Array(10..<20))] {
+            means.append(statistics(channel(0, of: try net.features(at: "conv", for: half.pixels), images: 10)).mean)
+        }
+        let expected = (means[0] + means[1]) / 2
+        XCTAssertEqual(Double(bn(net).runningMean.values[0]), expected, accuracy: 1e-4 * max(1, abs(expected)))
+    }
+
+    /// Channel c of every image's 4x6x6 features.
+    func channel(_ c: Int, of x: [Float], images: Int) -> [Double] {
+        var values: [Double] = []
+        for i in 0..<images { values += x[(i * 4 + c) * 36..<(i * 4 + c + 1) * 36].map(Double.init) }
+        return values
+    }
+
+    /// Mean and unbiased variance.
+    func statistics(_ v: [Double]) -> (mean: Double, variance: Double) {
+        let mean = v.reduce(0, +) / Double(v.count)
+        let squares = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+        return (mean, squares / Double(v.count - 1))
+    }
+
+    func testBatchNormIsATrainingSettingThatKeepsOtherCellsKeys() {
+        var choice = TrainingChoice(learningRate: 0.05, epochs: 3)
+        XCTAssertEqual(choice.description, "lr=0.05, epochs=3, weight_decay=0.0005", "unchanged for every earlier cell")
+        choice[.batchNorm] = .string("adabn")
+        XCTAssertEqual(choice.batchNormStatistics, .adabn)
+        XCTAssertEqual(choice.description, "lr=0.05, epochs=3, weight_decay=0.0005, batch_norm=\"adabn\"")
+        choice[.batchNorm] = .string("batch")
+        XCTAssertNil(choice.batchNorm, "the default is stored as no choice, so it keys like one")
+        XCTAssertFalse(TrainingSetting.batchNorm.range.contains(.string("sometimes")))
+    }
+}
