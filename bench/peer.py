@@ -54,56 +54,92 @@ def load_split(directory, split):
     return x, torch.from_numpy(labels.astype(np.int64))
 
 
+class SpecNet(nn.Module):
+    """A NetworkSpec with residual connections: each layer reads the output of the layer its
+    spec names (`input`, default the one before) and an `add` adds its `shortcut`'s output."""
+
+    def __init__(self, modules, inputs, shortcuts):
+        super().__init__()
+        self.layers = nn.ModuleList(modules)
+        self.inputs, self.shortcuts = inputs, shortcuts
+
+    def forward(self, x):
+        outs = []
+        for module, i, s in zip(self.layers, self.inputs, self.shortcuts):
+            source = x if i < 0 else outs[i]
+            outs.append(source + outs[s] if s is not None else module(source))
+        return outs[-1]
+
+
 def build_network(spec):
-    """nn.Sequential from the harness's NetworkSpec JSON (`harness bench` passes it)."""
-    layers = []
-    shape = (spec["channels"], spec["height"], spec["width"])
-    for layer in spec["layers"]:
+    """The harness's NetworkSpec JSON (`harness bench` passes it) as PyTorch modules: an
+    nn.Sequential for a plain chain, a SpecNet for a residual network."""
+    names = [layer["name"] for layer in spec["layers"]]
+    inputs = [names.index(layer["input"]) if "input" in layer else i - 1 for i, layer in enumerate(spec["layers"])]
+    shortcuts = [names.index(layer["shortcut"]) if layer["kind"] == "add" else None for layer in spec["layers"]]
+    readers = [inputs.count(i) + shortcuts.count(i) for i in range(len(names))]
+    graph = any("input" in layer or layer["kind"] == "add" for layer in spec["layers"])
+    shapes, modules = [], []
+    for i, layer in enumerate(spec["layers"]):
         kind = layer["kind"]
+        shape = (spec["channels"], spec["height"], spec["width"]) if inputs[i] < 0 else shapes[inputs[i]]
+        bias = layer.get("bias", True)
         if kind == "convolution":
             k, s, p = layer["kernel"], layer.get("stride", 1), layer.get("padding", 0)
-            layers.append(nn.Conv2d(shape[0], layer["outputs"], k, stride=s, padding=p))
-            h = (shape[1] + 2 * p - k) // s + 1
-            w = (shape[2] + 2 * p - k) // s + 1
-            shape = (layer["outputs"], h, w)
+            module = nn.Conv2d(shape[0], layer["outputs"], k, stride=s, padding=p, bias=bias)
+            shape = (layer["outputs"], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
         elif kind == "max_pool":
             k, s = layer["kernel"], layer.get("stride", layer["kernel"])
-            layers.append(nn.MaxPool2d(k, s))
+            module = nn.MaxPool2d(k, s)
             shape = (shape[0], (shape[1] - k) // s + 1, (shape[2] - k) // s + 1)
+        elif kind == "global_avg_pool":
+            module = nn.AdaptiveAvgPool2d(1)
+            shape = (shape[0], 1, 1)
+        elif kind == "batch_norm":
+            module = nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
         elif kind == "relu":
-            layers.append(nn.ReLU(inplace=True))
+            # In place only where nothing else reads the input (a residual block's input is read twice).
+            module = nn.ReLU(inplace=inputs[i] < 0 or readers[inputs[i]] == 1)
         elif kind == "dropout":
-            layers.append(nn.Dropout(layer["rate"]))
+            module = nn.Dropout(layer["rate"])
+        elif kind == "add":
+            module = nn.Identity()
         elif kind == "fully_connected":
-            inputs = int(np.prod(shape))
-            if len(shape) == 3:
-                layers.append(nn.Flatten())
-            layers.append(nn.Linear(inputs, layer["outputs"]))
+            linear = nn.Linear(int(np.prod(shape)), layer["outputs"], bias=bias)
+            module = nn.Sequential(nn.Flatten(), linear) if len(shape) == 3 and graph else linear
+            if len(shape) == 3 and not graph:
+                modules.append(nn.Flatten())
             shape = (layer["outputs"],)
         else:
             raise ValueError(f"unknown layer kind {kind}")
-    network = nn.Sequential(*layers)
+        modules.append(module)
+        shapes.append(shape)
+    network = SpecNet(modules, inputs, shortcuts) if graph else nn.Sequential(*modules)
     for m in network.modules():  # the harness's default initialiser: Xavier, zero biases
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
     return network
 
 
 def learnable(network):
-    return [m for m in network if isinstance(m, (nn.Conv2d, nn.Linear))]
+    return [m for m in network.modules() if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d))]
 
 
 def make_optimizer(network, lr, lr_mults=None, momentum=0.9, weight_decay=5e-4):
-    """SGD with momentum; weight decay on weights only (the harness's decay_mult 0 for biases);
-    one parameter group per learnable layer so each can have its own rate multiplier."""
+    """SGD with momentum; weight decay on convolution and fully connected weights only (the
+    harness's decay_mult 0 for biases and batch normalisation); one parameter group per learnable
+    layer so each can have its own rate multiplier."""
     groups = []
     for i, m in enumerate(learnable(network)):
         mult = 1.0 if lr_mults is None else lr_mults[i]
         if mult == 0:
             continue
-        groups.append({"params": [m.weight], "lr": lr * mult, "weight_decay": weight_decay, "mult": mult})
-        groups.append({"params": [m.bias], "lr": lr * mult, "weight_decay": 0.0, "mult": mult})
+        decayed = not isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))
+        groups.append({"params": [m.weight], "lr": lr * mult, "weight_decay": weight_decay if decayed else 0.0, "mult": mult})
+        if m.bias is not None:
+            groups.append({"params": [m.bias], "lr": lr * mult, "weight_decay": 0.0, "mult": mult})
     return torch.optim.SGD(groups, lr=lr, momentum=momentum)
 
 

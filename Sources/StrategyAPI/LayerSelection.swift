@@ -1,5 +1,6 @@
 // "Which layers": the first n, a range like 1-3, a list like 1,2,5 or conv1,fc7, or the last k
-// ("last2"), numbered from 1 over the learnable layers as in Yosinski et al.
+// ("last2"), numbered from 1 over the network's transfer units: its learnable layers as in Yosinski
+// et al. (a convolution with its batch normalisation), or the stem and residual blocks of a ResNet.
 
 public enum LayerSelection {
     /// The named layers, in network order. The classifier (last layer) is never selectable: its
@@ -31,10 +32,10 @@ public enum LayerSelection {
         return chosen.sorted().map { choosable[$0 - 1] }
     }
 
-    /// The first n learnable layers, checked against the network.
+    /// The first n units, checked against the network.
     public static func first(_ n: Int, of all: [String]) throws -> [String] {
         guard n >= 0, n < all.count else {
-            throw StrategyError("n = \(n): must be between 0 and \(all.count - 1) (the network has \(all.count) learnable layers; the classifier is never copied)")
+            throw StrategyError("n = \(n): must be between 0 and \(all.count - 1) (the network has \(all.count) transfer units, as harness networks numbers them; the classifier is never copied)")
         }
         return Array(all.prefix(n))
     }

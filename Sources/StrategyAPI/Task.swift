@@ -37,7 +37,8 @@ public final class Network {
 
     deinit { if owned { engine.table.pointee.release_network(engine.host, pointer) } }
 
-    /// The learnable layers, in order ("conv1" … "fc8" for the default network).
+    /// The transfer units, in order: the learnable layers ("conv1" … "fc8") of the default
+    /// network, the stem, residual blocks and classifier ("conv1", "layer1.0", …, "fc") of a ResNet.
     public var layers: [String] {
         let t = engine.table.pointee
         return (0..<t.layer_count(engine.host, pointer)).map { t.layer_name(engine.host, pointer, $0).map { String(cString: $0) } ?? "?" }

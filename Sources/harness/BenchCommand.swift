@@ -12,11 +12,14 @@ struct Bench: ParsableCommand {
         abstract: "Race the engine against PyTorch on this machine: throughput, per-layer breakdown, the whole comparison.",
         discussion: """
             Needs Debian's python3-torch and python3-liblinear for the peer (scripts/bench.sh installs them and runs this). \
-            Example: harness bench            (about 15 minutes)
-                     harness bench --quick    (a minute or two; what CI runs so the benchmark never rots)
+            Example: harness bench                      (about 15 minutes)
+                     harness bench --quick              (a minute or two; what CI runs so the benchmark never rots)
+                     harness bench --network resnet20 --skip-loading   (throughput and breakdown of ResNet-20)
             """)
 
     @OptionGroup var dataset: DatasetOptions
+
+    @OptionGroup var network: NetworkOptions
 
     @Flag(help: "A small, fast run that exercises every part (figures are not meaningful).")
     var quick = false
@@ -80,11 +83,11 @@ struct Bench: ParsableCommand {
         }
         var full = try source.load()
         _ = full.normalizeWithTrainingStatistics()
-        let spec = NetworkSpec.standard(classes: full.classCount, channels: full.train.channels,
-                                        height: full.train.height, width: full.train.width)
+        let spec = try network.choice.spec(classes: full.classCount, shape: InputShape(full.train))
         let plan = BenchPlan(quick: quick, repeats: repeats)
         var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion,
                                  forwardGFLOPPerImage: try spec.forwardFLOPsPerImage() / 1e9)
+        result.network = network.choice.description
 
         note("measuring the GEMM peak (oneDNN sgemm, \(threads) threads)")
         result.gemmPeakGFLOPS = GEMMPeak.measure()
@@ -126,7 +129,9 @@ struct Bench: ParsableCommand {
         }
 
         if !skipLoading { result.loading = try raceLoading(source: source, peers: peers, scratch: scratch) }
-        if !skipCompare {
+        if !skipCompare && network.choice != .standard {
+            note("skipping the whole-comparison race: its PyTorch script reproduces the default network's protocol only (--network \(network.choice) races throughput)")
+        } else if !skipCompare {
             let split = try dataset.classSplit(for: full)
             result.comparison = try raceComparison(split: split, plan: plan, idx: idx, peers: peers, specFile: specFile, scratch: scratch)
         }

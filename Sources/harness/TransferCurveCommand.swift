@@ -17,8 +17,9 @@ struct TransferCurveCommand: ParsableCommand {
 
     @OptionGroup var comparison: ComparisonOptions
 
-    @Option(help: ArgumentHelp("Which numbers of copied layers to run, e.g. 1-7 or 1,3,5,7.", valueName: "list"))
-    var layers: String = "1-7"
+    @Option(help: ArgumentHelp("Which numbers of copied layers (transfer units, as harness networks NAME numbers them) to run, "
+                               + "e.g. 1-7 or 1,3,5,7 (default: every one but the classifier, 1-7 in the default network).", valueName: "list"))
+    var layers: String?
 
     @Option(help: "How many random class splits (split seeds --split-seed, +1, …) to run the grid on; results pool over them.")
     var splitSeeds: Int = 1
@@ -31,6 +32,7 @@ struct TransferCurveCommand: ParsableCommand {
 
     /// The numbers of copied layers, from "1-7" or "1,3,5".
     func layerCounts(max: Int) throws -> [Int] {
+        let layers = self.layers ?? "1-\(max)"
         var ns = Set<Int>()
         for part in layers.split(separator: ",") {
             let bounds = part.split(separator: "-").compactMap { Int($0) }
@@ -40,7 +42,7 @@ struct TransferCurveCommand: ParsableCommand {
             ns.formUnion(bounds[0]...bounds.last!)
         }
         guard let top = ns.max(), ns.min()! >= 1, top <= max else {
-            throw CLIError("--layers must lie in 1-\(max): the network has \(max + 1) learnable layers and its classifier is never copied")
+            throw CLIError("--layers must lie in 1-\(max): the network has \(max + 1) transfer units (harness networks NAME numbers them) and its classifier is never copied")
         }
         return ns.sorted()
     }

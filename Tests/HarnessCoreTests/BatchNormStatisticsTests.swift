@@ -81,4 +81,31 @@ final class BatchNormStatisticsTests: XCTestCase {
         XCTAssertNil(choice.batchNorm, "the default is stored as no choice, so it keys like one")
         XCTAssertFalse(TrainingSetting.batchNorm.range.contains(.string("sometimes")))
     }
+
+    func testAStrategyRunKeepsOrReestimatesTheCopiedStatisticsAsConfigured() throws {
+        // A small residual network as the source, with statistics no target image would give.
+        let spec = NetworkSpec.residual(blocksPerStage: 1, widths: [4, 8], classes: 3, shape: InputShape(channels: 1, height: 6, width: 6))
+        let source = try Network(spec: spec, seed: 1)
+        for b in source.buffers where b.name.hasSuffix("running_mean") { b.values = [Float](repeating: 7, count: b.count) }
+        let file = try StrategiesFile(path: Repository.root + "/strategies.json")
+        let registry = scannedRegistry()
+        let target = images(48, seed: 9), test = images(12, seed: 10)
+        for (name, mode) in [("freeze3-frozen-bn", BatchNormStatistics.frozen), ("freeze3-adabn", .adabn)] {
+            let config = try file.configuration(named: name)
+            XCTAssertEqual(config.training.first?.0, .batchNorm)
+            var task = TransferTask(source: source, train: target, evalPixels: test.pixels, evalCount: test.count, classes: 3,
+                                    seed: 1, epochs: 1, batchSize: 8, learningRate: 0.01)
+            task.batchNorm = mode
+            var lines: [String] = [], stem: [Float] = []
+            _ = try ConfiguredStrategy(config, plugin: try registry.loaded(config.strategy)).run(task, log: { lines.append($0) }, trained: { net, _ in
+                stem = net.buffers.first { $0.name == "bn1.running_mean" }!.values
+            })
+            if mode == .frozen {
+                XCTAssertEqual(stem, [Float](repeating: 7, count: 4), "the frozen stem normalised with the source's statistics and kept them")
+            } else {
+                XCTAssertFalse(stem.contains(7), "AdaBN replaced the source's statistics with the target's")
+                XCTAssertTrue(lines.contains { $0.contains("adabn: re-estimated the running statistics of 6 batch normalisation layers on 48 training images") }, "\(lines)")
+            }
+        }
+    }
 }

@@ -124,7 +124,9 @@ typedef struct harness_engine {
     harness_network *(*new_network)(harness_host *, const harness_network *like, int32_t classes, uint64_t seed);
     void (*release_network)(harness_host *, harness_network *);
 
-    /* The learnable layers (conv1 ... fc8 for the default spec), in order. */
+    /* The transfer units, in order: the learnable layers (conv1 ... fc8) of the default spec; the
+       stem, residual blocks and classifier (conv1, layer1.0, ..., fc) of a ResNet. Copying,
+       freezing or re-initialising a unit acts on all its layers, batch normalisation included. */
     int32_t (*layer_count)(harness_host *, const harness_network *);
     const char *(*layer_name)(harness_host *, const harness_network *, int32_t index);
 

@@ -8,6 +8,8 @@ public struct BenchResult: Codable, Sendable {
     public var cores: Int
     public var onednn: String
     public var torch = "?"
+    /// The network raced (--network); nil in results from before the option, which raced the default.
+    public var network: String?
     /// Forward FLOPs of one image through the benchmarked network, in GFLOP.
     public var forwardGFLOPPerImage: Double
     public var gemmPeakGFLOPS = 0.0

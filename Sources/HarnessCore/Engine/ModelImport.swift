@@ -1,7 +1,7 @@
 // A PyTorch state dict (saved with safetensors) plus a network spec becomes a harness model.
 // PyTorch's layouts are harness's: Conv2d.weight is [out, in, kh, kw], Linear.weight [out, in],
 // and flattening before the first Linear is channels-first, as here. Tensor names are matched
-// to the spec's learnable layers by name (`conv1.weight`), or through the state dict's own module
+// to the spec's layers by name (`conv1.weight`, `layer1.0.bn1.running_mean`), or through the state dict's own module
 // names listed in spec order (`features.0,features.3,…`).
 import Foundation
 

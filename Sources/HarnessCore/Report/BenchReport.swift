@@ -67,8 +67,8 @@ public struct BenchReport {
         var out: [String] = []
         let r = result
         out.append("harness bench: \(r.threads) threads each side on \(r.cores) cores; oneDNN \(r.onednn), PyTorch \(r.torch)")
-        out.append(String(format: "GEMM peak (oneDNN sgemm, best of runs): %.1f GFLOP/s; default network: %.1f MFLOP forward per image, so training cannot exceed %.0f images/s",
-                          r.gemmPeakGFLOPS, r.forwardGFLOPPerImage * 1000, r.gemmPeakGFLOPS / (3 * r.forwardGFLOPPerImage)))
+        out.append(String(format: "GEMM peak (oneDNN sgemm, best of runs): %.1f GFLOP/s; network %@: %.1f MFLOP forward per image, so training cannot exceed %.0f images/s",
+                          r.gemmPeakGFLOPS, r.network ?? "standard", r.forwardGFLOPPerImage * 1000, r.gemmPeakGFLOPS / (3 * r.forwardGFLOPPerImage)))
         out.append("")
         out.append("Throughput, images/s: median [min-max] of \(r.cases.first?.harness.values.count ?? 0) alternating runs; ratios are medians of paired runs")
         let rows = r.cases.map { c -> [String] in
