@@ -173,7 +173,13 @@ final class CompareTests: XCTestCase {
         let trainable: Int = 120 * 84 + 84 + 84 * 5 + 5
         XCTAssertTrue(freeze.hasSuffix(" \(trainable)"), String(freeze))
         let listed = try harness(["networks"])
-        XCTAssertTrue(listed.stdout.contains("lenet-5") && listed.stdout.contains("vgg-small"), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("lenet-5") && listed.stdout.contains("vgg-small") && listed.stdout.contains("resnet20"), listed.stdout)
+        // A residual network's units: the numbering "the first n layers" counts, blocks whole.
+        let resnet = try harness(["networks", "resnet20", "--input", "3x32x32"])
+        XCTAssertTrue(resnet.stdout.contains("11 transfer units"), resnet.stdout)
+        let block = try XCTUnwrap(resnet.stdout.split(separator: "\n").first { $0.contains("layer2.0.conv1") })
+        XCTAssertTrue(block.hasPrefix(" 5  layer2.0"), String(block))
+        XCTAssertTrue(resnet.stdout.contains("add (reads layer2.0.bn2 + layer2.0.downsample.1)"), resnet.stdout)
         assertOneLineError(try harness(["compare", "--network", "nope"]), mentions: "unknown network 'nope'")
         assertOneLineError(try harness(["compare", "--network", "lenet-5", "--source-model", "x.safetensors", "--target", "fashion-mnist"]),
                            mentions: "--source-model brings its own network")

@@ -130,13 +130,16 @@ public struct TransferCurve: Sendable {
         let base = baseB.mean
         out.append("baseB (from scratch on B) reaches \(pct(base))%" + (baseB.confidence95.map { " ± \(pct($0))" } ?? "") + ".")
         func margin(_ s: Summary) -> Double { s.confidence95 ?? 0 }
+        // One seed has no interval: say so rather than claim a difference beyond one.
+        let oneSeed = baseB.confidence95 == nil
+        let beyond = oneSeed ? " (one seed, so no confidence interval: a single run's difference)" : ", beyond its confidence interval"
         // 1. Where frozen transferred features stop being good enough (Yosinski: AnB drops from n = 3-4).
         let anb = layers.map { (n: $0, s: summary(.anb, $0)) }.filter { $0.s.n > 0 }
         if let drop = anb.first(where: { $0.s.mean + margin($0.s) < base }) {
-            out.append("AnB first falls below baseB at n = \(drop.n): \(pct(drop.s.mean))% vs \(pct(base))%, beyond its confidence interval; "
+            out.append("AnB first falls below baseB at n = \(drop.n): \(pct(drop.s.mean))% vs \(pct(base))%\(beyond); "
                        + "frozen features from the source classes stop fitting the target from layer \(drop.n) on.")
         } else if !anb.isEmpty {
-            out.append("AnB never falls below baseB beyond its confidence interval: frozen source features serve the target at every n tested.")
+            out.append("AnB never falls below baseB" + (oneSeed ? "" : " beyond its confidence interval") + ": frozen source features serve the target at every n tested.")
         }
         // 2. Fragile co-adaptation: BnB dips in the middle layers and recovers at the top.
         let bnb = layers.map { (n: $0, s: summary(.bnb, $0)) }.filter { $0.s.n > 0 }
@@ -147,7 +150,7 @@ public struct TransferCurve: Sendable {
             out.append(dips
                 ? "BnB dips in the middle layers (n = \(low.n): \(pct(low.s.mean))%, \(String(format: "%.2f", (base - low.s.mean) * 100)) pp below baseB)"
                     + (recovers ? " and recovers by n = \(top.n) (\(pct(top.s.mean))%): the fragile co-adaptation the paper reports." : ", without recovering by n = \(top.n).")
-                : "BnB shows no dip below baseB beyond its confidence interval in layers 3-5 (lowest \(pct(low.s.mean))% at n = \(low.n)): no sign of fragile co-adaptation at this scale.")
+                : "BnB shows no dip below baseB" + (oneSeed ? "" : " beyond its confidence interval") + " in layers 3-5 (lowest \(pct(low.s.mean))% at n = \(low.n)): no sign of fragile co-adaptation at this scale.")
         }
         // 3. Transfer plus fine-tuning helps generalisation (AnB+ above baseB).
         let anbPlus = layers.map { (n: $0, s: summary(.anbPlus, $0)) }.filter { $0.s.n > 0 }
