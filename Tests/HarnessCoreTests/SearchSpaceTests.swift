@@ -47,7 +47,7 @@ final class SearchSpaceTests: XCTestCase {
         XCTAssertEqual(parseError(#"{ "strategy": "p", "parameters": { "c": { "choice": [] } } }"#),
                        #"s.json:1:50: 'a': parameter 'c': "choice" needs at least one value"#)
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "momentum": 0.5 } }"#),
-                       #"s.json:1:41: 'a': unknown training setting "momentum" (known: lr, epochs, weight_decay)"#)
+                       #"s.json:1:41: 'a': unknown training setting "momentum" (known: lr, epochs, weight_decay, batch_norm)"#)
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "lr": { "uniform": [-1, 1] } } }"#),
                        "s.json:1:41: 'a': training setting 'lr' must be at least 1e-12, not -1.0")
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "epochs": 2.5 } }"#),
