@@ -69,6 +69,31 @@ struct GradientChecker {
     }
 }
 
+extension GradientChecker {
+    /// Checks a loss term's gradient: `analytic` against central differences of `f` at `x`
+    /// (every coordinate, or a sample of `samplesPerTensor`). Returns the number checked.
+    @discardableResult
+    func check(_ name: String, at x: [Float], analytic: [Float], seed: UInt64 = 7, _ f: ([Float]) -> Double,
+               file: StaticString = #filePath, line: UInt = #line) -> Int {
+        precondition(analytic.count == x.count)
+        var generator = SeededGenerator(seed: seed, stream: "gradient-check/\(name)")
+        let indices = x.count <= samplesPerTensor ? Array(0..<x.count)
+            : Array(Array(0..<x.count).shuffled(using: &generator).prefix(samplesPerTensor))
+        var probe = x
+        for i in indices {
+            let keep = probe[i]
+            probe[i] = keep + epsilon; let plus = f(probe)
+            probe[i] = keep - epsilon; let minus = f(probe)
+            probe[i] = keep
+            let numeric = (plus - minus) / (2 * Double(epsilon))
+            let scale = max(1, abs(Double(analytic[i])), abs(numeric))
+            XCTAssertLessThanOrEqual(abs(Double(analytic[i]) - numeric), tolerance * scale,
+                                     "\(name)[\(i)]: analytic \(analytic[i]) vs numeric \(numeric)", file: file, line: line)
+        }
+        return indices.count
+    }
+}
+
 /// Values with gaps of at least `gap` between any two, in random order: no max-pooling tie and no
 /// ReLU kink is within reach of a finite-difference step.
 func wellSeparated(_ count: Int, gap: Float = 0.05, seed: UInt64 = 3) -> [Float] {

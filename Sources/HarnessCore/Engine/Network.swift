@@ -181,10 +181,20 @@ public final class Network {
         for layer in layers { profile.time(layer.name, .forward) { layer.forward(training: training) } }
     }
 
-    /// Adds an extra gradient into one layer's output gradient during backward (feature
-    /// distillation): called with the layer's output-gradient storage once the layers above have
-    /// written it, before the layer itself runs backward.
-    var gradientTap: (layer: Int, add: (UnsafeMutablePointer<Float>) -> Void)?
+    /// Extra gradients added into layers' output gradients during backward (feature distillation,
+    /// domain losses): each is called with its layer's output-gradient storage once the layers
+    /// above have written it, before the layer itself runs backward.
+    private var gradientTaps: [(id: Int, layer: Int, add: (UnsafeMutablePointer<Float>) -> Void)] = []
+    private var nextTap = 0
+
+    /// Registers a tap; returns what `removeGradientTap` takes.
+    func addGradientTap(layer: Int, _ add: @escaping (UnsafeMutablePointer<Float>) -> Void) -> Int {
+        nextTap += 1
+        gradientTaps.append((nextTap, layer, add))
+        return nextTap
+    }
+
+    func removeGradientTap(_ id: Int) { gradientTaps.removeAll { $0.id == id } }
 
     /// Back-propagates from `logitsGradient`. Stops below the lowest layer that trains, so
     /// frozen early layers (the AnB case) cost no backward work at all.
@@ -197,7 +207,7 @@ public final class Network {
                 let g = layer.outputGradient.floats, e = extra.floats
                 for j in 0..<extra.storageCount { g[j] += e[j] }
             }
-            if let tap = gradientTap, tap.layer == i { tap.add(layer.outputGradient.floats) }
+            for tap in gradientTaps where tap.layer == i { tap.add(layer.outputGradient.floats) }
             if layer.isTrainable { profile.time(layer.name, .backwardWeights) { layer.backwardWeights() } }
             if i > lowest || inputGradient != nil { profile.time(layer.name, .backwardData) { layer.backwardData() } }
             i -= 1

@@ -70,6 +70,7 @@ public final class FeatureDistillation: Penalty {
     let layer: String
     private var index = 0
     private var difference: [Float] = []
+    private var tap = 0
 
     public init(anchor: Network, layer: String, weight: Float) {
         self.anchor = anchor
@@ -83,12 +84,12 @@ public final class FeatureDistillation: Penalty {
               network.spec.layers[...index] == anchor.spec.layers[...index] else {
             throw EngineError.invalidSpec("distillation at \(layer) needs the anchor network to have the same layers up to it")
         }
-        network.gradientTap = (index, { [unowned self] g in
+        tap = network.addGradientTap(layer: index) { [unowned self] g in
             self.difference.withUnsafeBufferPointer { d in for i in 0..<d.count { g[i] += d[i] } }
-        })
+        }
     }
 
-    public func end(_ network: Network) { network.gradientTap = nil }
+    public func end(_ network: Network) { network.removeGradientTap(tap) }
 
     public func afterForward(_ network: Network) -> Double {
         let batch = network.batchSize

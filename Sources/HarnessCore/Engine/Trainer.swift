@@ -100,6 +100,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The loss stayed finite but the last steps left weights that are not.
     case nonFiniteWeights(parameter: String)
     case emptyTrainingSet
+    /// An adaptation run without unlabelled target images.
+    case noTargetImages
+    /// The domain discriminator's loss became NaN or infinite.
+    case discriminatorDiverged(layer: String)
     case shapeMismatch(network: [Int], data: [Int])
 
     public var description: String {
@@ -109,6 +113,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .nonFiniteWeights(p):
             return "training diverged: \(p) holds NaN or infinite values after the last step. help: lower the learning rate"
         case .emptyTrainingSet: return "the training set is empty"
+        case .noTargetImages:
+            return "domain adaptation needs unlabelled target training images, and this task has none"
+        case let .discriminatorDiverged(layer):
+            return "the domain discriminator on \(layer) diverged (its loss became NaN or infinite). help: lower the adversarial weight or the learning rate"
         case let .shapeMismatch(n, d):
             return "the network expects images of shape \(n) but the data has \(d)"
         }
@@ -117,9 +125,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 
 public enum Trainer {
     /// `evaluate`, called after every epoch with its number, returns the epoch's validation
-    /// accuracy for its record (the host's early stopping).
+    /// accuracy for its record (the host's early stopping). With `adaptation`, every batch is
+    /// followed by as many unlabelled target images, and its loss terms join the loss.
     public static func train(_ network: Network, on data: ImageSet, settings: TrainingSettings,
                              penalties: [Penalty] = [],
+                             adaptation: DomainAdaptation? = nil,
                              progress: ((TrainingProgress) -> Void)? = nil,
                              evaluate: ((Int) -> Double)? = nil) throws -> TrainingReport {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
@@ -128,7 +138,21 @@ public enum Trainer {
             throw TrainingError.shapeMismatch(network: netShape, data: [data.channels, data.height, data.width])
         }
         let batch = min(settings.batchSize, data.count)
-        network.prepare(batch: batch)
+        // The target images of an adaptation run ride behind the labelled ones in each batch.
+        let target = adaptation?.target
+        if let target {
+            guard target.count > 0 else { throw TrainingError.noTargetImages }
+            guard [target.channels, target.height, target.width] == netShape else {
+                throw TrainingError.shapeMismatch(network: netShape, data: [target.channels, target.height, target.width])
+            }
+        }
+        let rows = batch + (target == nil ? 0 : batch)
+        network.prepare(batch: rows)
+        let terms = try (adaptation?.terms ?? []).enumerated().map { i, t in try ActiveDomainLoss(t, network: network, seed: settings.seed &+ UInt64(i)) }
+        for t in terms { t.begin(network) }
+        defer { for t in terms { t.end(network) } }
+        var targetOrder = Array(0..<(target?.count ?? 0)), targetNext = targetOrder.count
+        var targetGenerator = SeededGenerator(seed: settings.seed, stream: "target-order")
         // Drop the last partial batch, as a fixed batch size keeps one set of kernels.
         let stepsPerEpoch = max(data.count / batch, 1)
         let total = stepsPerEpoch * settings.epochs
@@ -157,13 +181,24 @@ public enum Trainer {
                             labels[j] = Int32(data.labels[i])
                         }
                     }
+                    guard let target else { return }
+                    target.pixels.withUnsafeBufferPointer { px in
+                        for j in batch..<rows {
+                            if targetNext == targetOrder.count { targetOrder.shuffle(using: &targetGenerator); targetNext = 0 }
+                            (network.inputBuffer + j * size).update(from: px.baseAddress! + targetOrder[targetNext] * size, count: size)
+                            targetNext += 1
+                        }
+                    }
                 }
                 network.forward(training: true)
                 var penalty = 0.0
                 for p in penalties { penalty += p.afterForward(network) }
+                let done = total > 1 ? Double(step) / Double(total - 1) : 1
+                for t in terms { penalty += try network.profile.time("domain loss", .step) { try t.afterForward(network, sourceRows: batch, progress: done) } }
+                // The classification loss reads the labelled rows only; target rows get no gradient from it.
                 let (loss, right) = network.profile.time("loss", .step) {
                     labels.withUnsafeBufferPointer {
-                        SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: batch,
+                        SoftmaxCrossEntropy.lossAndGradient(logits: network.logits, labels: $0, count: batch, rows: rows,
                                                             classes: classes, gradient: network.logitsGradient)
                     }
                 }
@@ -176,6 +211,7 @@ public enum Trainer {
                 rate = r
                 network.profile.time("optimizer", .step) {
                     SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m)
+                    for t in terms { t.afterStep(settings: settings.optimizer, rate: r, momentum: m) }
                 }
                 step += 1
                 lossSum += loss * Double(batch)
@@ -192,7 +228,7 @@ public enum Trainer {
                                      learningRate: rate, seconds: Date().timeIntervalSince(epochStart), layers: tracker.epochEnded())
             if let evaluate {
                 record.validationAccuracy = evaluate(epoch)
-                network.prepare(batch: batch)  // evaluating may have rebuilt the kernels for another batch size
+                network.prepare(batch: rows)  // evaluating may have rebuilt the kernels for another batch size
             }
             records.append(record)
         }
