@@ -16,6 +16,10 @@ let plugins: [(name: String, target: String, dependencies: [Target.Dependency])]
     ("conservation", "Conservation", []),
     ("random-filters", "RandomFilters", []),
     ("scratch", "Scratch", []),
+    ("mmd", "MMD", []),
+    ("coral", "CORAL", []),
+    ("dann", "DANN", []),
+    ("source-only", "SourceOnly", []),
 ]
 
 let package = Package(

@@ -6,7 +6,8 @@ import StrategyAPI
 struct Conservation: Strategy {
     static let name = "conservation"
     /// 1.1: the new classifier's start is a parameter (head); layer defaults to penultimate.
-    static let version = "1.1"
+    /// 2.0: its penalties are ABI 2 loss terms (the same terms, computed the same way).
+    static let version = "2.0"
     static let summary = "fine-tuning regularised toward the source: L2-SP on copied weights, optional feature distillation"
     static let parameters = [
         StrategyParameter("l2sp", .double, default: "0.01", range: "0..", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2"),
@@ -28,15 +29,13 @@ struct Conservation: Strategy {
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
-        var training = Training(for: task)
-        training.anchor = task.source
-        training.l2sp = l2sp
-        training.distillation = distillation
-        training.distillLayer = layer
+        var training = Training()
+        if l2sp > 0 { training.terms.append(LossTerm(.l2sp(anchor: task.source), weight: l2sp)) }
+        if distillation > 0 { training.terms.append(LossTerm(.distillation(anchor: task.source), layer: layer, weight: distillation)) }
         try engine.train(net, on: task.train, training)
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(Conservation.self) }

@@ -20,10 +20,10 @@ struct Finetune: Strategy {
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
-        try engine.train(net, on: task.train, Training(for: task))
+        try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(Finetune.self) }

@@ -22,10 +22,10 @@ struct FreezeN: Strategy {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { try LayerSelection.first(n, of: $0) }, head: head)
         try engine.setLearningRateMultiplier(0, for: copied, of: net)
         engine.log("freeze-n: copied and froze \(copied.isEmpty ? "no layers" : copied.joined(separator: ", "))")
-        try engine.train(net, on: task.train, Training(for: task))
+        try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(FreezeN.self) }

@@ -25,17 +25,17 @@ struct LPFT: Strategy {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
 
         try engine.setLearningRateMultiplier(0, for: copied, of: net)
-        var probe = Training(for: task)
+        var probe = Training()
         probe.epochs = lpEpochs
         engine.log("lp-ft: linear probe, \(lpEpochs) epochs on frozen \(copied.last ?? "features")")
         try engine.train(net, on: task.train, probe)
 
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         engine.log("lp-ft: fine-tuning everything, copied layers at lr x\(lrMult)")
-        try engine.train(net, on: task.train, Training(for: task))
+        try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(LPFT.self) }

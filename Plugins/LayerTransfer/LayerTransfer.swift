@@ -30,10 +30,10 @@ struct LayerTransfer: Strategy {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { try LayerSelection.parse(layers, layers: $0) }, head: head)
         try engine.setLearningRateMultiplier(trainable ? lrMult : 0, for: copied, of: net)
         engine.log("layer-transfer: copied \(copied.joined(separator: ", ")), \(trainable ? "fine-tuned at lr x\(lrMult)" : "frozen")")
-        try engine.train(net, on: task.train, Training(for: task))
+        try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(LayerTransfer.self) }

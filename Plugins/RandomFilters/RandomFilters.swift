@@ -15,10 +15,10 @@ struct RandomFilters: Strategy {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let frozen = try LayerSelection.first(n, of: net.layers)
         try engine.setLearningRateMultiplier(0, for: frozen, of: net)
-        try engine.train(net, on: task.train, Training(for: task))
+        try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(RandomFilters.self) }

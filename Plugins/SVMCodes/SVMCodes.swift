@@ -149,7 +149,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(SVMCodes.self) }
 
 #if canImport(Glibc)

@@ -11,10 +11,10 @@ struct Scratch: Strategy {
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
-        try engine.train(net, on: task.train, Training(for: task))
+        try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)
     }
 }
 
-@_cdecl("harness_strategy_entry_v1")
+@_cdecl("harness_strategy_entry_v2")
 public func entry() -> UnsafeRawPointer { export(Scratch.self) }

@@ -2,26 +2,77 @@
 // training loop, each a call through the harness_engine table of C functions.
 
 public struct Training {
-    public var epochs: Int
-    public var batchSize: Int
-    public var learningRate: Double
-    public var momentum = 0.9
-    public var weightDecay = 5e-4
+    /// nil: the host's defaults (the task's epochs, batch size and rate; momentum 0.9; the task's
+    /// weight decay; onecycle). Set them only to differ.
+    public var epochs: Int?
+    public var batchSize: Int?
+    public var learningRate: Double?
+    public var momentum: Double?
+    /// 0 turns weight decay off.
+    public var weightDecay: Double?
     public var l1 = 0.0
-    public var schedule = "onecycle"
-    public var seed: UInt64
-    /// Conservation: pull toward this network's weights (L2-SP) and/or features (distillation).
-    public var anchor: Network?
-    public var l2sp = 0.0
-    public var distillation = 0.0
-    public var distillLayer = "penultimate"
+    public var schedule: String?
+    public var seed: UInt64?
+    /// Terms added to the classification loss (conservation, domain adaptation).
+    public var terms: [LossTerm] = []
 
-    public init(for task: Task) {
-        epochs = task.epochs
-        batchSize = task.batchSize
-        learningRate = task.learningRate
-        weightDecay = task.weightDecay
-        seed = task.seed
+    public init() {}
+
+    @available(*, deprecated, message: "the host's defaults are the task's: Training() is enough")
+    public init(for task: Task) {}
+}
+
+/// A term of the training loss, computed by the engine with its gradient (harness_loss_term).
+public struct LossTerm {
+    public enum Kind {
+        /// weight/2 ||w - w_anchor||^2 on the layers shared with `anchor` (L2-SP).
+        case l2sp(anchor: Network)
+        /// weight/2 mean ||f(x) - f_anchor(x)||^2 at the term's layer.
+        case distillation(anchor: Network)
+        /// Multi-kernel MMD^2 between the source and target rows (DDC, DAN); bandwidths as
+        /// multiples of the batch's mean squared distance (nil: 1/4 ... 4).
+        case mmd(bandwidths: [Double]?)
+        case coral
+        /// A discriminator with two hidden layers of this width, behind gradient reversal (DANN).
+        case adversarial(hidden: Int)
+    }
+
+    public var kind: Kind
+    /// A layer name, or "penultimate".
+    public var layer: String
+    public var weight: Double
+    public var warmUp: Bool
+
+    public init(_ kind: Kind, layer: String = "penultimate", weight: Double, warmUp: Bool = false) {
+        self.kind = kind
+        self.layer = layer
+        self.weight = weight
+        self.warmUp = warmUp
+    }
+
+    var name: String {
+        switch kind {
+        case .l2sp: "l2sp"
+        case .distillation: "distillation"
+        case .mmd: "mmd"
+        case .coral: "coral"
+        case .adversarial: "adversarial"
+        }
+    }
+
+    var options: String? {
+        switch kind {
+        case let .mmd(b?): "bandwidths=" + b.map { "\($0)" }.joined(separator: ",")
+        case let .adversarial(hidden): "hidden=\(hidden)"
+        default: nil
+        }
+    }
+
+    var anchor: Network? {
+        switch kind {
+        case let .l2sp(a), let .distillation(a): a
+        default: nil
+        }
     }
 }
 
@@ -64,17 +115,30 @@ public struct Engine {
         }
     }
 
-    public func train(_ network: Network, on images: Images, _ settings: Training) throws {
-        try settings.schedule.withCString { schedule in
-            try settings.distillLayer.withCString { layer in
-                var s = harness_training(
-                    struct_size: UInt32(MemoryLayout<harness_training>.size), epochs: Int32(settings.epochs),
-                    batch_size: Int32(settings.batchSize), learning_rate: settings.learningRate, momentum: settings.momentum,
-                    weight_decay: settings.weightDecay, l1: settings.l1, schedule: schedule, seed: settings.seed,
-                    anchor: settings.anchor?.pointer, l2sp: settings.l2sp, distillation: settings.distillation, distill_layer: layer)
-                var data = images.raw
-                try check(table.pointee.train(host, network.pointer, &data, &s), "train")
-            }
+    public func train(_ network: Network, on images: Images, _ settings: Training = Training()) throws {
+        // C strings for the call's duration.
+        var strings: [UnsafeMutablePointer<CChar>] = []
+        defer { strings.forEach { free($0) } }
+        func c(_ s: String?) -> UnsafePointer<CChar>? {
+            guard let s, let p = strdup(s) else { return nil }
+            strings.append(p)
+            return UnsafePointer(p)
+        }
+        let terms = settings.terms.map { t in
+            harness_loss_term(kind: c(t.name), layer: c(t.layer), weight: t.weight, warm_up: t.warmUp ? 1 : 0,
+                              anchor: t.anchor?.pointer, options: c(t.options))
+        }
+        try terms.withUnsafeBufferPointer { termsPointer in
+            var s = harness_training(
+                struct_size: UInt32(MemoryLayout<harness_training>.size), epochs: Int32(settings.epochs ?? 0),
+                batch_size: Int32(settings.batchSize ?? 0), learning_rate: settings.learningRate ?? 0,
+                momentum: settings.momentum.map { $0 == 0 ? HARNESS_NONE : $0 } ?? 0,
+                weight_decay: settings.weightDecay.map { $0 == 0 ? HARNESS_NONE : $0 } ?? 0, l1: settings.l1,
+                schedule: c(settings.schedule), seed: settings.seed ?? 0,
+                anchor: nil, l2sp: 0, distillation: 0, distill_layer: nil,
+                terms: termsPointer.baseAddress, term_count: UInt32(terms.count))
+            var data = images.raw
+            try check(table.pointee.train(host, network.pointer, &data, &s), "train")
         }
     }
 
@@ -117,3 +181,7 @@ public struct Engine {
 
     public func log(_ message: String) { table.pointee.log(host, message) }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -33,7 +33,7 @@ public func export<S: Strategy>(_ type: S.Type) -> UnsafeRawPointer {
         name: strdup(S.name), version: strdup(S.version), summary: strdup(S.summary),
         parameters: params, parameter_count: UInt32(S.parameters.count),
         configure: nil, configure_values: configureThunk, run: runThunk, release: releaseThunk,
-        parameter_ranges: UnsafePointer(ranges)))
+        parameter_ranges: UnsafePointer(ranges), configure_error: configureErrorThunk))
     exportedDescriptor = d
     return UnsafeRawPointer(d)
 }
@@ -46,9 +46,20 @@ private let configureThunk: @convention(c) (UnsafePointer<harness_value>?, UInt3
         byName[p.name] = v
         if v.type == HARNESS_STRING, let s = v.string { strings[p.name] = String(cString: s) }
     }
-    guard let strategy = try? type.init(StrategyValues(values: byName, strings: strings)) else { return nil }
-    return Unmanaged.passRetained(StateBox(strategy)).toOpaque()
+    do {
+        let strategy = try type.init(StrategyValues(values: byName, strings: strings))
+        return Unmanaged.passRetained(StateBox(strategy)).toOpaque()
+    } catch {
+        free(configureFailure)
+        configureFailure = strdup("\(error)")
+        return nil
+    }
 }
+
+/// Why the last configure refused (the strategy's thrown error), for the host to show.
+nonisolated(unsafe) private var configureFailure: UnsafeMutablePointer<CChar>?
+
+private let configureErrorThunk: @convention(c) () -> UnsafePointer<CChar>? = { UnsafePointer(configureFailure) }
 
 private let runThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<harness_task>?, UnsafePointer<harness_engine>?,
                                       OpaquePointer?, UnsafeMutablePointer<Int32>?) -> Int32 = { state, task, table, host, out in
@@ -57,11 +68,15 @@ private let runThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<ha
     let t = task.pointee
     let strategy = Unmanaged<StateBox>.fromOpaque(state).takeUnretainedValue().strategy
     do {
+        guard Int(t.struct_size) >= MemoryLayout<harness_task>.size else {
+            throw StrategyError("the host's task is older than this plugin's ABI (struct_size \(t.struct_size))")
+        }
         let predictions = try strategy.run(Task(
             source: Network(t.source!, engine: engine, owned: false),
             train: Images(raw: t.train), eval: Images(raw: t.eval), classes: Int(t.classes), seed: t.seed,
-            epochs: Int(t.epochs), batchSize: Int(t.batch_size), learningRate: t.learning_rate,
-            weightDecay: Int(t.struct_size) >= MemoryLayout<harness_task>.size ? t.weight_decay : 5e-4), engine: engine)
+            epochs: Int(t.epochs), batchSize: Int(t.batch_size), learningRate: t.learning_rate, weightDecay: t.weight_decay,
+            unlabelled: t.unlabelled.count > 0 ? Images(raw: t.unlabelled) : nil,
+            sourceTrain: t.source_train.count > 0 ? Images(raw: t.source_train) : nil, sourceClasses: Int(t.source_classes)), engine: engine)
         guard predictions.count == Int(t.eval.count) else {
             throw StrategyError("returned \(predictions.count) predictions for \(t.eval.count) images")
         }

@@ -1,6 +1,6 @@
 // Writing a transfer strategy in Swift: conform to `Strategy`, then export it in one line:
 //
-//     @_cdecl("harness_strategy_entry_v1")
+//     @_cdecl("harness_strategy_entry_v2")
 //     public func entry() -> UnsafeRawPointer { export(FreezeN.self) }
 //
 // Under the hood only C types from harness_strategy.h cross into the host. A Swift protocol

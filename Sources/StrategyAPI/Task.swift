@@ -2,7 +2,44 @@
 
 public struct Images {
     public let raw: harness_images
+    /// Keeps the pixels of images a strategy assembled itself alive (nil: the host's buffers).
+    private let storage: AnyObject?
     public var count: Int { Int(raw.count) }
+
+    public init(raw: harness_images) {
+        self.raw = raw
+        storage = nil
+    }
+
+    private final class Storage {
+        let pixels: [Float], labels: [Int32]
+        init(_ pixels: [Float], _ labels: [Int32]) { self.pixels = pixels; self.labels = labels }
+    }
+
+    /// Labelled images of several sets as one (same shape), e.g. the source's labelled images
+    /// and the target's few labelled ones.
+    public static func joined(_ parts: [Images]) -> Images {
+        let nonEmpty = parts.filter { $0.count > 0 }
+        guard let first = nonEmpty.first else { return parts[0] }
+        if nonEmpty.count == 1 { return first }
+        let size = Int(first.raw.channels * first.raw.height * first.raw.width)
+        var pixels: [Float] = [], labels: [Int32] = []
+        for p in nonEmpty {
+            pixels += UnsafeBufferPointer(start: p.raw.pixels, count: p.count * size)
+            labels += p.labels ?? [Int32](repeating: 0, count: p.count)
+        }
+        let storage = Storage(pixels, labels)
+        var raw = first.raw
+        raw.count = Int64(labels.count)
+        raw.pixels = storage.pixels.withUnsafeBufferPointer { $0.baseAddress }
+        raw.labels = storage.labels.withUnsafeBufferPointer { $0.baseAddress }
+        return Images(raw: raw, storage: storage)
+    }
+
+    private init(raw: harness_images, storage: AnyObject) {
+        self.raw = raw
+        self.storage = storage
+    }
     /// Labels (training images only; evaluation images have none).
     public var labels: [Int32]? {
         raw.labels.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
@@ -20,6 +57,11 @@ public struct Task {
     public let learningRate: Double
     /// L2 on weights the comparison chose (a searchable training setting).
     public let weightDecay: Double
+    /// The target's unlabelled training images, for domain adaptation (nil when there are none).
+    public let unlabelled: Images?
+    /// The source's labelled training images where the scenario has them, with their class count.
+    public let sourceTrain: Images?
+    public let sourceClasses: Int
 }
 
 /// A network lent by the host. Networks a strategy creates are released when dropped; the

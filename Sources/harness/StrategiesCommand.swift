@@ -7,7 +7,7 @@ struct Strategies: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List strategy plugins and the configurations in strategies.json.",
         discussion: """
-            Plugins are shared libraries exporting \(StrategyABI.entrySymbol) (see harness_strategy.h; \
+            Plugins are shared libraries exporting \(StrategyABI.entrySymbol) (or harness_strategy_entry_v1: ABI 1 plugins still load; see harness_strategy.h; \
             `harness sdk --cflags` for building one in C). Drop a .so into a plugin directory and it \
             is used without rebuilding harness.
             """,
@@ -71,7 +71,7 @@ struct Strategies: ParsableCommand {
             case let .failed(error):
                 throw CLIError("\(error)")
             case let .loaded(p):
-                print("\(absolute): loads. Strategy '\(p.name)' version \(p.version), ABI \(StrategyABI.version), content hash \(p.contentHash).")
+                print("\(absolute): loads. Strategy '\(p.name)' version \(p.version), ABI \(p.abiVersion), content hash \(p.contentHash).")
                 print("  \(p.summary)")
                 for q in p.parameters {
                     print("  parameter \(q.name): \(q.kind.rawValue), default \(q.defaultValue)\(q.range.map { ", \($0.phrase)" } ?? ""). \(q.help)")

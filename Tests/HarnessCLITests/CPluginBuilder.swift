@@ -24,7 +24,7 @@ enum CPluginBuilder {
         }
         static const harness_strategy strategy = { .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy),
             .name = "\(name)", .version = "\(version)", .summary = "test plugin", .configure = (void *)configure, .run = run };
-        const harness_strategy *harness_strategy_entry_v1(void) { return &strategy; }
+        const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }
         """
     }
 

@@ -34,12 +34,13 @@ extension PluginRegistry {
 }
 
 /// Compiles C source into a shared library in `directory`; returns its path.
-func compilePlugin(_ source: String, named name: String, in directory: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+func compilePlugin(_ source: String, named name: String, in directory: String, include: String = Repository.include,
+                   file: StaticString = #filePath, line: UInt = #line) throws -> String {
     let c = directory + "/\(name).c", so = directory + "/\(name).so"
     try source.write(toFile: c, atomically: true, encoding: .utf8)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-    p.arguments = ["-shared", "-fPIC", "-Wall", "-I", Repository.include, c, "-o", so]
+    p.arguments = ["-shared", "-fPIC", "-Wall", "-I", include, c, "-o", so]
     let err = Pipe()
     p.standardError = err
     try p.run()
@@ -50,7 +51,7 @@ func compilePlugin(_ source: String, named name: String, in directory: String, f
 }
 
 /// A C plugin whose descriptor can be bent in one place, for the failure tests.
-func cPlugin(name: String = "probe", entry: String = "harness_strategy_entry_v1", abi: String = "HARNESS_STRATEGY_ABI_VERSION",
+func cPlugin(name: String = "probe", entry: String = "harness_strategy_entry_v2", abi: String = "HARNESS_STRATEGY_ABI_VERSION",
              structSize: String = "sizeof(harness_strategy)", run: String = "run", configure: String = ".configure = (void *)configure",
              parameters: String = #"{ "a", HARNESS_INT, "1", "" }, { "b", HARNESS_DOUBLE, "0.5", "" }, { "flag", HARNESS_BOOL, "false", "" }, { "s", HARNESS_STRING, "hi", "" }"#,
              parameterCount: Int = 4, runBody: String? = nil, ranges: String? = nil) -> String {

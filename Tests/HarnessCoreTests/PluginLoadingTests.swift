@@ -34,8 +34,9 @@ final class PluginLoadingTests: XCTestCase {
     }
 
     func testEachLoadFailureHasItsOwnMessage() throws {
-        XCTAssertTrue(try failure(cPlugin(entry: "some_other_function")).contains("exports no harness_strategy_entry_v1 symbol"))
-        XCTAssertTrue(try failure(cPlugin(entry: "harness_strategy_entry_v2")).contains("built for strategy ABI version 2, this harness speaks version 1"))
+        XCTAssertTrue(try failure(cPlugin(entry: "some_other_function")).contains("exports no harness_strategy_entry_v2 symbol"))
+        XCTAssertTrue(try failure(cPlugin(entry: "harness_strategy_entry_v3")).contains("built for strategy ABI version 3, this harness speaks version 2"))
+        XCTAssertTrue(try failure(cPlugin(entry: "harness_strategy_entry_v1")).contains("exports harness_strategy_entry_v1 but its descriptor says abi_version 2"))
         XCTAssertTrue(try failure(cPlugin(abi: "7")).contains("ABI version 7"))
         XCTAssertTrue(try failure(cPlugin(structSize: "12")).contains("struct_size is 12"))
         XCTAssertTrue(try failure(cPlugin(run: "NULL")).contains("no run function"))

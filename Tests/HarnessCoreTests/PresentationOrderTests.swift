@@ -20,7 +20,7 @@ final class PresentationOrderTests: XCTestCase {
         }
         static const harness_strategy strategy = { .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy),
             .name = "position-only", .version = "1", .summary = "predicts from the index", .configure = (void *)configure, .run = run };
-        const harness_strategy *harness_strategy_entry_v1(void) { return &strategy; }
+        const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }
         """
 
     static let classes = 5, trainPerClass = 30, testPerClass = 20, side = 8

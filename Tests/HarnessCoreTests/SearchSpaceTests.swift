@@ -112,7 +112,7 @@ final class SearchSpaceTests: XCTestCase {
         let ranged = try StrategyPlugin(path: compilePlugin(cPlugin(ranges: #""0..10", NULL, NULL, "hi|ho""#), named: "ranged", in: dir))
         XCTAssertEqual(ranged.parameters.map(\.range), [.numeric(minimum: 0, maximum: 10), nil, nil, .oneOf(["hi", "ho"])])
         // Built before parameter_ranges existed: its struct ends just before the field.
-        let old = try StrategyPlugin(path: compilePlugin(cPlugin(structSize: "offsetof(harness_strategy, parameter_ranges)"), named: "old", in: dir))
+        let old = try StrategyPlugin(path: compilePlugin(cPlugin(entry: "harness_strategy_entry_v1", abi: "1", structSize: "offsetof(harness_strategy, parameter_ranges)"), named: "old", in: dir))
         XCTAssertEqual(old.parameters.map(\.range), [nil, nil, nil, nil])
         // (Each under its own name: dlopen hands back an already-open path's first library.)
         func failure(_ ranges: String, _ name: String) -> String {

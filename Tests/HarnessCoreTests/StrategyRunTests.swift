@@ -54,8 +54,11 @@ final class StrategyRunTests: XCTestCase {
         return ClassificationMetrics(predictions: predictions, labels: s.target.test.labels, classCount: 5).accuracy
     }
 
+    /// The domain-adaptation plugins: they need a domain-shift task (testAdaptationStrategies...).
+    static let adaptation: Set = ["source-only", "mmd", "coral", "dann"]
+
     func testEveryConfigurationLearnsWellAboveChance() throws {
-        for c in try setup().file.configurations {
+        for c in try setup().file.configurations where !Self.adaptation.contains(c.strategy) {
             let accuracy = try run(c.name)
             print(String(format: "strategy %@: %.3f", c.name, accuracy))
             XCTAssertGreaterThan(accuracy, 0.45, "\(c.name): \(accuracy) on 5 classes (chance 0.2)")
@@ -127,6 +130,119 @@ final class StrategyRunTests: XCTestCase {
         let accuracy = try run(try ConfiguredStrategy(config, plugin: plugin)) { net, _ in seen = net }
         XCTAssertGreaterThan(accuracy, 0.45)
         XCTAssertEqual(try seen!.parameters(of: "conv2")[0].values, try setup().base.parameters(of: "conv2")[0].values, "lr_mult 0 froze conv2")
+        XCTAssertEqual(plugin.info.abiVersion, 2)
+        let refused = StrategyConfiguration(name: "bad", strategy: "copy-n", parameters: [("n", .int(-1)), ("lr_mult", .double(0))],
+                                            source: .base, description: "", place: "", parameterPlaces: [:])
+        XCTAssertThrowsError(try ConfiguredStrategy(refused, plugin: plugin)) {
+            XCTAssertTrue("\($0)".hasSuffix("refused its parameters (n=-1, lr_mult=0.0): n (-1) and lr_mult (0) must not be negative"), "\($0)")
+        }
+    }
+
+    func testAVersion1PluginBuiltAgainstTheVersion1HeaderStillLoadsAndRuns() throws {
+        // The C example and header exactly as they were at ABI 1, kept in Tests/Fixtures/v1.
+        let dir = try temporaryDirectory(self)
+        let fixtures = Repository.root + "/Tests/Fixtures/v1"
+        _ = try compilePlugin(try String(contentsOfFile: fixtures + "/copy_n.c"), named: "copy-n", in: dir, include: fixtures)
+        let plugin = try scannedRegistry([dir]).loaded("copy-n")
+        XCTAssertEqual(plugin.info.abiVersion, 1)
+        let config = StrategyConfiguration(name: "copy2", strategy: "copy-n", parameters: [("n", .int(2)), ("lr_mult", .double(0))],
+                                           source: .base, description: "", place: "", parameterPlaces: [:])
+        var seen: Network?
+        XCTAssertGreaterThan(try run(try ConfiguredStrategy(config, plugin: plugin)) { net, _ in seen = net }, 0.45)
+        XCTAssertEqual(try seen!.parameters(of: "conv2")[0].values, try setup().base.parameters(of: "conv2")[0].values, "lr_mult 0 froze conv2")
+        // A version-1 refusal has no words of its own; version 2's (the current example) has.
+        let refused = StrategyConfiguration(name: "bad", strategy: "copy-n", parameters: [("n", .int(-1)), ("lr_mult", .double(0))],
+                                            source: .base, description: "", place: "", parameterPlaces: [:])
+        XCTAssertThrowsError(try ConfiguredStrategy(refused, plugin: plugin)) { XCTAssertTrue("\($0)".hasSuffix("refused its parameters (n=-1, lr_mult=0.0)"), "\($0)") }
+    }
+
+    /// An ABI 2 plugin in C that trains with one loss term of the kind, layer and weight given.
+    static let adaptingPlugin = #"""
+        #include <harness_strategy.h>
+        #include <stdlib.h>
+        #include <string.h>
+        typedef struct { char kind[32]; char layer[32]; double weight; } config;
+        static void *configure(const char *kind, const char *layer, double weight) {
+            config *c = calloc(1, sizeof *c);
+            strncpy(c->kind, kind, 31); strncpy(c->layer, layer, 31); c->weight = weight;
+            return c;
+        }
+        static int run(void *state, const harness_task *task, const harness_engine *e, harness_host *h, int32_t *out) {
+            const config *c = state;
+            harness_network *net = e->new_network(h, task->source, task->classes, task->seed);
+            harness_loss_term term = { .kind = c->kind, .layer = c->layer, .weight = c->weight, .warm_up = 1, .options = NULL };
+            harness_training t = { .struct_size = sizeof t, .epochs = 2, .terms = &term, .term_count = 1 };
+            int status = e->train(h, net, &task->train, &t);
+            if (status == 0) status = e->predict(h, net, &task->eval, out);
+            e->release_network(h, net);
+            return status;
+        }
+        static void release(void *s) { free(s); }
+        static const harness_parameter parameters[] = {
+            { "kind", HARNESS_STRING, "mmd", "" }, { "layer", HARNESS_STRING, "penultimate", "" }, { "weight", HARNESS_DOUBLE, "0.3", "" },
+        };
+        static const harness_strategy strategy = {
+            .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy), .name = "adapt-probe",
+            .version = "0.1", .summary = "", .parameters = parameters, .parameter_count = 3,
+            .configure = (void *)configure, .run = run, .release = release,
+        };
+        const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }
+        """#
+
+    func testLossTermsArriveAsDataAndBadOnesNameTheirCause() throws {
+        let s = try setup()
+        let dir = try temporaryDirectory(self)
+        _ = try compilePlugin(Self.adaptingPlugin, named: "adapt-probe", in: dir)
+        let plugin = try scannedRegistry([dir]).loaded("adapt-probe")
+        func attempt(_ kind: String, layer: String = "penultimate", weight: Double = 0.3, unlabelled: Bool = true) -> Result<Double, Error> {
+            let config = StrategyConfiguration(name: kind, strategy: "adapt-probe",
+                                               parameters: [("kind", .string(kind)), ("layer", .string(layer)), ("weight", .double(weight))],
+                                               source: .base, description: "", place: "", parameterPlaces: [:])
+            var task = TransferTask(source: s.base, train: s.target.train, evalPixels: s.target.test.pixels, evalCount: s.target.test.count,
+                                    classes: 5, seed: 7, epochs: 6, batchSize: 16, learningRate: 0.02)
+            if unlabelled { task.unlabelled = s.target.test }  // any images without their labels will do here
+            return Result {
+                let predictions = try ConfiguredStrategy(config, plugin: plugin).run(task)
+                return ClassificationMetrics(predictions: predictions, labels: s.target.test.labels, classCount: 5).accuracy
+            }
+        }
+        // (MMD at 0.3 collapses this from-scratch network's features to a point: chance accuracy.)
+        for (kind, weight) in [("mmd", 0.05), ("coral", 0.3), ("adversarial", 0.3)] {
+            XCTAssertGreaterThan(try attempt(kind, weight: weight).get(), 0.4, "\(kind) trains through the ABI, on the task's unlabelled images")
+        }
+        func failure(_ r: Result<Double, Error>) -> String { if case let .failure(e) = r { return "\(e)" } else { return "no failure" } }
+        XCTAssertTrue(failure(attempt("mmd", unlabelled: false)).contains("needs unlabelled target training images"))
+        XCTAssertTrue(failure(attempt("coral", layer: "fc9")).contains("unknown layer 'fc9'"))
+        XCTAssertTrue(failure(attempt("mmd", weight: -1)).contains("the weight must be a finite number >= 0, not -1.0"))
+        XCTAssertTrue(failure(attempt("wasserstein")).contains("unknown loss term 'wasserstein' (known: l2sp, distillation, mmd, coral, adversarial)"))
+    }
+
+    func testAdaptationStrategiesRunOnADomainShiftAndRefuseOtherTasks() throws {
+        // A shift of the target's own classes: the self-transfer network (trained on B, upright)
+        // is the source, its training images the labelled source images; the target is B with
+        // every pixel brightened by one standard deviation, its training images unlabelled.
+        let s = try setup()
+        func shifted(_ set: ImageSet) -> ImageSet {
+            ImageSet(channels: set.channels, height: set.height, width: set.width, pixels: set.pixels.map { $0 + 1 }, labels: set.labels)
+        }
+        let test = shifted(s.target.test)
+        var accuracies: [String: Double] = [:]
+        for c in try s.file.configurations where Self.adaptation.contains(c.strategy) {
+            let strategy = try ConfiguredStrategy(c, plugin: try s.registry.loaded(c.strategy))
+            var task = TransferTask(source: s.selfNetwork, train: ImageSet(channels: 1, height: 28, width: 28, pixels: [], labels: []),
+                                    evalPixels: test.pixels, evalCount: test.count, classes: 5, seed: 7, epochs: 3, batchSize: 16, learningRate: 0.01)
+            task.unlabelled = shifted(s.target.train)
+            task.sourceTrain = s.target.train
+            task.sourceClasses = 5
+            accuracies[c.name] = ClassificationMetrics(predictions: try strategy.run(task), labels: test.labels, classCount: 5).accuracy
+            // On an ordinary transfer task (other classes, no unlabelled images) each says what it needs.
+            let plain = TransferTask(source: s.base, train: s.target.train, evalPixels: test.pixels, evalCount: test.count, classes: 5,
+                                     seed: 7, epochs: 1, batchSize: 16, learningRate: 0.01)
+            XCTAssertThrowsError(try strategy.run(plain)) { XCTAssertTrue("\($0)".contains("needs a domain-shift scenario"), "\(c.name): \($0)") }
+        }
+        print("adaptation on a brightness shift:", accuracies.sorted { $0.key < $1.key })
+        XCTAssertEqual(Set(accuracies.keys), ["source-only", "mmd", "dan", "coral", "dann"])
+        for (name, accuracy) in accuracies { XCTAssertGreaterThan(accuracy, 0.3, "\(name) on 5 classes (chance 0.2)") }
     }
 
     func testOutOfRangeLayerCountsAreTheStrategysError() throws {

@@ -8,6 +8,10 @@
  *     mkdir -p ~/.local/share/harness/plugins && cp copy-n.so ~/.local/share/harness/plugins/
  * Then `harness strategies` lists it, and strategies.json can name it:
  *     "copy2": { "strategy": "copy-n", "parameters": { "n": 2, "lr_mult": 0.5 } }
+ *
+ * Strategy ABI 2: a zero in harness_training means the host's default (the task's epochs, batch
+ * size, rate and weight decay; momentum 0.9; onecycle), and configure_error says why configure
+ * refused. (Tests/Fixtures/v1 keeps this example as it was for ABI 1: the host still runs it.)
  */
 #include <harness_strategy.h>
 #include <stdio.h>
@@ -15,9 +19,14 @@
 
 typedef struct { int n; double lr_mult; } config;
 
+static char refusal[160];
+
 /* Typed configure: the host converts strategies.json's values to these C types (via libffi). */
 static void *configure(int n, double lr_mult) {
-    if (n < 0 || lr_mult < 0) return NULL;
+    if (n < 0 || lr_mult < 0) {
+        snprintf(refusal, sizeof refusal, "n (%d) and lr_mult (%g) must not be negative", n, lr_mult);
+        return NULL;
+    }
     config *c = malloc(sizeof *c);
     c->n = n;
     c->lr_mult = lr_mult;
@@ -42,10 +51,7 @@ static int run(void *state, const harness_task *task, const harness_engine *e, h
         status = e->copy_layer(h, net, task->source, name);
         if (status == 0) status = e->set_learning_rate_multiplier(h, net, name, c->lr_mult);
     }
-    harness_training t = {
-        .struct_size = sizeof t, .epochs = task->epochs, .batch_size = task->batch_size, .learning_rate = task->learning_rate,
-        .momentum = 0.9, .weight_decay = 5e-4, .schedule = "onecycle", .seed = task->seed,
-    };
+    harness_training t = { .struct_size = sizeof t }; /* every setting the host's default */
     if (status == 0) status = e->train(h, net, &task->train, &t);
     if (status == 0) status = e->predict(h, net, &task->eval, predictions);
     e->release_network(h, net);
@@ -53,6 +59,8 @@ static int run(void *state, const harness_task *task, const harness_engine *e, h
 }
 
 static void release(void *state) { free(state); }
+
+static const char *configure_error(void) { return refusal; }
 
 static const harness_parameter parameters[] = {
     { "n", HARNESS_INT, "2", "how many leading layers to copy" },
@@ -70,6 +78,7 @@ static const harness_strategy strategy = {
     .configure = (void *)configure,
     .run = run,
     .release = release,
+    .configure_error = configure_error,
 };
 
-const harness_strategy *harness_strategy_entry_v1(void) { return &strategy; }
+const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }

@@ -14,11 +14,17 @@
  *     cc -shared -fPIC $(harness sdk --cflags) my_strategy.c -o my-strategy.so
  * and drop the .so into a plugin directory (see `harness strategies --help`).
  *
- * Versioning: HARNESS_STRATEGY_ABI_VERSION changes whenever a struct below changes incompatibly;
- * the entry symbol carries the version, so an old plugin fails to load with a clear message
- * instead of misreading a struct. struct_size fields let either side detect a stale header:
- * fields marked "since" were appended to a struct, and a reader checks struct_size before
- * reading them (HARNESS_HAS_FIELD).
+ * Versioning: HARNESS_STRATEGY_ABI_VERSION changes whenever the contract changes meaning; the
+ * entry symbol carries the version. The host loads version 2 (harness_strategy_entry_v2) and still
+ * loads and runs version 1 plugins (harness_strategy_entry_v1) unchanged: every version-2 field was
+ * appended to a version-1 struct, and struct_size fields say which fields a side knows. Fields
+ * marked "since" were appended; a reader checks struct_size before reading them (HARNESS_HAS_FIELD).
+ *
+ * Version 2 adds: unlabelled target training images and the source's labelled training images
+ * in the task (domain adaptation); loss terms as data in harness_training (L2-SP, distillation,
+ * MMD, CORAL, domain-adversarial), of which version 1's l2sp and distillation fields are two;
+ * training settings where 0 or NULL means the host's default; and configure_error, so a
+ * plugin's own reason for refusing its parameters reaches the user.
  */
 #ifndef HARNESS_STRATEGY_H
 #define HARNESS_STRATEGY_H
@@ -30,8 +36,10 @@
 extern "C" {
 #endif
 
-#define HARNESS_STRATEGY_ABI_VERSION 1
-#define HARNESS_STRATEGY_ENTRY "harness_strategy_entry_v1"
+#define HARNESS_STRATEGY_ABI_VERSION 2
+#define HARNESS_STRATEGY_ENTRY "harness_strategy_entry_v2"
+/* The version-1 entry symbol, which the host still loads. */
+#define HARNESS_STRATEGY_ENTRY_V1 "harness_strategy_entry_v1"
 /* Entry symbols of other ABI versions the host looks for, to name the mismatch. */
 #define HARNESS_STRATEGY_ENTRY_PREFIX "harness_strategy_entry_v"
 
@@ -88,9 +96,48 @@ typedef struct harness_task {
     /* Since 1.1: the weight decay (L2 on weights) the comparison chose; read it only when
      * HARNESS_HAS_FIELD(task, harness_task, weight_decay), else use 5e-4. */
     double weight_decay;
+    /* Since 2: the target's unlabelled training images, for domain adaptation (labels NULL;
+     * count 0 when the task has none). They are never evaluation images. */
+    harness_images unlabelled;
+    /* Since 2: the source's labelled training images, where the scenario has them (count 0
+     * otherwise), e.g. to train a source-only baseline or an adaptation method from scratch.
+     * Their labels are source classes, 0 .. source_classes - 1. */
+    harness_images source_train;
+    int32_t source_classes;
 } harness_task;
 
 /* ---- Training settings ----------------------------------------------------------------- */
+
+/* A term added to the classification loss of a training run, weighted by weight (lambda).
+ * kind:
+ *   "l2sp"          weight/2 ||w - w_anchor||^2 over the layers shared with anchor by name and
+ *                   shape, replacing their weight decay (Li et al. 2018). layer ignored.
+ *   "distillation"  weight/2 mean ||f(x) - f_anchor(x)||^2 at layer's output (anchor's same layer).
+ *   "mmd"           multi-kernel MMD^2 between the source and target rows' features at layer
+ *                   (DDC: one term; DAN: a term per layer). options: "bandwidths=0.25,0.5,1,2,4",
+ *                   multiples of the batch's mean squared distance (the default).
+ *   "coral"         |C_source - C_target|_F^2 / (4 d^2) of the features at layer (Deep CORAL).
+ *   "adversarial"   a domain discriminator on layer's features behind gradient reversal (DANN).
+ *                   options: "hidden=256" (its two hidden layers' width, the default).
+ * "mmd", "coral" and "adversarial" need the task's unlabelled target images: each training batch
+ * is then followed by as many of them, and the classification loss reads the labelled rows only.
+ * layer: a layer name, or NULL for "penultimate" (the features the classifier reads).
+ * warm_up: non-zero ramps the weight from 0 as lambda x (2 / (1 + exp(-10 p)) - 1) over training
+ * progress p (Ganin et al. 2016). */
+typedef struct harness_loss_term {
+    const char *kind;
+    const char *layer;
+    double weight;
+    int32_t warm_up;
+    const harness_network *anchor; /* l2sp, distillation */
+    const char *options;           /* NULL, or "key=value;key=value" */
+} harness_loss_term;
+
+/* Since 2, a field of 0 (or NULL) means the host's default, so defaults live in one place: epochs,
+ * batch_size and learning_rate the task's; momentum 0.9 (HARNESS_NONE for none); weight_decay the
+ * task's (HARNESS_NONE for none); schedule "onecycle"; seed the task's. A version-1 plugin's
+ * struct (struct_size before terms) is read as it always was. */
+#define HARNESS_NONE (-1.0)
 
 typedef struct harness_training {
     uint32_t struct_size;
@@ -110,6 +157,10 @@ typedef struct harness_training {
     double l2sp;
     double distillation;
     const char *distill_layer;     /* a layer name, or "penultimate" (see features) */
+    /* Since 2: the loss terms (version 2 plugins use these instead of anchor, l2sp and
+     * distillation above, which must then be 0/NULL). */
+    const harness_loss_term *terms;
+    uint32_t term_count;
 } harness_training;
 
 /* ---- The engine the host lends to a strategy ------------------------------------------ */
@@ -166,7 +217,8 @@ typedef struct harness_strategy {
     uint32_t parameter_count;
 
     /* Exactly one of the two configure forms. Either returns the strategy's state (or NULL on
-     * bad parameters, after calling nothing: the host reports the parameters it passed).
+     * bad parameters, after calling nothing: the host reports the parameters it passed, and
+     * configure_error's text when there is one).
      *
      * Typed: a C function taking the parameters in declaration order as their C types,
      *     void *configure(int n, double lr_mult);
@@ -187,6 +239,9 @@ typedef struct harness_strategy {
      * The host refuses configurations and search spaces outside them, with the place in
      * strategies.json, before any cell runs. */
     const char *const *parameter_ranges;
+    /* Since 2, optional: after configure (either form) returned NULL, why, in the plugin's own
+     * words ("n = 9: the network has 8 layers"); the host shows it to the user. */
+    const char *(*configure_error)(void);
 } harness_strategy;
 
 typedef const harness_strategy *(*harness_strategy_entry_fn)(void);

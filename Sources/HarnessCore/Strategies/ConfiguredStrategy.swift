@@ -27,7 +27,7 @@ public final class ConfiguredStrategy: @unchecked Sendable {
         let made = d.configure_values != nil ? Self.configureWithValues(d, values) : Self.configureTyped(d, values)
         guard let made else {
             throw PluginError.configureRefused(configuration: binding.configuration.name, strategy: plugin.name,
-                                               values: binding.parameterSummary)
+                                               values: binding.parameterSummary, reason: plugin.configureError)
         }
         state = made
     }

@@ -27,6 +27,11 @@ final class HostSession {
     /// What batch normalisation does with its statistics in every training run (host policy,
     /// like early stopping: a strategy need not know the network has such layers).
     var batchNorm = BatchNormStatistics.batch
+    /// The task's unlabelled target images, which adaptation loss terms train against.
+    var unlabelled: ImageSet?
+    /// The task's training settings: what an ABI 2 training request's zeros stand for.
+    var taskEpochs = 10, taskBatchSize = 64, taskWeightDecay = TrainingChoice.defaultWeightDecay
+    var taskSeed: UInt64 = 1
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
          taskLearningRate: Double, rateOrigin: String) {
@@ -189,47 +194,28 @@ enum HostEngine {
         return s.attempt {
             let net = try s.network(network)
             let t = settings!.pointee
-            guard Int(t.struct_size) == MemoryLayout<harness_training>.size else {
-                throw EngineError.invalidSpec("harness_training.struct_size is \(t.struct_size), expected \(MemoryLayout<harness_training>.size)")
-            }
-            let scheduleText = t.schedule.map { String(cString: $0) } ?? "onecycle"
-            guard let schedule = LearningRateSchedule(scheduleText) else { throw EngineError.invalidSpec("unknown schedule '\(scheduleText)'") }
-            guard t.epochs >= 1, t.batch_size >= 1, t.learning_rate > 0 else {
-                throw EngineError.invalidSpec("training needs epochs >= 1, batch_size >= 1 and learning_rate > 0")
-            }
-            var penalties: [Penalty] = []
-            if t.l2sp > 0 || t.distillation > 0 {
-                let anchor = try s.network(t.anchor)
-                if t.l2sp > 0 { penalties.append(L2SP(anchor: anchor, alpha: Float(t.l2sp))) }
-                if t.distillation > 0 {
-                    penalties.append(FeatureDistillation(anchor: anchor, layer: t.distill_layer.map { String(cString: $0) } ?? Network.penultimate,
-                                                         weight: Float(t.distillation)))
-                }
-            }
-            let settings = TrainingSettings(
-                epochs: Int(t.epochs), batchSize: Int(t.batch_size),
-                optimizer: OptimizerSettings(learningRate: Float(t.learning_rate), momentum: Float(t.momentum),
-                                             weightDecay: Float(t.weight_decay), l1: Float(t.l1)),
-                schedule: schedule, seed: t.seed)
+            let request = try TrainingRequest(t, session: s, network: net)
+            let settings = request.settings, penalties = request.penalties, adaptation = request.adaptation
             do {
                 let keeper = s.earlyStopping.map(BestEpoch.init)
                 let images = try ImageSet(data!.pointee)
                 net.prepareStatistics(s.batchNorm)
-                var report = try Trainer.train(net, on: images, settings: settings, penalties: penalties, progress: s.progress,
+                var report = try Trainer.train(net, on: images, settings: settings, penalties: penalties, adaptation: adaptation, progress: s.progress,
                                                evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
                 if let keeper {
                     keeper.restore(net)
                     report.keptEpoch = keeper.epoch
-                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, t.epochs, keeper.accuracy * 100))
+                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, settings.epochs, keeper.accuracy * 100))
                 }
                 if s.batchNorm == .adabn {
-                    let n = net.reestimateStatistics(on: images, batch: Int(t.batch_size))
+                    let n = net.reestimateStatistics(on: images, batch: settings.batchSize)
                     if n > 0 { s.log("adabn: re-estimated the running statistics of \(n) batch normalisation layers on \(images.count) training images") }
                 }
                 s.trained?(net, report)
             } catch let TrainingError.diverged(epoch, step, _) {
-                throw TrainingError.diverged(epoch: epoch, step: step, help: t.learning_rate != s.taskLearningRate
-                    ? "the strategy chose learning rate \(t.learning_rate) (the comparison's is \(s.taskLearningRate)); lower the rate in its parameters"
+                let rate = request.learningRate
+                throw TrainingError.diverged(epoch: epoch, step: step, help: request.rateChosenByStrategy
+                    ? "the strategy chose learning rate \(rate) (the comparison's is \(s.taskLearningRate)); lower the rate in its parameters"
                     : "lower \(s.rateOrigin)")
             }
         }

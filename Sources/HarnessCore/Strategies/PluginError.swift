@@ -18,7 +18,8 @@ public enum PluginError: Error, Equatable, Codable, Sendable, CustomStringConver
     case unknownParameter(configuration: String, strategy: String, parameter: String, place: String, known: [String])
     case wrongType(configuration: String, strategy: String, parameter: String, expected: String, found: String, place: String)
     case outOfRange(configuration: String, strategy: String, parameter: String, value: String, range: String, place: String)
-    case configureRefused(configuration: String, strategy: String, values: String)
+    /// `reason`: the plugin's own words (ABI 2's configure_error), when it gave them.
+    case configureRefused(configuration: String, strategy: String, values: String, reason: String?)
 
     public var description: String {
         switch self {
@@ -52,8 +53,8 @@ public enum PluginError: Error, Equatable, Codable, Sendable, CustomStringConver
             return "\(place): '\(configuration)': parameter '\(parameter)' of \(strategy) must be \(expected), not \(found)"
         case let .outOfRange(configuration, strategy, parameter, value, range, place):
             return "\(place): '\(configuration)': parameter '\(parameter)' of \(strategy) must be \(range), not \(value)"
-        case let .configureRefused(configuration, strategy, values):
-            return "'\(configuration)': strategy \(strategy) refused its parameters (\(values))"
+        case let .configureRefused(configuration, strategy, values, reason):
+            return "'\(configuration)': strategy \(strategy) refused its parameters (\(values))" + (reason.map { ": \($0)" } ?? "")
         }
     }
 

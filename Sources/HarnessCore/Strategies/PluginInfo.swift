@@ -7,6 +7,9 @@ import Foundation
 public enum StrategyABI {
     public static let version = Int(HARNESS_STRATEGY_ABI_VERSION)
     public static let entrySymbol = "harness_strategy_entry_v\(version)"
+    /// The versions the host loads, newest first: version-1 plugins load and run unchanged.
+    public static let loadable = [version, 1]
+    public static func entrySymbol(_ version: Int) -> String { "harness_strategy_entry_v\(version)" }
     /// The file name prefix of the plugins this package builds (libharness-strategy-NAME.so).
     public static let builtPluginPrefix = "libharness-strategy-"
 }
@@ -56,6 +59,10 @@ public struct PluginInfo: Codable, Equatable, Sendable {
     public var version: String
     public var summary: String
     public var parameters: [StrategyParameterInfo]
+    /// The strategy ABI version the plugin was built for (nil in scans from before version 2: 1).
+    public var abi: Int?
+
+    public var abiVersion: Int { abi ?? 1 }
 
     /// The hash of a file's bytes (FNV-1a, as every other cache key here).
     public static func contentHash(of path: String) throws -> String {

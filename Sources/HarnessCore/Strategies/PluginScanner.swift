@@ -16,10 +16,13 @@ public struct ScanReport: Codable, Sendable {
     public var outcome: ScanOutcome
     /// With parameter sets to try: nil where configure accepted the set, else why not.
     public var refusals: [String?]
+    /// Beside each refusal, the plugin's own reason when it gave one (ABI 2's configure_error).
+    public var reasons: [String?]?
 
-    public init(outcome: ScanOutcome, refusals: [String?]) {
+    public init(outcome: ScanOutcome, refusals: [String?], reasons: [String?]? = nil) {
         self.outcome = outcome
         self.refusals = refusals
+        self.reasons = reasons
     }
 }
 
@@ -90,8 +93,9 @@ public struct PluginScanner: Sendable {
         guard !sets.isEmpty else { return [] }
         let report = try run(plugin.path, trying: sets)
         if case let .failed(error) = report.outcome { return sets.map { _ in error } }
-        return zip(sets, report.refusals).map { set, refusal in
-            refusal.map { PluginError.configureRefused(configuration: set.configuration, strategy: plugin.name, values: $0) }
+        return zip(sets, report.refusals).enumerated().map { i, pair in
+            pair.1.map { PluginError.configureRefused(configuration: pair.0.configuration, strategy: plugin.name, values: $0,
+                                                      reason: report.reasons.flatMap { i < $0.count ? $0[i] : nil }) }
         }
     }
 
@@ -117,15 +121,15 @@ public struct PluginScanner: Sendable {
     public static func scanInProcess(_ path: String, trying sets: [ParameterSet]) -> ScanReport {
         do {
             let plugin = try StrategyPlugin(path: path)
-            let refusals: [String?] = sets.map { set in
+            let tried: [(refusal: String?, reason: String?)] = sets.map { set in
                 let configuration = StrategyConfiguration(name: set.configuration, strategy: plugin.name,
                                                           parameters: set.values.sorted { $0.key < $1.key }, source: .base,
                                                           description: "", place: set.configuration)
-                do { _ = try ConfiguredStrategy(configuration, plugin: plugin); return nil } catch let PluginError.configureRefused(_, _, values) {
-                    return values
-                } catch { return "\(error)" }
+                do { _ = try ConfiguredStrategy(configuration, plugin: plugin); return (nil, nil) } catch let PluginError.configureRefused(_, _, values, reason) {
+                    return (values, reason)
+                } catch { return ("\(error)", nil) }
             }
-            return ScanReport(outcome: .loaded(plugin.info), refusals: refusals)
+            return ScanReport(outcome: .loaded(plugin.info), refusals: tried.map(\.refusal), reasons: tried.map(\.reason))
         } catch let e as PluginError {
             return ScanReport(outcome: .failed(e), refusals: sets.map { _ in "\(e)" })
         } catch {

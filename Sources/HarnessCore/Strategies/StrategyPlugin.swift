@@ -9,6 +9,12 @@ public final class StrategyPlugin: @unchecked Sendable {
     public let info: PluginInfo
     let descriptor: UnsafePointer<harness_strategy>
 
+    /// The plugin's own reason for refusing its parameters (ABI 2, when it gives one).
+    var configureError: String? {
+        guard info.abiVersion >= 2, let f = descriptor.pointee.configure_error, let text = f() else { return nil }
+        return String(cString: text)
+    }
+
     public var path: String { info.path }
     public var name: String { info.name }
     public var version: String { info.version }
@@ -22,9 +28,9 @@ public final class StrategyPlugin: @unchecked Sendable {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw PluginError.notLoadable(path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown reason")
         }
-        guard let symbol = dlsym(handle, StrategyABI.entrySymbol) else {
+        guard let (abi, symbol) = StrategyABI.loadable.lazy.compactMap({ v in dlsym(handle, StrategyABI.entrySymbol(v)).map { (v, $0) } }).first else {
             // An entry symbol of another version means a plugin built against another header.
-            if let other = (0...20).first(where: { $0 != StrategyABI.version && dlsym(handle, "harness_strategy_entry_v\($0)") != nil }) {
+            if let other = (0...20).first(where: { !StrategyABI.loadable.contains($0) && dlsym(handle, StrategyABI.entrySymbol($0)) != nil }) {
                 throw PluginError.abiMismatch(path: path, expected: StrategyABI.version, found: other)
             }
             throw PluginError.missingEntry(path: path)
@@ -32,16 +38,22 @@ public final class StrategyPlugin: @unchecked Sendable {
         let entry = unsafeBitCast(symbol, to: harness_strategy_entry_fn.self)
         guard let d = entry() else { throw PluginError.badDescriptor(path: path, reason: "the entry function returned NULL") }
         func bad(_ reason: String) -> PluginError { .badDescriptor(path: path, reason: reason) }
-        guard Int(d.pointee.abi_version) == StrategyABI.version else {
-            throw PluginError.abiMismatch(path: path, expected: StrategyABI.version, found: Int(d.pointee.abi_version))
+        guard Int(d.pointee.abi_version) == abi else {
+            if !StrategyABI.loadable.contains(Int(d.pointee.abi_version)) {
+                throw PluginError.abiMismatch(path: path, expected: StrategyABI.version, found: Int(d.pointee.abi_version))
+            }
+            throw bad("it exports \(StrategyABI.entrySymbol(abi)) but its descriptor says abi_version \(d.pointee.abi_version)")
         }
-        // Plugins built before parameter_ranges was appended end just before it.
-        let firstRelease = MemoryLayout<harness_strategy>.offset(of: \harness_strategy.parameter_ranges)!
+        // The descriptor sizes each version has had: version 1 before and after parameter_ranges
+        // was appended, version 2 with configure_error.
+        let v1 = MemoryLayout<harness_strategy>.offset(of: \harness_strategy.parameter_ranges)!
+        let v11 = MemoryLayout<harness_strategy>.offset(of: \harness_strategy.configure_error)!
         let size = Int(d.pointee.struct_size)
-        guard size == MemoryLayout<harness_strategy>.size || size == firstRelease else {
-            throw bad("struct_size is \(d.pointee.struct_size), expected \(MemoryLayout<harness_strategy>.size) (built against another harness_strategy.h?)")
+        let known = abi == 1 ? [v1, v11] : [MemoryLayout<harness_strategy>.size]
+        guard known.contains(size) else {
+            throw bad("struct_size is \(d.pointee.struct_size), expected \(known.map(String.init).joined(separator: " or ")) for ABI \(abi) (built against another harness_strategy.h?)")
         }
-        let ranges = size == firstRelease ? nil : d.pointee.parameter_ranges
+        let ranges = size == v1 ? nil : d.pointee.parameter_ranges
         guard let name = d.pointee.name.map({ String(cString: $0) }), !name.isEmpty else { throw bad("no name") }
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw bad("name '\(name)' may use only letters, digits, - and _")
@@ -72,7 +84,7 @@ public final class StrategyPlugin: @unchecked Sendable {
         }
         guard Set(params.map(\.name)).count == params.count else { throw bad("\(name): two parameters share a name") }
         info = PluginInfo(path: path, contentHash: hash, name: name, version: d.pointee.version.map { String(cString: $0) } ?? "?",
-                          summary: d.pointee.summary.map { String(cString: $0) } ?? "", parameters: params)
+                          summary: d.pointee.summary.map { String(cString: $0) } ?? "", parameters: params, abi: abi)
         descriptor = d
     }
 }

@@ -21,6 +21,12 @@ public struct TransferTask {
     public var rateOrigin = "--lr"
     /// What batch normalisation layers do with their statistics in every training run.
     public var batchNorm = BatchNormStatistics.batch
+    /// The target's training images without their labels, for domain adaptation (ABI 2's
+    /// task.unlabelled). Never evaluation images.
+    public var unlabelled: ImageSet?
+    /// The source's labelled training images, where the scenario has them (task.source_train).
+    public var sourceTrain: ImageSet?
+    public var sourceClasses = 0
     /// Labelled validation images for early stopping (host-side; the strategy sees them only
     /// among the unlabelled evaluation images).
     public var earlyStopping: ImageSet?
@@ -99,15 +105,36 @@ extension ConfiguredStrategy {
                                   rateOrigin: task.rateOrigin)
         session.earlyStopping = task.earlyStopping
         session.batchNorm = task.batchNorm
+        // Unlabelled images in a seeded order of their own too: sorted by class, their order alone
+        // would say which class each is.
+        var ordering = SeededGenerator(seed: task.seed, stream: "presentation-order/unlabelled")
+        let unlabelled = task.unlabelled.map { u in
+            let shown = u.subset(Array(0..<u.count).shuffled(using: &ordering))
+            return ImageSet(channels: shown.channels, height: shown.height, width: shown.width, pixels: shown.pixels,
+                            labels: [Int](repeating: 0, count: shown.count))
+        }
+        session.unlabelled = unlabelled
+        (session.taskEpochs, session.taskBatchSize, session.taskWeightDecay, session.taskSeed) = (task.epochs, task.batchSize, task.weightDecay, task.seed)
+        let sourceTrain = task.sourceTrain.map { s in s.subset(Array(0..<s.count).shuffled(using: &ordering)) }
+        let sourceLabels = sourceTrain.map { $0.labels.map { Int32($0) } } ?? []
         let sourcePointer = session.lend(task.source)
         let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
         let train = task.train.subset(order.train)
         let evalPixels = order.shuffledEval(task.evalPixels, imageSize: task.train.imageSize)
         var predictions = [Int32](repeating: -1, count: task.evalCount)
         let trainLabels = train.labels.map { Int32($0) }
+        /// Images as the task shows them (pixels and labels borrowed for the call).
+        func images(_ set: ImageSet?, _ pixels: UnsafeBufferPointer<Float>, _ labels: UnsafeBufferPointer<Int32>?) -> harness_images {
+            harness_images(pixels: pixels.baseAddress, labels: labels?.baseAddress, count: Int64(set?.count ?? 0),
+                           channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width))
+        }
+        let unlabelledPixels = unlabelled?.pixels ?? [], sourcePixels = sourceTrain?.pixels ?? []
         let status: Int32 = train.pixels.withUnsafeBufferPointer { trainPixels in
             trainLabels.withUnsafeBufferPointer { labels in
                 evalPixels.withUnsafeBufferPointer { evalPixels in
+                  unlabelledPixels.withUnsafeBufferPointer { unlabelledPixels in
+                    sourcePixels.withUnsafeBufferPointer { sourcePixels in
+                      sourceLabels.withUnsafeBufferPointer { sourceLabels in
                     var t = harness_task(
                         struct_size: UInt32(MemoryLayout<harness_task>.size),
                         source: sourcePointer,
@@ -116,10 +143,15 @@ extension ConfiguredStrategy {
                         eval: harness_images(pixels: evalPixels.baseAddress, labels: nil, count: Int64(task.evalCount),
                                              channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width)),
                         classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.epochs),
-                        batch_size: Int32(task.batchSize), learning_rate: task.learningRate, weight_decay: task.weightDecay)
+                        batch_size: Int32(task.batchSize), learning_rate: task.learningRate, weight_decay: task.weightDecay,
+                        unlabelled: images(unlabelled, unlabelledPixels, nil),
+                        source_train: images(sourceTrain, sourcePixels, sourceLabels), source_classes: Int32(task.sourceClasses))
                     return predictions.withUnsafeMutableBufferPointer { out in
                         plugin.descriptor.pointee.run(state, &t, HostEngine.table, session.pointer, out.baseAddress)
                     }
+                      }
+                    }
+                  }
                 }
             }
         }

@@ -1,0 +1,47 @@
+// What every domain-adaptation strategy does, so each plugin says only which loss terms it adds:
+// start from the source network whole (the two domains share their classes), train it on the
+// labelled images (the source's, plus the target's few labelled ones when there are any) with
+// the terms pulling the unlabelled target images' features toward the source's, and predict.
+
+extension Task {
+    /// The labelled images an adaptation strategy trains on: the source's training images and
+    /// any labelled target images. Throws when the scenario has no source images or other classes.
+    public func adaptationLabelledImages(strategy name: String) throws -> Images {
+        guard let sourceTrain, sourceClasses == classes else {
+            throw StrategyError("\(name) needs a domain-shift scenario: the source's labelled images with the target's classes "
+                                + "(harness compare --source DATA --target DATA@TRANSFORM --target-labels K)")
+        }
+        return Images.joined([sourceTrain, train])
+    }
+
+    /// The target's unlabelled training images, or an error naming the strategy.
+    public func unlabelledTarget(strategy name: String) throws -> Images {
+        guard let unlabelled else {
+            throw StrategyError("\(name) needs unlabelled target training images, and this task has none "
+                                + "(run it on a domain-shift scenario: --target DATA@TRANSFORM --target-labels K)")
+        }
+        return unlabelled
+    }
+}
+
+extension Engine {
+    /// Trains a copy of the source network with `terms` and predicts the evaluation images.
+    public func adapt(_ task: Task, strategy name: String, terms: [LossTerm]) throws -> [Int32] {
+        let labelled = try task.adaptationLabelledImages(strategy: name)
+        _ = try task.unlabelledTarget(strategy: name)
+        let (net, _) = try transferNetwork(for: task, copying: { $0 })  // every unit, the classifier too
+        var training = Training()
+        training.terms = terms
+        try train(net, on: labelled, training)
+        return try predict(net, task.eval)
+    }
+}
+
+/// "fc6, fc7" -> ["fc6", "fc7"]: the layers a DAN-style strategy puts a term on.
+public func layerList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+#if canImport(Foundation)
+import Foundation
+#endif

@@ -1,0 +1,197 @@
+/*
+ * harness_strategy.h: the binary contract between harness and a transfer-strategy plugin.
+ *
+ * A strategy is a shared library exporting one C function, HARNESS_STRATEGY_ENTRY, that returns
+ * a harness_strategy descriptor. Only C types cross this boundary: Swift has no stable ABI on
+ * Linux, and a plugin may be built by another compiler, Swift version or language.
+ *
+ * What a strategy gets: the source network (trained on the source classes), the target task's
+ * training images with labels, the evaluation images WITHOUT labels, its parameters, a seed, and
+ * a table of engine functions from the host. What it returns: one predicted class per evaluation
+ * image. The host alone holds the evaluation labels and computes every metric.
+ *
+ * Build a strategy in C against this header alone:
+ *     cc -shared -fPIC $(harness sdk --cflags) my_strategy.c -o my-strategy.so
+ * and drop the .so into a plugin directory (see `harness strategies --help`).
+ *
+ * Versioning: HARNESS_STRATEGY_ABI_VERSION changes whenever a struct below changes incompatibly;
+ * the entry symbol carries the version, so an old plugin fails to load with a clear message
+ * instead of misreading a struct. struct_size fields let either side detect a stale header:
+ * fields marked "since" were appended to a struct, and a reader checks struct_size before
+ * reading them (HARNESS_HAS_FIELD).
+ */
+#ifndef HARNESS_STRATEGY_H
+#define HARNESS_STRATEGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HARNESS_STRATEGY_ABI_VERSION 1
+#define HARNESS_STRATEGY_ENTRY "harness_strategy_entry_v1"
+/* Entry symbols of other ABI versions the host looks for, to name the mismatch. */
+#define HARNESS_STRATEGY_ENTRY_PREFIX "harness_strategy_entry_v"
+
+/* Whether a struct of the given struct_size holds a field appended after the first release. */
+#define HARNESS_HAS_FIELD(pointer, type, field) \
+    ((pointer)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ---- Parameters ------------------------------------------------------------------------ */
+
+typedef enum harness_type {
+    HARNESS_INT = 1,    /* C type: int */
+    HARNESS_DOUBLE = 2, /* C type: double */
+    HARNESS_BOOL = 3,   /* C type: int (0 or 1) */
+    HARNESS_STRING = 4  /* C type: const char * (valid during configure only) */
+} harness_type;
+
+typedef struct harness_parameter {
+    const char *name;
+    harness_type type;
+    const char *default_value; /* text: "3", "0.1", "true", "fc7" */
+    const char *help;
+} harness_parameter;
+
+/* A parameter after the host converted it from strategies.json (configure_values form). */
+typedef struct harness_value {
+    harness_type type;
+    int64_t integer;     /* HARNESS_INT and HARNESS_BOOL */
+    double number;       /* HARNESS_DOUBLE */
+    const char *string;  /* HARNESS_STRING */
+} harness_value;
+
+/* ---- Data ------------------------------------------------------------------------------ */
+
+typedef struct harness_images {
+    const float *pixels;   /* count x channels x height x width, normalised */
+    const int32_t *labels; /* NULL for evaluation images */
+    int64_t count;
+    int32_t channels, height, width;
+} harness_images;
+
+typedef struct harness_network harness_network; /* opaque; owned by the host */
+typedef struct harness_host harness_host;       /* opaque; pass back to every engine call */
+
+typedef struct harness_task {
+    uint32_t struct_size;
+    const harness_network *source; /* trained on the source classes */
+    harness_images train;          /* target training images, with labels */
+    harness_images eval;           /* evaluation images, no labels */
+    int32_t classes;               /* number of target classes */
+    uint64_t seed;
+    int32_t epochs;                /* training epochs the user asked for */
+    int32_t batch_size;            /* minibatch size the user asked for */
+    double learning_rate;          /* base learning rate the user asked for */
+    /* Since 1.1: the weight decay (L2 on weights) the comparison chose; read it only when
+     * HARNESS_HAS_FIELD(task, harness_task, weight_decay), else use 5e-4. */
+    double weight_decay;
+} harness_task;
+
+/* ---- Training settings ----------------------------------------------------------------- */
+
+typedef struct harness_training {
+    uint32_t struct_size;
+    int32_t epochs;
+    int32_t batch_size;
+    double learning_rate;  /* base (peak for onecycle) */
+    double momentum;
+    double weight_decay;   /* L2 on weights, not biases */
+    double l1;
+    const char *schedule;  /* "onecycle", "cosine", "constant", "step:EPOCHS:GAMMA" */
+    uint64_t seed;
+    /* Conservation penalties toward an anchor network (0 disables each):
+     *   l2sp * 1/2 ||w - w_anchor||^2 over the layers the two networks share by name and shape
+     *   (their weight decay is replaced by it: L2-SP, Li et al. 2018), and
+     *   distillation * 1/2 mean ||f(x) - f_anchor(x)||^2 over the output of layer distill_layer. */
+    const harness_network *anchor;
+    double l2sp;
+    double distillation;
+    const char *distill_layer;     /* a layer name, or "penultimate" (see features) */
+} harness_training;
+
+/* ---- The engine the host lends to a strategy ------------------------------------------ */
+/* Calls returning int return 0 on success; on failure, last_error says why. */
+
+typedef struct harness_engine {
+    uint32_t abi_version;
+    uint32_t struct_size;
+
+    /* A network of `like`'s spec with a fresh classifier for `classes` classes, every layer
+     * freshly initialised (Xavier) from `seed`. Release it with release_network. */
+    harness_network *(*new_network)(harness_host *, const harness_network *like, int32_t classes, uint64_t seed);
+    void (*release_network)(harness_host *, harness_network *);
+
+    /* The transfer units, in order: the learnable layers (conv1 ... fc8) of the default spec; the
+       stem, residual blocks and classifier (conv1, layer1.0, ..., fc) of a ResNet. Copying,
+       freezing or re-initialising a unit acts on all its layers, batch normalisation included. */
+    int32_t (*layer_count)(harness_host *, const harness_network *);
+    const char *(*layer_name)(harness_host *, const harness_network *, int32_t index);
+
+    int (*copy_layer)(harness_host *, harness_network *to, const harness_network *from, const char *layer);
+    /* initializer: "xavier", "he", "gaussian:SIGMA", "constant:VALUE" */
+    int (*reinitialize)(harness_host *, harness_network *, const char *layer, const char *initializer, uint64_t seed);
+    /* 0 freezes the layer (Caffe's lr_mult); 1 is the normal rate. */
+    int (*set_learning_rate_multiplier)(harness_host *, harness_network *, const char *layer, double multiplier);
+
+    int (*train)(harness_host *, harness_network *, const harness_images *data, const harness_training *settings);
+
+    /* The output of `layer` for each image, written as count x width floats into out (capacity
+     * floats available). Pass out = NULL to learn the width first. Any layer name of the network,
+     * or "penultimate": the features its classifier reads (the last layer before the classifier
+     * that is not dropout; relu7 in the default network), whatever the architecture. */
+    int (*features)(harness_host *, const harness_network *, const char *layer, const harness_images *images,
+                    float *out, int64_t capacity, int64_t *width);
+    /* One predicted class per image. */
+    int (*predict)(harness_host *, const harness_network *, const harness_images *images, int32_t *out);
+
+    /* A line of progress in the harness's log. */
+    void (*log)(harness_host *, const char *message);
+    /* Why the last call failed; also where a strategy reports its own failure (set_error). */
+    const char *(*last_error)(harness_host *);
+    void (*set_error)(harness_host *, const char *message);
+} harness_engine;
+
+/* ---- The strategy ---------------------------------------------------------------------- */
+
+typedef struct harness_strategy {
+    uint32_t abi_version; /* HARNESS_STRATEGY_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(harness_strategy) */
+    const char *name;     /* as used in strategies.json: "freeze-n" */
+    const char *version;
+    const char *summary;
+    const harness_parameter *parameters;
+    uint32_t parameter_count;
+
+    /* Exactly one of the two configure forms. Either returns the strategy's state (or NULL on
+     * bad parameters, after calling nothing: the host reports the parameters it passed).
+     *
+     * Typed: a C function taking the parameters in declaration order as their C types,
+     *     void *configure(int n, double lr_mult);
+     * which the host calls through libffi. */
+    void *configure;
+    /* Values: the parameters converted, in declaration order (the form Swift strategies use). */
+    void *(*configure_values)(const harness_value *values, uint32_t count);
+
+    /* Writes task->eval.count predictions. Returns 0, or non-zero after engine->set_error. */
+    int (*run)(void *state, const harness_task *task, const harness_engine *engine, harness_host *host,
+               int32_t *predictions);
+    void (*release)(void *state);
+
+    /* Since 1.1, optional (NULL, or an older plugin whose struct_size ends before it): the values
+     * each parameter may take, parameter_count entries in declaration order, each NULL or
+     *     "MIN..MAX"  for numbers (either end may be left out: "0..", "..1"), or
+     *     "a|b|c"     for strings.
+     * The host refuses configurations and search spaces outside them, with the place in
+     * strategies.json, before any cell runs. */
+    const char *const *parameter_ranges;
+} harness_strategy;
+
+typedef const harness_strategy *(*harness_strategy_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
