@@ -79,6 +79,11 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "Every training run keeps the weights of its epoch with the best accuracy on the validation images.")
     var earlyStopping = false
 
+    @Option(help: ArgumentHelp("A domain-shift scenario (the same classes on both sides, e.g. --target fashion-mnist@rotate:90): keep the labels of "
+                               + "only K training images per target class and show the others unlabelled, for adaptation strategies "
+                               + "(source-only, mmd, coral, dann); 0 is unsupervised adaptation.", valueName: "K"))
+    var targetLabels: Int?
+
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
@@ -103,6 +108,18 @@ struct ComparisonOptions: ParsableArguments {
         }
         if split.isEmpty && (trials > 1 || refit || earlyStopping) {
             throw ValidationError("--trials, --refit and --early-stopping choose on validation images, and --validation-per-class 0 holds none out")
+        }
+        if let k = targetLabels {
+            guard k >= 0 else { throw ValidationError("--target-labels must not be negative") }
+            if k == 0 && (trials > 1 || refit || earlyStopping) {
+                throw ValidationError("--target-labels 0 leaves no labelled target image to hold out for validation, so --trials, --refit and --early-stopping cannot choose")
+            }
+            if k > 0 && targetPerClass > 0 && k > targetPerClass {
+                throw ValidationError("--target-labels \(k) exceeds --target-per-class \(targetPerClass), the target's training images per class")
+            }
+            if transfer.sourceModel != nil {
+                throw ValidationError("--target-labels gives adaptation strategies the source's labelled images, so it needs --source data, not --source-model")
+            }
         }
         if refit && earlyStopping {
             throw ValidationError("--refit retrains on the validation images too, so nothing is left to stop early on; use one of --refit and --early-stopping")
@@ -274,6 +291,15 @@ struct ComparisonOptions: ParsableArguments {
         let target = try targetSpec.load(transfer.loading(shape, perClass: targetPerClass > 0 ? targetPerClass : nil,
                                                           testPerClass: evalPerClass > 0 ? evalPerClass : nil, seed: data.splitSeed), seed: 0)
         guard target.dataset.classCount >= 2 else { throw CLIError("the target \(targetSpec) has \(target.dataset.classCount) class; a task needs two or more") }
+        if targetLabels != nil {
+            // A domain shift keeps the classes: checked before any network is trained.
+            let names = (sourceData?.dataset.classNames ?? [], target.dataset.classNames)
+            guard names.0 == names.1 else {
+                throw CLIError("--target-labels needs the same classes on both sides (a domain shift), but the source has "
+                               + "\(names.0.joined(separator: ", ")) and the target \(names.1.joined(separator: ", ")). "
+                               + "help: --source DATA --target DATA@TRANSFORM, e.g. --source fashion-mnist --target fashion-mnist@rotate:90")
+            }
+        }
         if let r = sourceData?.report { note("source \(sourceSpec!): \(r.summary)") }
         if let r = target.report { note("target \(targetSpec): \(r.summary)") }
 
@@ -310,6 +336,12 @@ struct ComparisonOptions: ParsableArguments {
         setting.skipUndecodable = transfer.skipUndecodable ? true : nil
         setting.validation = validation
         setting.earlyStopping = earlyStopping ? true : nil
+        if let k = targetLabels {
+            setting.targetLabels = k
+            if k == 0 { setting.validation = nil }  // no labelled target image to hold out
+            note("domain shift: \(k) labelled training images per target class, the rest unlabelled; the source's labelled images, "
+                 + "\(setting.targetPerClass.map { "\($0)" } ?? "all") per class, come with every task")
+        }
         note("comparing \(configured.count) strategies: \(setting.summary); "
              + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
 

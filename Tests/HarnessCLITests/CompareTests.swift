@@ -185,6 +185,31 @@ final class CompareTests: XCTestCase {
                            mentions: "--source-model brings its own network")
     }
 
+    func testATinyDomainAdaptationComparisonRunsAndBadScenariosSaySo() throws {
+        let dir = try temporaryDirectory()
+        let scenario = ["--source", "fashion-mnist:0-4", "--target", "fashion-mnist:0-4@rotate:90", "--db", dir + "/r.sqlite"]
+        let r = try harness(["compare", "--strategies", "source-only,mmd,coral,dann,finetune", "--target-labels", "0"] + scenario + Self.small(seeds: 1),
+                            environment: environment(dir))
+        XCTAssertEqual(r.status, 3, "finetune has no labelled target image to train on with --target-labels 0: a failed row\n" + r.stderr)
+        XCTAssertTrue(r.stderr.contains("domain shift: 0 labelled training images per target class"), r.stderr)
+        for name in ["source-only", "mmd", "coral", "dann"] {
+            let row = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains(" \(name) ") }, "\(name) has a row: \(r.stdout)")
+            XCTAssertFalse(row.contains("failed"), String(row))
+        }
+        XCTAssertTrue(r.stdout.contains("the training set is empty"), "finetune's failed row says why: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("domain shift: 0 labelled target images per class"), r.stdout)
+
+        assertOneLineError(try harness(["compare", "--strategies", "mmd", "--target-labels", "0", "--source", "fashion-mnist:0-4",
+                                        "--target", "fashion-mnist:5-9", "--db", dir + "/x.sqlite"] + Self.small(seeds: 1), environment: environment(dir)),
+                           mentions: "--target-labels needs the same classes on both sides")
+        assertOneLineError(try harness(["compare", "--strategies", "mmd", "--target-labels", "0", "--trials", "4"] + scenario),
+                           mentions: "--target-labels 0 leaves no labelled target image")
+        // Without a domain-shift scenario an adaptation strategy is a failed row that says what it needs.
+        let plain = try harness(["compare", "--strategies", "dann", "--db", dir + "/p.sqlite"] + Self.small(seeds: 1), environment: environment(dir))
+        XCTAssertEqual(plain.status, 3)
+        XCTAssertTrue(plain.stdout.contains("dann needs a domain-shift scenario"), plain.stdout)
+    }
+
     func testTransferCurveWritesItsFigureTablesAndReadingAndRecordsTelemetry() throws {
         let dir = try temporaryDirectory()
         let r = try harness(["transfer-curve", "--layers", "1,2", "--db", dir + "/r.sqlite", "--out", dir + "/curve"] + Self.small(seeds: 1),

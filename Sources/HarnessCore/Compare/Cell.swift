@@ -39,6 +39,11 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var validation: ValidationSplit?
     /// Every training run keeps the weights of its epoch with the best validation accuracy.
     public var earlyStopping: Bool?
+    /// A domain-shift scenario (the same classes on both sides): only this many of each target
+    /// class's training images keep their labels; the others are the task's unlabelled images,
+    /// and the source's training images (as many per class as the target's) are its labelled
+    /// source images. nil: every target training image is labelled, as in ordinary transfer.
+    public var targetLabels: Int?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
                 targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, epochs: Int, batchSize: Int, learningRate: Double) {
@@ -60,6 +65,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
         let transfer = [source?.description ?? "", target?.description ?? "", sourceModel ?? "", inputShape?.description ?? "",
                         normalization.map { "\($0.mean)/\($0.std)" } ?? "", skipUndecodable == true ? "skip" : "",
                         validation.map { "validation \($0)" } ?? "", earlyStopping == true ? "early stopping" : ""]
+            + (targetLabels.map { ["target labels \($0)"] } ?? [])
         return StableHash.of(([datasetFingerprint, splitName, "\(sourceClasses)", "\(targetClasses)", "\(targetPerClass ?? 0)",
                                "\(evalPerClass ?? 0)", "\(epochs)", "\(batchSize)", "\(learningRate)", EngineInfo.engineVersion]
                               + (target == nil ? [] : transfer)).joined(separator: "/"))
@@ -79,6 +85,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
             + (skipUndecodable == true ? ", undecodable images skipped" : "")
             + (validation.map { ", validation: \($0) held out of the training images" } ?? "")
             + (earlyStopping == true ? ", early stopping on validation accuracy" : "")
+            + (targetLabels.map { ", domain shift: \($0) labelled target images per class, the rest unlabelled" } ?? "")
     }
 }
 
@@ -99,6 +106,19 @@ extension ComparisonSetting {
         options.testPerClass = evalPerClass
         options.samplingSeed = seed
         return try target.load(options).dataset
+    }
+
+    /// The source's labelled training images for a domain-shift cell: as many per class as the
+    /// target's budget, drawn by the cell's seed, at the target's input shape.
+    public func loadSourceImages(seed: UInt64) throws -> ImageSet {
+        guard let source, let inputShape else {
+            throw DataError.mismatch("--target-labels needs the source's data, not only a --source-model")
+        }
+        var options = LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false)
+        options.trainPerClass = targetPerClass
+        options.testPerClass = 1
+        options.samplingSeed = seed
+        return try source.load(options).dataset.train
     }
 }
 

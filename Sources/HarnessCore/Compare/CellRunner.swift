@@ -16,6 +16,17 @@ public enum CellRunner {
             let stats = cell.setting.normalization ?? saved.normalization ?? data.train.channelStatistics()
             data.train.normalize(stats)
             data.test.normalize(stats)
+            // A domain-shift scenario: most target training images lose their labels, and the
+            // source's labelled images come along.
+            var unlabelled: ImageSet?, sourceImages: ImageSet?
+            if let k = cell.setting.targetLabels {
+                let parts = data.train.labelledSplit(perClass: k, seed: cell.seed)
+                unlabelled = data.train.subset(parts.unlabelled)
+                data.train = data.train.subset(parts.labelled)
+                var source = try cell.setting.loadSourceImages(seed: cell.seed)
+                source.normalize(stats)
+                sourceImages = source
+            }
 
             let plugin = try StrategyPlugin(path: cell.pluginPath)
             if let planned = cell.pluginHash, plugin.info.contentHash != planned {
@@ -27,7 +38,7 @@ public enum CellRunner {
             // join the test images as unlabelled evaluation images, in one shuffled set: the
             // strategy cannot tell them apart, and the host scores each part on its own.
             var train = data.train, validation = ImageSet(channels: train.channels, height: train.height, width: train.width, pixels: [], labels: [])
-            if let split = cell.setting.validation, cell.refit != true {
+            if let split = cell.setting.validation, cell.refit != true, data.train.count > 0 {
                 let parts = data.train.validationSplit(split, seed: cell.seed)
                 train = data.train.subset(parts.train)
                 validation = data.train.subset(parts.validation)
@@ -40,6 +51,9 @@ public enum CellRunner {
                                     epochs: training.epochs, batchSize: cell.setting.batchSize, learningRate: training.learningRate,
                                     weightDecay: training.weightDecay)
             task.batchNorm = training.batchNormStatistics
+            task.unlabelled = unlabelled
+            task.sourceTrain = sourceImages
+            task.sourceClasses = sourceImages == nil ? 0 : data.classCount
             if cell.setting.earlyStopping == true, validation.count > 0 { task.earlyStopping = validation }
             if training.learningRate != cell.setting.learningRate {
                 task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"

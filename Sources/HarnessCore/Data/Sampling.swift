@@ -72,3 +72,16 @@ extension Dataset {
         return stats
     }
 }
+
+extension ImageSet {
+    /// A domain-shift task's split of the target's training images: `k` of each class keep their
+    /// labels (drawn by `seed`), the others are shown without; positions in original order.
+    public func labelledSplit(perClass k: Int, seed: UInt64) -> (labelled: [Int], unlabelled: [Int]) {
+        var generator = SeededGenerator(seed: seed, stream: "target-labels")
+        var kept = Set<Int>()
+        for (_, idx) in indicesByLabel().sorted(by: { $0.key < $1.key }) {
+            kept.formUnion(idx.shuffled(using: &generator).prefix(k))
+        }
+        return (labels.indices.filter { kept.contains($0) }, labels.indices.filter { !kept.contains($0) })
+    }
+}
