@@ -24,8 +24,8 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("Leaderboard format: \(LeaderboardFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
     var format: String = "table"
 
-    @Option(help: "The configuration every other is measured against.")
-    var baseline: String = "scratch"
+    @Option(help: "The configuration every other is measured against (default: scratch; source-only with --target-labels, where the target's few or no labels leave scratch little or nothing to train on).")
+    var baseline: String?
 
     @Flag(help: "Do not add the baseline to the comparison.")
     var noBaseline = false
@@ -42,6 +42,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         // Strategies first: a typo should fail in a second, not after training a network.
         var names = strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let baseline = self.baseline ?? (comparison.targetLabels != nil ? "source-only" : "scratch")
         if !noBaseline && !names.contains(baseline) { names.append(baseline) }
         let cells = try comparison.run(try comparison.plugins.bindings(names))
         let board = Leaderboard(cells: cells, baseline: baseline, order: names, expectedSeeds: comparison.seeds)

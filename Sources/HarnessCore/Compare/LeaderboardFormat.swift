@@ -33,8 +33,12 @@ extension Leaderboard {
     public var caption: String {
         let s = setting.map { setting in
             setting.summary + (setting.targetPerClass.map { k in
-                let held = setting.validation?.heldOut(of: k) ?? 0
-                return ", \(k) training images per class" + (held > 0 ? " (\(k - held) to train on, \(held) held out for validation)" : "")
+                // With --target-labels only the labelled images are split for validation.
+                let labelled = setting.targetLabels.map { min($0, k) } ?? k
+                let held = setting.validation?.heldOut(of: labelled) ?? 0
+                let parts = held > 0 ? "\(labelled - held) to train on, \(held) held out for validation" : ""
+                let split = setting.targetLabels == nil ? parts : "\(labelled) labelled" + (parts.isEmpty ? "" : ": " + parts) + ", \(k - labelled) unlabelled"
+                return ", \(k) training images per class" + (split.isEmpty ? "" : " (\(split))")
             } ?? "") + ", \(setting.epochs) epochs"
         } ?? ""
         return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
