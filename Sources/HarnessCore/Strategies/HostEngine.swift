@@ -16,30 +16,21 @@ final class HostSession {
     let progress: ((TrainingProgress) -> Void)?
     /// Sees every network the strategy trains, after training (tests, telemetry).
     let trained: ((Network, TrainingReport) -> Void)?
-    /// The rate the user asked for: a divergence at another rate is the strategy's doing, and
-    /// its help line must not tell the user to lower --lr.
-    let taskLearningRate: Double
-    /// Where the task's rate came from, for that help line: "--lr", or a search space.
-    let rateOrigin: String
-    /// Validation images with labels, when every training run is to keep its best epoch on them.
-    /// Host-side only: nothing of them but the pixels ever reaches the strategy.
-    var earlyStopping: ImageSet?
-    /// What batch normalisation does with its statistics in every training run (host policy,
-    /// like early stopping: a strategy need not know the network has such layers).
-    var batchNorm = BatchNormStatistics.batch
-    /// The task's unlabelled target images, which adaptation loss terms train against.
-    var unlabelled: ImageSet?
-    /// The task's training settings: what an ABI 2 training request's zeros stand for.
-    var taskEpochs = 10, taskBatchSize = 64, taskWeightDecay = TrainingChoice.defaultWeightDecay
-    var taskSeed: UInt64 = 1
+    /// The task the strategy runs, host side: its training settings are what an ABI 2 request's
+    /// zeros stand for; its rate and the rate's origin name the cause of a divergence; its
+    /// early-stopping images and batch-normalisation policy apply to every training run.
+    let task: TransferTask
+    /// The task's unlabelled target images as the strategy was shown them, which adaptation loss
+    /// terms train against.
+    let unlabelled: ImageSet?
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
-         taskLearningRate: Double, rateOrigin: String) {
+         task: TransferTask, unlabelled: ImageSet?) {
         self.log = log
         self.progress = progress
         self.trained = trained
-        self.taskLearningRate = taskLearningRate
-        self.rateOrigin = rateOrigin
+        self.task = task
+        self.unlabelled = unlabelled
     }
 
     deinit {
@@ -197,9 +188,9 @@ enum HostEngine {
             let request = try TrainingRequest(t, session: s, network: net)
             let settings = request.settings, penalties = request.penalties, adaptation = request.adaptation
             do {
-                let keeper = s.earlyStopping.map(BestEpoch.init)
+                let keeper = s.task.earlyStopping.map(BestEpoch.init)
                 let images = try ImageSet(data!.pointee)
-                net.prepareStatistics(s.batchNorm)
+                net.prepareStatistics(s.task.batchNorm)
                 var report = try Trainer.train(net, on: images, settings: settings, penalties: penalties, adaptation: adaptation, progress: s.progress,
                                                evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
                 if let keeper {
@@ -207,7 +198,7 @@ enum HostEngine {
                     report.keptEpoch = keeper.epoch
                     s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, settings.epochs, keeper.accuracy * 100))
                 }
-                if s.batchNorm == .adabn {
+                if s.task.batchNorm == .adabn {
                     let n = net.reestimateStatistics(on: images, batch: settings.batchSize)
                     if n > 0 { s.log("adabn: re-estimated the running statistics of \(n) batch normalisation layers on \(images.count) training images") }
                 }
@@ -215,8 +206,8 @@ enum HostEngine {
             } catch let TrainingError.diverged(epoch, step, _) {
                 let rate = request.learningRate
                 throw TrainingError.diverged(epoch: epoch, step: step, help: request.rateChosenByStrategy
-                    ? "the strategy chose learning rate \(rate) (the comparison's is \(s.taskLearningRate)); lower the rate in its parameters"
-                    : "lower \(s.rateOrigin)")
+                    ? "the strategy chose learning rate \(rate) (the comparison's is \(s.task.learningRate)); lower the rate in its parameters"
+                    : "lower \(s.task.rateOrigin)")
             }
         }
     }

@@ -101,10 +101,6 @@ extension ConfiguredStrategy {
     public func run(_ task: TransferTask, log: @escaping (String) -> Void = { _ in },
                     progress: ((TrainingProgress) -> Void)? = nil,
                     trained: ((Network, TrainingReport) -> Void)? = nil) throws -> [Int] {
-        let session = HostSession(log: log, progress: progress, trained: trained, taskLearningRate: task.learningRate,
-                                  rateOrigin: task.rateOrigin)
-        session.earlyStopping = task.earlyStopping
-        session.batchNorm = task.batchNorm
         // Unlabelled images in a seeded order of their own too: sorted by class, their order alone
         // would say which class each is.
         var ordering = SeededGenerator(seed: task.seed, stream: "presentation-order/unlabelled")
@@ -113,46 +109,30 @@ extension ConfiguredStrategy {
             return ImageSet(channels: shown.channels, height: shown.height, width: shown.width, pixels: shown.pixels,
                             labels: [Int](repeating: 0, count: shown.count))
         }
-        session.unlabelled = unlabelled
-        (session.taskEpochs, session.taskBatchSize, session.taskWeightDecay, session.taskSeed) = (task.epochs, task.batchSize, task.weightDecay, task.seed)
+        let session = HostSession(log: log, progress: progress, trained: trained, task: task, unlabelled: unlabelled)
         let sourceTrain = task.sourceTrain.map { s in s.subset(Array(0..<s.count).shuffled(using: &ordering)) }
-        let sourceLabels = sourceTrain.map { $0.labels.map { Int32($0) } } ?? []
         let sourcePointer = session.lend(task.source)
         let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
         let train = task.train.subset(order.train)
         let evalPixels = order.shuffledEval(task.evalPixels, imageSize: task.train.imageSize)
         var predictions = [Int32](repeating: -1, count: task.evalCount)
-        let trainLabels = train.labels.map { Int32($0) }
-        /// Images as the task shows them (pixels and labels borrowed for the call).
-        func images(_ set: ImageSet?, _ pixels: UnsafeBufferPointer<Float>, _ labels: UnsafeBufferPointer<Int32>?) -> harness_images {
-            harness_images(pixels: pixels.baseAddress, labels: labels?.baseAddress, count: Int64(set?.count ?? 0),
-                           channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width))
-        }
-        let unlabelledPixels = unlabelled?.pixels ?? [], sourcePixels = sourceTrain?.pixels ?? []
-        let status: Int32 = train.pixels.withUnsafeBufferPointer { trainPixels in
-            trainLabels.withUnsafeBufferPointer { labels in
-                evalPixels.withUnsafeBufferPointer { evalPixels in
-                  unlabelledPixels.withUnsafeBufferPointer { unlabelledPixels in
-                    sourcePixels.withUnsafeBufferPointer { sourcePixels in
-                      sourceLabels.withUnsafeBufferPointer { sourceLabels in
-                    var t = harness_task(
-                        struct_size: UInt32(MemoryLayout<harness_task>.size),
-                        source: sourcePointer,
-                        train: harness_images(pixels: trainPixels.baseAddress, labels: labels.baseAddress, count: Int64(train.count),
-                                              channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width)),
-                        eval: harness_images(pixels: evalPixels.baseAddress, labels: nil, count: Int64(task.evalCount),
-                                             channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width)),
-                        classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.epochs),
-                        batch_size: Int32(task.batchSize), learning_rate: task.learningRate, weight_decay: task.weightDecay,
-                        unlabelled: images(unlabelled, unlabelledPixels, nil),
-                        source_train: images(sourceTrain, sourcePixels, sourceLabels), source_classes: Int32(task.sourceClasses))
-                    return predictions.withUnsafeMutableBufferPointer { out in
-                        plugin.descriptor.pointee.run(state, &t, HostEngine.table, session.pointer, out.baseAddress)
-                    }
-                      }
-                    }
-                  }
-                }
+        // Pixels and labels stay pinned for the call; labels only of the labelled sets.
+        let pixels = [train.pixels, evalPixels, unlabelled?.pixels ?? [], sourceTrain?.pixels ?? []]
+        let labels = [train.labels.map { Int32($0) }, sourceTrain.map { $0.labels.map { Int32($0) } } ?? []]
+        let status: Int32 = withPinned(pixels, labels) { px, lb in
+            func images(_ count: Int, _ pixels: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?) -> harness_images {
+                harness_images(pixels: pixels, labels: labels, count: Int64(count),
+                               channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width))
+            }
+            var t = harness_task(
+                struct_size: UInt32(MemoryLayout<harness_task>.size), source: sourcePointer,
+                train: images(train.count, px[0], lb[0]), eval: images(task.evalCount, px[1], nil),
+                classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.epochs),
+                batch_size: Int32(task.batchSize), learning_rate: task.learningRate, weight_decay: task.weightDecay,
+                unlabelled: images(unlabelled?.count ?? 0, px[2], nil),
+                source_train: images(sourceTrain?.count ?? 0, px[3], lb[1]), source_classes: Int32(task.sourceClasses))
+            return predictions.withUnsafeMutableBufferPointer { out in
+                plugin.descriptor.pointee.run(state, &t, HostEngine.table, session.pointer, out.baseAddress)
             }
         }
         guard status == 0 else {
@@ -164,4 +144,14 @@ extension ConfiguredStrategy {
         }
         return order.restore(predictions).map(Int.init)
     }
+}
+
+/// Calls `body` with a stable pointer to every array's storage, valid for the call only.
+private func withPinned<R>(_ floats: [[Float]], _ ints: [[Int32]],
+                           _ body: ([UnsafePointer<Float>?], [UnsafePointer<Int32>?]) -> R) -> R {
+    func pin<T, U>(_ arrays: ArraySlice<[T]>, _ pinned: [UnsafePointer<T>?], _ then: ([UnsafePointer<T>?]) -> U) -> U {
+        guard let first = arrays.first else { return then(pinned) }
+        return first.withUnsafeBufferPointer { pin(arrays.dropFirst(), pinned + [$0.baseAddress], then) }
+    }
+    return pin(floats[...], []) { px in pin(ints[...], []) { lb in body(px, lb) } }
 }

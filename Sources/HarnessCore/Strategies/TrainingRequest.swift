@@ -32,12 +32,13 @@ struct TrainingRequest {
             guard value > 0, value.isFinite else { throw EngineError.invalidSpec("training \(name) must be positive, 0 (the default) or HARNESS_NONE, not \(value)") }
             return value
         }
-        let epochs = v2 && t.epochs == 0 ? s.taskEpochs : Int(t.epochs)
-        let batch = v2 && t.batch_size == 0 ? s.taskBatchSize : Int(t.batch_size)
-        learningRate = v2 && t.learning_rate == 0 ? s.taskLearningRate : t.learning_rate
-        rateChosenByStrategy = learningRate != s.taskLearningRate
+        let task = s.task
+        let epochs = v2 && t.epochs == 0 ? task.epochs : Int(t.epochs)
+        let batch = v2 && t.batch_size == 0 ? task.batchSize : Int(t.batch_size)
+        learningRate = v2 && t.learning_rate == 0 ? task.learningRate : t.learning_rate
+        rateChosenByStrategy = learningRate != task.learningRate
         let momentum = try setting(t.momentum, "momentum", default: Self.defaultMomentum)
-        let decay = try setting(t.weight_decay, "weight_decay", default: s.taskWeightDecay)
+        let decay = try setting(t.weight_decay, "weight_decay", default: task.weightDecay)
         let scheduleText = t.schedule.map { String(cString: $0) } ?? "onecycle"
         guard let schedule = LearningRateSchedule(scheduleText) else { throw EngineError.invalidSpec("unknown schedule '\(scheduleText)'") }
         guard epochs >= 1, batch >= 1, learningRate > 0, learningRate.isFinite else {
@@ -47,7 +48,7 @@ struct TrainingRequest {
         settings = TrainingSettings(
             epochs: epochs, batchSize: batch,
             optimizer: OptimizerSettings(learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(decay), l1: Float(t.l1)),
-            schedule: schedule, seed: v2 && t.seed == 0 ? s.taskSeed : t.seed)
+            schedule: schedule, seed: v2 && t.seed == 0 ? task.seed : t.seed)
 
         // ABI 1's conservation fields; in ABI 2 the same penalties are terms.
         if t.l2sp != 0 || t.distillation != 0 {
