@@ -101,11 +101,17 @@ extension ComparisonSetting {
             if let k = evalPerClass { data.test = data.test.stratified(perClass: k, seed: 0) }
             return data
         }
-        var options = LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false)
+        return try target.load(loading(inputShape, seed: seed, testPerClass: evalPerClass)).dataset
+    }
+
+    /// How a cell loads data: at the input shape, the target's budget of training images per
+    /// class drawn by the cell's seed.
+    private func loading(_ shape: InputShape, seed: UInt64, testPerClass: Int?) -> LoadingOptions {
+        var options = LoadingOptions(shape: shape, skipUndecodable: skipUndecodable ?? false)
         options.trainPerClass = targetPerClass
-        options.testPerClass = evalPerClass
+        options.testPerClass = testPerClass
         options.samplingSeed = seed
-        return try target.load(options).dataset
+        return options
     }
 
     /// The source's labelled training images for a domain-shift cell: as many per class as the
@@ -114,11 +120,8 @@ extension ComparisonSetting {
         guard let source, let inputShape else {
             throw DataError.mismatch("--target-labels needs the source's data, not only a --source-model")
         }
-        var options = LoadingOptions(shape: inputShape, skipUndecodable: skipUndecodable ?? false)
-        options.trainPerClass = targetPerClass
-        options.testPerClass = 1
-        options.samplingSeed = seed
-        return try source.load(options).dataset.train
+        // One test image per class: the source's test images are never used here.
+        return try source.load(loading(inputShape, seed: seed, testPerClass: 1)).dataset.train
     }
 }
 

@@ -77,11 +77,18 @@ extension ImageSet {
     /// A domain-shift task's split of the target's training images: `k` of each class keep their
     /// labels (drawn by `seed`), the others are shown without; positions in original order.
     public func labelledSplit(perClass k: Int, seed: UInt64) -> (labelled: [Int], unlabelled: [Int]) {
-        var generator = SeededGenerator(seed: seed, stream: "target-labels")
-        var kept = Set<Int>()
+        let (kept, rest) = drawPerClass(seed: seed, stream: "target-labels") { _ in k }
+        return (kept, rest)
+    }
+
+    /// Positions drawn per class (`count` of a class's n images, by `seed` and `stream`), and the
+    /// others; both lists in original order. Validation and label splits draw through here.
+    func drawPerClass(seed: UInt64, stream: String, count: (Int) -> Int) -> (drawn: [Int], rest: [Int]) {
+        var generator = SeededGenerator(seed: seed, stream: stream)
+        var drawn = Set<Int>()
         for (_, idx) in indicesByLabel().sorted(by: { $0.key < $1.key }) {
-            kept.formUnion(idx.shuffled(using: &generator).prefix(k))
+            drawn.formUnion(idx.shuffled(using: &generator).prefix(count(idx.count)))
         }
-        return (labels.indices.filter { kept.contains($0) }, labels.indices.filter { !kept.contains($0) })
+        return (labels.indices.filter { drawn.contains($0) }, labels.indices.filter { !drawn.contains($0) })
     }
 }

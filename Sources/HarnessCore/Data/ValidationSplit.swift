@@ -56,11 +56,7 @@ extension ImageSet {
     /// Positions of the training and the validation images, disjoint, covering every image,
     /// each list in original order; drawn per class by `seed`.
     public func validationSplit(_ split: ValidationSplit, seed: UInt64) -> (train: [Int], validation: [Int]) {
-        var generator = SeededGenerator(seed: seed, stream: "validation")
-        var held = Set<Int>()
-        for (_, idx) in indicesByLabel().sorted(by: { $0.key < $1.key }) {
-            held.formUnion(idx.shuffled(using: &generator).prefix(split.heldOut(of: idx.count)))
-        }
-        return (labels.indices.filter { !held.contains($0) }, labels.indices.filter { held.contains($0) })
+        let (held, rest) = drawPerClass(seed: seed, stream: "validation") { split.heldOut(of: $0) }
+        return (rest, held)
     }
 }
