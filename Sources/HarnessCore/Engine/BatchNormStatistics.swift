@@ -23,7 +23,8 @@ extension Network {
 
     /// Replaces every batch normalisation layer's running statistics with the mean and unbiased
     /// variance of its inputs over `images` (whole batches only; other layers run as in
-    /// inference, so dropout draws nothing). Returns the number of layers re-estimated.
+    /// inference, so dropout draws nothing, and none past the last batch normalisation runs).
+    /// Returns the number of layers re-estimated.
     @discardableResult
     public func reestimateStatistics(on images: ImageSet, batch: Int) -> Int {
         let layers = batchNormLayers
@@ -36,10 +37,11 @@ extension Network {
             bn.runningVariance.valuePointer.update(repeating: 1, count: bn.channels)
             bn.estimatedBatches = 0
         }
+        let last = self.layers.lastIndex { $0 is BatchNormalization }!
         images.pixels.withUnsafeBufferPointer { px in
             for start in stride(from: 0, through: images.count - size, by: size) {
                 inputBuffer.update(from: px.baseAddress! + start * imageSize, count: size * imageSize)
-                for layer in self.layers { layer.forward(training: layer is BatchNormalization) }
+                for layer in self.layers[...last] { layer.forward(training: layer is BatchNormalization) }
             }
         }
         for bn in layers { bn.estimatedBatches = nil }

@@ -128,6 +128,13 @@ final class DNNLMemory {
     var storageCount: Int { byteCount / 4 }
 
     func zero() { UnsafeMutableRawPointer(floats).initializeMemory(as: UInt8.self, repeating: 0, count: byteCount) }
+
+    /// Adds this buffer into `g`, storage of a buffer with the same descriptor (gradients that
+    /// several consumers or loss terms contribute to one layer output).
+    func accumulate(into g: UnsafeMutablePointer<Float>) {
+        let e = floats
+        for i in 0..<storageCount { g[i] += e[i] }
+    }
 }
 
 /// A created primitive (convolution, pooling, reorder, …) with its descriptor, built once per

@@ -3,6 +3,7 @@
 // B rows only; each domain loss term compares the two halves' features at a chosen layer and
 // adds lambda x its gradient there (DDC and DAN: MMD; Deep CORAL: CORAL; DANN: a discriminator
 // behind gradient reversal). Batch normalisation sees the joint batch, as in tllib and DomainBed.
+import CDNNL
 import Foundation
 
 public struct DomainLossTerm: Equatable, Sendable {
@@ -93,14 +94,8 @@ final class FeatureTap {
     }
 
     /// Adds the gradient into the layer's output-gradient storage (same layout as its output).
-    func add(into g: UnsafeMutablePointer<Float>) {
-        let source = layoutGradient ?? plainGradient!
-        let e = source.floats
-        for i in 0..<(layoutGradient?.storageCount ?? rows * width) { g[i] += e[i] }
-    }
+    func add(into g: UnsafeMutablePointer<Float>) { (layoutGradient ?? plainGradient).accumulate(into: g) }
 }
-
-import CDNNL
 
 /// One term during training: reads the features after forward, leaves lambda x its gradient for
 /// the backward pass, and (adversarial) trains its discriminator after each step.
@@ -132,15 +127,14 @@ final class ActiveDomainLoss {
     func afterForward(_ network: Network, sourceRows: Int, progress: Double) throws -> Double {
         let values = tap.read(network), width = tap.width, rows = tap.rows
         let lambda = term.lambda(progress: progress)
+        let source = FeatureRows(Array(values[..<(sourceRows * width)]), rows: sourceRows, width: width)
+        let target = FeatureRows(Array(values[(sourceRows * width)...]), rows: rows - sourceRows, width: width)
         let result: DomainDistanceResult
         switch term.kind {
         case let .mmd(bandwidths):
-            result = DomainDistance.mmd(source: FeatureRows(Array(values[..<(sourceRows * width)]), rows: sourceRows, width: width),
-                                        target: FeatureRows(Array(values[(sourceRows * width)...]), rows: rows - sourceRows, width: width),
-                                        bandwidths: bandwidths)
+            result = DomainDistance.mmd(source: source, target: target, bandwidths: bandwidths)
         case .coral:
-            result = DomainDistance.coral(source: FeatureRows(Array(values[..<(sourceRows * width)]), rows: sourceRows, width: width),
-                                          target: FeatureRows(Array(values[(sourceRows * width)...]), rows: rows - sourceRows, width: width))
+            result = DomainDistance.coral(source: source, target: target)
         case .adversarial:
             let (loss, gradient) = discriminator!.lossAndGradient(FeatureRows(values, rows: rows, width: width), sourceRows: sourceRows)
             guard loss.isFinite else { throw TrainingError.discriminatorDiverged(layer: term.layer) }

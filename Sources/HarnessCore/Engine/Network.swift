@@ -203,10 +203,7 @@ public final class Network {
         var i = layers.count - 1
         while i >= lowest {
             let layer = layers[i]
-            for extra in extraGradients[i] {
-                let g = layer.outputGradient.floats, e = extra.floats
-                for j in 0..<extra.storageCount { g[j] += e[j] }
-            }
+            for extra in extraGradients[i] { extra.accumulate(into: layer.outputGradient.floats) }
             for tap in gradientTaps where tap.layer == i { tap.add(layer.outputGradient.floats) }
             if layer.isTrainable { profile.time(layer.name, .backwardWeights) { layer.backwardWeights() } }
             if i > lowest || inputGradient != nil { profile.time(layer.name, .backwardData) { layer.backwardData() } }
