@@ -11,9 +11,20 @@ public struct Images {
         storage = nil
     }
 
+    /// Buffers allocated for the images' lifetime: a pointer into an Array is valid only inside
+    /// its withUnsafeBufferPointer, and these must outlive this function.
     private final class Storage {
-        let pixels: [Float], labels: [Int32]
-        init(_ pixels: [Float], _ labels: [Int32]) { self.pixels = pixels; self.labels = labels }
+        let pixels: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<Int32>
+        init(_ pixels: [Float], _ labels: [Int32]) {
+            self.pixels = .allocate(capacity: max(pixels.count, 1))
+            _ = self.pixels.initialize(from: pixels)
+            self.labels = .allocate(capacity: max(labels.count, 1))
+            _ = self.labels.initialize(from: labels)
+        }
+        deinit {
+            pixels.deallocate()
+            labels.deallocate()
+        }
     }
 
     /// Labelled images of several sets as one (same shape), e.g. the source's labelled images
@@ -31,8 +42,8 @@ public struct Images {
         let storage = Storage(pixels, labels)
         var raw = first.raw
         raw.count = Int64(labels.count)
-        raw.pixels = storage.pixels.withUnsafeBufferPointer { $0.baseAddress }
-        raw.labels = storage.labels.withUnsafeBufferPointer { $0.baseAddress }
+        raw.pixels = UnsafePointer(storage.pixels.baseAddress)
+        raw.labels = UnsafePointer(storage.labels.baseAddress)
         return Images(raw: raw, storage: storage)
     }
 
