@@ -4,22 +4,21 @@ import StrategyAPI
 
 struct CORAL: Strategy {
     static let name = "coral"
-    static let version = "1.0"
+    static let version = "1.1"
     static let summary = "domain adaptation: align the covariance of source and target features (Deep CORAL)"
     static let parameters = [
-        StrategyParameter("layers", .string, default: "penultimate", help: "layer(s) to align, comma-separated"),
+        StrategyParameter("layers", .string, default: "penultimate", help: "layer(s) to align: penultimate, names (a block means its output) or lastK, the last K hidden units"),
         StrategyParameter("weight", .double, default: "1.0", range: "0..", help: "lambda: the CORAL term's weight in the loss"),
     ]
 
-    let layers: [String], weight: Double
+    let layers: String, weight: Double
     init(_ values: StrategyValues) throws {
-        layers = layerList(values.string("layers"))
+        layers = values.string("layers")
         weight = values.double("weight")
-        guard !layers.isEmpty else { throw StrategyError("layers names at least one layer, e.g. penultimate") }
     }
 
     func run(_ task: Task, engine: Engine) throws -> [Int32] {
-        try engine.adapt(task, strategy: Self.name, terms: layers.map { LossTerm(.coral, layer: $0, weight: weight) })
+        try engine.adapt(task, strategy: Self.name, terms: try adaptationLayers(layers, network: task.source).map { LossTerm(.coral, layer: $0, weight: weight) })
     }
 }
 

@@ -37,9 +37,17 @@ extension Engine {
     }
 }
 
-/// "fc6, fc7" -> ["fc6", "fc7"]: the layers a DAN-style strategy puts a term on.
-public func layerList(_ text: String) -> [String] {
-    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+/// The layers an adaptation term goes on, from a strategy's `layers` text: "penultimate" (the
+/// features the classifier reads, in any network), layer or unit names ("fc6,fc7", "layer3.2": a
+/// block means its output), or "lastK", the last K hidden units of this task's network, so one
+/// configuration (DAN's "last2") means fc6,fc7 in the default network and the last two blocks of
+/// a ResNet. Names are checked by the engine, which lists the network's layers when one is unknown.
+public func adaptationLayers(_ text: String, network: Network) throws -> [String] {
+    let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !parts.isEmpty else { throw StrategyError("layers names at least one layer, e.g. penultimate, last2 or fc6,fc7") }
+    return try parts.flatMap { part -> [String] in
+        part.lowercased().hasPrefix("last") ? try LayerSelection.parse(part, layers: network.layers) : [part]
+    }
 }
 
 #if canImport(Foundation)

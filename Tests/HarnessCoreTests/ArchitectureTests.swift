@@ -59,6 +59,11 @@ final class ArchitectureTests: XCTestCase {
         let lenet = try Network(spec: Architecture.lenet5.spec(classes: 5, shape: InputShape(channels: 1, height: 28, width: 28)), seed: 2)
         XCTAssertEqual(try lenet.features(at: Network.penultimate, for: images).count, 4 * 84)
         XCTAssertThrowsError(try lenet.features(at: "relu7", for: images)) { XCTAssertTrue("\($0)".contains("penultimate"), "\($0)") }
+        // In a ResNet, the features are the pooled ones, and a block's name means its output.
+        let resnet = try Network(spec: Architecture.resnet20.spec(classes: 5, shape: InputShape(channels: 1, height: 28, width: 28)), seed: 2)
+        XCTAssertEqual(try resnet.layerIndex(Network.penultimate), resnet.layerNames.firstIndex(of: "avgpool"))
+        XCTAssertEqual(try resnet.layerIndex("layer3.2"), resnet.layerNames.firstIndex(of: "layer3.2.relu2"))
+        XCTAssertThrowsError(try resnet.layerIndex("layer4.0")) { XCTAssertTrue("\($0)".contains("layer3.2"), "names the blocks: \($0)") }
     }
 
     func testResidualSpecErrorsNameTheLayerAndTheShapes() {

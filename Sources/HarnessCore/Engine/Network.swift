@@ -212,8 +212,9 @@ public final class Network {
     }
 
     /// A layer name that means the same in every network: the features the classifier reads, the
-    /// last layer before it that is not dropout (relu7 in the default network, relu4 in LeNet-5),
-    /// so strategies and configurations that read "the features" need not know the architecture.
+    /// last layer before it that is not dropout (relu7 in the default network, relu4 in LeNet-5,
+    /// avgpool in ResNet-20), so strategies and configurations that read "the features" need not
+    /// know the architecture. A block's name (layer3.2) means the block's output.
     public static let penultimate = "penultimate"
 
     func layerIndex(_ name: String) throws -> Int {
@@ -221,10 +222,10 @@ public final class Network {
            let features = layers[..<classifier].lastIndex(where: { !($0 is Dropout) }) {
             return features
         }
-        guard let i = layers.firstIndex(where: { $0.name == name }) else {
-            throw EngineError.unknownLayer(name, known: layerNames + [Network.penultimate])
-        }
-        return i
+        if let i = layers.firstIndex(where: { $0.name == name }) { return i }
+        // A unit that is not itself a layer (a residual block): its output, the last layer in it.
+        if let i = layers.indices.last(where: { unitOfLayer[$0] == name && !(layers[$0] is Dropout) }) { return i }
+        throw EngineError.unknownLayer(name, known: layerNames + units.filter { !layerNames.contains($0) } + [Network.penultimate])
     }
 
     /// Runs `images` (count x imageSize floats) through the network in batches and hands each
