@@ -44,7 +44,7 @@ struct Compare: ParsableCommand {
         var names = strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let baseline = self.baseline ?? (comparison.targetLabels != nil ? "source-only" : "scratch")
         if !noBaseline && !names.contains(baseline) { names.append(baseline) }
-        let cells = try comparison.run(try comparison.plugins.bindings(names))
+        let (_, cells) = try comparison.run(try comparison.plugins.bindings(names))
         let board = Leaderboard(cells: cells, baseline: baseline, order: names, expectedSeeds: comparison.seeds)
         print(board.render(LeaderboardFormat(rawValue: format)!))
         if !board.isTuned {
@@ -59,17 +59,13 @@ struct Compare: ParsableCommand {
 /// Cells done, running and failed, with an estimate of the time left. Called from the executor's
 /// reporting queue only, one call at a time.
 final class CellProgress: @unchecked Sendable {
-    let total: Int
-    private var done = 0, failed = 0, running = 0
-    /// Cells finished so far.
-    var count: Int { done }
-    /// The first failure to write the database, which ends the comparison with an error.
-    private(set) var storeError: Error?
+    private var total = 0, done = 0, failed = 0, running = 0
+    private var start = Date()
 
-    func storeFailed(_ error: Error) { if storeError == nil { storeError = error } }
-    private let start = Date()
-
-    init(total: Int) { self.total = total }
+    /// A phase of `total` cells begins.
+    func begin(_ total: Int) {
+        (self.total, done, failed, running, start) = (total, 0, 0, 0, Date())
+    }
 
     func started(_ cell: Cell) {
         running += 1

@@ -1,6 +1,6 @@
-// What every comparison shares (compare, transfer-curve): its options, and running a set of
-// configured strategies over seeds, with cached source networks, worker-process cells and the
-// results database. Returns the stored cells, from which leaderboards, figures and tables are drawn.
+// What every comparison shares (compare, transfer-curve): its options, turned into a
+// ComparisonRequest; HarnessCore plans it (ComparisonPlan) and runs it (ComparisonRun with a
+// launcher). This file parses, checks and prints progress; the workflow lives in Core.
 import ArgumentParser
 import Foundation
 import HarnessCore
@@ -133,265 +133,73 @@ struct ComparisonOptions: ParsableArguments {
     /// The validation split, or nil for none.
     var validation: ValidationSplit? { ValidationSplit(validationPerClass).flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// The source network's accuracy on its own classes' test images (Yosinski's baseA), as
-    /// recorded when it was trained.
-    func sourceAccuracy(of cells: [StoredCell]) -> Double? {
-        guard let path = cells.first(where: { $0.cell.source == "base" })?.cell.sourceNetwork,
-              let saved = try? SavedModel.read(from: path) else { return nil }
-        return saved.metadata["own_test_accuracy"].flatMap(Double.init)
-    }
-
-    /// Runs every configured strategy at every seed (skipping cells already stored) and returns
-    /// the stored cells of this comparison.
-    func run(_ configured: [StrategyBinding]) throws -> [StoredCell] {
-        EngineThreads.set(threads)
-        let (setting, sources) = try prepare(configured)
-        // The data set is freed; hand its pages back to the system before workers start.
-        EngineMemory.releaseFreePages()
-
-        let perJob = max(1, threads / jobs)
-        let method = SearchMethod(rawValue: search)!
-        let defaults = TrainingChoice(learningRate: lr, epochs: epochs)
-        let trialsOf = try configured.map { try $0.trials(trials, defaults: defaults, method: method) }
-        if trials > 1, let flat = zip(configured, trialsOf).first(where: { $0.1.count == 1 && $0.0.configuration.searches.isEmpty }) {
-            note("\(flat.0.configuration.name) declares no search space in strategies.json, so it runs its one configuration")
-        }
-        // Trial-major: every strategy's untuned configuration at every seed first, so that a budget
-        // that ends early leaves a complete untuned comparison and fewer trials, not fewer strategies.
-        var planned: [Cell] = []
-        var keys = Set<String>()
-        for t in 0..<(trialsOf.map(\.count).max() ?? 1) {
-            for (c, ts) in zip(configured, trialsOf) where t < ts.count {
-                let s = sources[c.configuration.source.rawValue]!
-                for seed in 1...seeds {
-                    let cell = Cell(setting: setting, trial: ts[t], of: c.configuration.searches, search: method, sourceNetwork: s.path,
-                                    sourceKey: s.key, seed: UInt64(seed), threads: perJob)
-                    if keys.insert(cell.key).inserted { planned.append(cell) }
-                }
-            }
-        }
-        let database = try ResultsDatabase(path: db)
-        var stored = try execute(planned, in: database, setting: setting, threads: perJob, what: "cells")
-        if refit {
-            let refits = TrialSelection(stored).choices.values.flatMap { $0.values.compactMap { $0.selected.map { TrialSelection.refitCell(of: $0.cell) } } }
-            note("refitting \(refits.count) selected configurations on training + validation images")
-            stored += try execute(refits.sorted { ($0.configuration, $0.seed) < ($1.configuration, $1.seed) }, in: database, setting: setting,
-                                  threads: perJob, what: "refit cells")
-        }
-        return stored
-    }
-
-    /// Runs the cells not yet stored (worker processes, `jobs` at a time, within --budget) and
-    /// returns the stored ones among `cells`.
-    private func execute(_ cells: [Cell], in database: ResultsDatabase, setting: ComparisonSetting, threads perJob: Int, what: String) throws -> [StoredCell] {
-        let succeeded = try database.finishedKeys(includeFailed: false)
-        let finished = retryFailed ? succeeded : try database.finishedKeys(includeFailed: true)
-        let failedBefore = cells.filter { finished.contains($0.key) && !succeeded.contains($0.key) }.count
-        var todo = cells.filter { !finished.contains($0.key) }
-
-        // Cost up front, from the speed of cells stored before; --budget keeps the trials that fit.
-        let estimate = CostEstimate(history: try database.cells())
-        var expected = estimate.seconds(for: todo, jobs: jobs)
-        if let budget, let total = expected, total > budget * 60 {
-            var kept: [Cell] = [], spent = 0.0
-            for cell in todo {
-                let cost = (estimate.seconds(for: cell) ?? 0) / Double(jobs)
-                if spent + cost > budget * 60 && (cell.trial ?? 0) > 0 { continue }
-                kept.append(cell)
-                spent += cost
-            }
-            note("--budget \(String(format: "%g", budget)) min: \(kept.count) of \(todo.count) \(what) fit (about \(duration(total)) for all); "
-                 + "the rest, later trials first, are left out")
-            todo = kept
-            expected = spent
-        }
-        note("\(todo.count) of \(cells.count) \(what) to run" + (cells.count > todo.count ? " (\(cells.count - todo.count) already in \(db) or left out)" : "")
-             + (todo.isEmpty ? "" : ", \(jobs) at a time with \(perJob) thread\(perJob == 1 ? "" : "s") each")
-             + (todo.isEmpty ? "" : expected.map { "; about \(duration($0)) from the speed of \(estimate.basis) earlier cells in \(db)" }
-                ?? "; no earlier cells in \(db) to estimate the time from (the progress lines give an ETA)"))
-        if failedBefore > 0 {
-            note("\(failedBefore) of them failed before and are not rerun; rerun them with --retry-failed")
-        }
-
-        guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
-        let executor = LocalProcessExecutor(executable: executable, jobs: jobs, timeout: timeout,
-                                            deadline: budget.map { Date().addingTimeInterval($0 * 60) })
-        let progress = CellProgress(total: todo.count)
-        executor.run(todo, started: { progress.started($0) }) { cell, result in
-            do { try database.store(cell, result) } catch { progress.storeFailed(error) }
-            progress.finished(cell, result)
-        }
-        if let error = progress.storeError { throw error }
-        if progress.count < todo.count { note("--budget reached: \(todo.count - progress.count) \(what) not started") }
-        let keys = Set(cells.map(\.key))
-        return try database.cells(setting: setting.key).filter { keys.contains($0.cell.key) }
-    }
-
-    /// Source and target classes of the one-data-set shorthand, and the split's name.
-    private func classSets(_ d: Dataset) throws -> ([Int], [Int], String) {
-        if let s = sourceClasses, let t = targetClasses {
-            let a = try ClassSelection(s).classes(in: d, split: .random(classCount: d.classCount, seed: 0))
-            let b = try ClassSelection(t).classes(in: d, split: .random(classCount: d.classCount, seed: 0))
-            guard Set(a).isDisjoint(with: b) else { throw CLIError("--source-classes and --target-classes share classes \(Set(a).intersection(b).sorted())") }
-            return (a, b, "explicit")
-        }
-        let s = try data.classSplit(for: d)
-        return (s.a, s.b, s == .dissimilar ? "dissimilar" : "random(seed \(data.splitSeed))")
-    }
-
-    /// The source and target SPECs: as given with --source/--target, or the shorthand's halves of
-    /// one data set written as SPECs (`fashion-mnist:0,2,4,6,8`), so both paths load alike.
-    private func specs() throws -> (source: DataSpec?, target: DataSpec, splitName: String) {
+    /// The source and target: as given with --source/--target, or the shorthand's halves of one
+    /// data set (--dataset/--data with --split or explicit classes).
+    func dataPair() throws -> DataPair {
         if let target = transfer.target {
             guard transfer.source != nil || transfer.sourceModel != nil else {
                 throw CLIError("--target needs a source: --source SPEC (a network is trained on it) or --source-model FILE")
             }
-            return (try transfer.sourceSpec?.resolved(), try DataSpec(target).resolved(), "specs")
+            return DataPair(source: try transfer.sourceSpec?.resolved(), target: try DataSpec(target).resolved(), splitName: "specs")
         }
-        let source = try data.source
-        let name: String
-        switch source {
-        case .fashionMNIST: name = "fashion-mnist"
-        case let .directory(path): name = URL(fileURLWithPath: path).standardizedFileURL.path
+        let split: DataPair.Split
+        if let s = sourceClasses, let t = targetClasses {
+            split = .explicit(source: s, target: t)
+        } else {
+            split = data.split.lowercased() == "dissimilar" ? .dissimilar : .random
         }
-        let classNames = try source.classNames()
-        let (a, b, splitName) = try classSets(Dataset(name: name, classNames: classNames, train: ImageSet(channels: 1, height: 1, width: 1, pixels: [], labels: []),
-                                                      test: ImageSet(channels: 1, height: 1, width: 1, pixels: [], labels: [])))
-        func spec(_ classes: [Int]) throws -> DataSpec { try DataSpec(name + ":" + classes.map(String.init).joined(separator: ",")) }
-        let sourceSpec = try transfer.sourceSpec.map { try $0.resolved() } ?? spec(a)
-        return (transfer.sourceModel == nil || transfer.source != nil ? sourceSpec : nil, try spec(b), splitName)
+        var pair = try DataPair.splitting(try data.source, by: split, seed: data.splitSeed)
+        if let given = try transfer.sourceSpec { pair.source = try given.resolved() }
+        if transfer.sourceModel != nil && transfer.source == nil { pair.source = nil }
+        return pair
     }
 
-    /// The comparison's setting and its source networks (from --source-model, the cache, or
-    /// trained now). The data is loaded here and released on return: workers load their own, and
-    /// the coordinator holding a second copy while they run would count against their memory.
-    private func prepare(_ configured: [StrategyBinding]) throws -> (ComparisonSetting, [String: (path: String, key: String)]) {
-        let (sourceSpec, targetSpec, splitName) = try specs()
-        let cache = NetworkCache()
-        var sources: [String: (path: String, key: String)] = [:]
-
-        // A misspelt target class fails now, not after training a network.
-        _ = try targetSpec.classes(in: try targetSpec.source.classNames())
-
-        // The source network decides the input shape and the normalisation; the target is loaded
-        // at that shape before any training, so an undecodable image also fails early.
-        var model: SourceModel?
-        var sourceData: LoadedData?
-        let shape: InputShape
-        if let file = transfer.sourceModel {
-            model = try SourceModel(path: file)
-            shape = model!.saved.inputShape
-        } else {
-            sourceData = try sourceSpec!.load(transfer.loading(transfer.inputShape, perClass: sourcePerClass > 0 ? sourcePerClass : nil, seed: data.splitSeed),
-                                              seed: data.splitSeed)
-            shape = InputShape(sourceData!.dataset.train)
-        }
-        // The images the self-transfer network trains on (as baseB: the target's budget, drawn by
-        // the split seed); the cells draw their own.
-        let target = try targetSpec.load(transfer.loading(shape, perClass: targetPerClass > 0 ? targetPerClass : nil,
-                                                          testPerClass: evalPerClass > 0 ? evalPerClass : nil, seed: data.splitSeed), seed: 0)
-        guard target.dataset.classCount >= 2 else { throw CLIError("the target \(targetSpec) has \(target.dataset.classCount) class; a task needs two or more") }
-        if targetLabels != nil {
-            // A domain shift keeps the classes: checked before any network is trained.
-            let names = (sourceData?.dataset.classNames ?? [], target.dataset.classNames)
-            guard names.0 == names.1 else {
-                throw CLIError("--target-labels needs the same classes on both sides (a domain shift), but the source has "
-                               + "\(names.0.joined(separator: ", ")) and the target \(names.1.joined(separator: ", ")). "
-                               + "help: --source DATA --target DATA@TRANSFORM, e.g. --source fashion-mnist --target fashion-mnist@rotate:90")
-            }
-        }
-        if let r = sourceData?.report { note("source \(sourceSpec!): \(r.summary)") }
-        if let r = target.report { note("target \(targetSpec): \(r.summary)") }
-
-        let base: (path: String, key: String), sourceClasses: [Int], storedNormalization: Normalization?
-        if let model {
-            base = (URL(fileURLWithPath: model.path).standardizedFileURL.path, "model \(model.contentHash)")
-            sourceClasses = []
-            storedNormalization = model.saved.normalization.flatMap { $0.mean.count == shape.channels ? $0 : nil }
-            note("source network \(model.label): \(model.saved.network.units.count) transfer units, input \(shape), "
-                 + "\(model.saved.classNames.count) classes")
-        } else {
-            let loaded = sourceData!
-            sourceClasses = loaded.classes
-            base = try sourceNetwork(loaded, role: "base", spec: try architecture.choice.spec(classes: loaded.dataset.classCount, shape: shape),
-                                     perClass: sourcePerClass, epochs: baseEpochs, normalization: nil, cache: cache)
-            storedNormalization = try SavedModel.read(from: base.path).normalization
-        }
-        sources["base"] = base
-        let storedOrigin = model == nil ? "the source network's training images" : "stored with the source network"
-        let (normalization, origin): (Normalization, String) = storedNormalization.map { ($0, storedOrigin) }
-            ?? (target.dataset.train.channelStatistics(), "the target's training images: the source network stores none")
-
-        var setting = ComparisonSetting(
-            data: try targetSpec.source, datasetName: target.dataset.name, datasetFingerprint: target.dataset.fingerprint, splitName: splitName,
-            sourceClasses: sourceClasses, targetClasses: target.classes, targetPerClass: targetPerClass > 0 ? targetPerClass : nil,
-            evalPerClass: evalPerClass > 0 ? evalPerClass : nil, epochs: epochs, batchSize: batch, learningRate: lr)
-        setting.targetClassNames = target.dataset.classNames
-        setting.source = sourceSpec
-        setting.target = targetSpec
-        setting.sourceModel = model?.label
-        setting.inputShape = shape
-        setting.normalization = normalization
-        setting.normalizationOrigin = origin
-        setting.skipUndecodable = transfer.skipUndecodable ? true : nil
-        setting.validation = validation
-        setting.earlyStopping = earlyStopping ? true : nil
-        if let k = targetLabels {
-            setting.targetLabels = k
-            if k == 0 { setting.validation = nil }  // no labelled target image to hold out
-            note("domain shift: \(k) labelled training images per target class, the rest unlabelled; the source's labelled images, "
-                 + "\(setting.targetPerClass.map { "\($0)" } ?? "all") per class, come with every task")
-        }
-        note("comparing \(configured.count) strategies: \(setting.summary); "
-             + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(seeds) seeds, \(epochs) epochs")
-
-        if configured.contains(where: { $0.configuration.source == .self }) {
-            let baseSpec = try SavedModel.read(from: base.path).network.spec
-            sources["self"] = try sourceNetwork(target, role: "self", spec: baseSpec.withClasses(target.dataset.classCount),
-                                                perClass: targetPerClass, epochs: epochs, normalization: normalization, cache: cache)
-        }
-        return (setting, sources)
+    /// The comparison these options ask for.
+    func request() throws -> ComparisonRequest {
+        var r = ComparisonRequest(data: try dataPair())
+        r.sourceModel = transfer.sourceModel
+        r.inputShape = transfer.inputShape
+        r.skipUndecodable = transfer.skipUndecodable
+        r.network = architecture.choice
+        r.targetPerClass = targetPerClass > 0 ? targetPerClass : nil
+        r.evalPerClass = evalPerClass > 0 ? evalPerClass : nil
+        r.sourcePerClass = sourcePerClass > 0 ? sourcePerClass : nil
+        r.seeds = seeds
+        r.epochs = epochs
+        r.batchSize = batch
+        r.learningRate = lr
+        r.baseEpochs = baseEpochs
+        r.splitSeed = data.splitSeed
+        r.validation = validation
+        r.trials = trials
+        r.search = SearchMethod(rawValue: search)!
+        r.refit = refit
+        r.earlyStopping = earlyStopping
+        r.targetLabels = targetLabels
+        return r
     }
 
-    /// A network trained here, from the cache or now: the source network trains on the source
-    /// data for --base-epochs. The self-transfer network (Yosinski's baseB, which BnB copies from)
-    /// trains as baseB does: on the target data, with as many images per class and as many epochs
-    /// as the target task, and inputs normalised as the target task's, so the control sees no more
-    /// target data than the strategies do and is as good as baseB.
-    private func sourceNetwork(_ loaded: LoadedData, role: String, spec: NetworkSpec, perClass: Int, epochs trainingEpochs: Int,
-                               normalization: Normalization?, cache: NetworkCache) throws -> (path: String, key: String) {
-        let what = role == "self" ? "self-transfer" : "source"
-        var recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: loaded.dataset.fingerprint, classes: loaded.classes, seed: data.splitSeed,
-                                         perClass: perClass > 0 ? perClass : nil,
-                                         epochs: trainingEpochs, batchSize: batch, learningRate: Float(lr), schedule: "onecycle")
-        recipe.data = loaded.spec.description
-        recipe.normalization = normalization
-        let got = try cache.obtain(recipe, waiting: {
-            note("waiting for another comparison that is training the same \(what) network")
-        }) {
-            var d = loaded.dataset
-            if perClass > 0 { d.train = d.train.stratified(perClass: perClass, seed: data.splitSeed) }
-            let stats: Normalization
-            if let normalization {
-                d.train.normalize(normalization)
-                d.test.normalize(normalization)
-                stats = normalization
-            } else {
-                stats = d.normalizeWithTrainingStatistics()
-            }
-            note("training the \(what) network on \(loaded.spec): \(d.train.count) images, \(trainingEpochs) epochs (cached for later comparisons)")
-            let net = try Network(spec: spec, seed: data.splitSeed)
-            let started = Date()
-            let display = ProgressDisplay()
-            _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-                epochs: trainingEpochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: Float(lr)), schedule: .oneCycle, seed: data.splitSeed),
-                progress: display.update)
-            let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: d.classCount).accuracy
-            note(String(format: "%@ network: %.2f%% test accuracy on its own classes (trained in %.1f s)", what, accuracy * 100, Date().timeIntervalSince(started)))
-            return SavedModel(network: net, classNames: d.classNames, normalization: stats,
-                              metadata: ["dataset": loaded.spec.description, "own_test_accuracy": "\(accuracy)"])
-        }
-        if !got.trained { note("using the cached \(what) network \(got.path)") }
-        return (got.path, recipe.key)
+    /// The plan of this comparison over the configured strategies (loads and checks the data;
+    /// trains nothing).
+    func plan(_ configured: [StrategyBinding]) throws -> ComparisonPlan {
+        try ComparisonPlan.make(try request(), strategies: configured, threadsPerCell: max(1, threads / jobs),
+                                decoders: Installation.decoders, log: note)
+    }
+
+    /// Plans and runs the comparison (skipping cells already stored); returns its stored cells.
+    func run(_ configured: [StrategyBinding]) throws -> (ComparisonPlan, [StoredCell]) {
+        EngineThreads.set(threads)
+        let plan = try self.plan(configured)
+        guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
+        let progress = CellProgress()
+        let display = ProgressDisplay()
+        var events = CellEvents(log: note, started: progress.started, finished: progress.finished, training: display.update)
+        events.begin = progress.begin
+        var run = ComparisonRun(plan: plan, database: db,
+                                launcher: LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders),
+                                events: events)
+        run.retryFailed = retryFailed
+        run.budget = budget
+        return (plan, try run.execute())
     }
 }

@@ -2,7 +2,7 @@
 import Foundation
 import HarnessCore
 
-final class ProgressDisplay {
+final class ProgressDisplay: @unchecked Sendable {  // called from one thread at a time
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var lastDraw = Date.distantPast
     private var lastEpochPrinted = 0

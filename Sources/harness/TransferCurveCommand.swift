@@ -30,23 +30,6 @@ struct TransferCurveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write figure.svg, figure.png, tables and reading.", valueName: "dir"))
     var out: String = "results/transfer-curve"
 
-    /// The numbers of copied layers, from "1-7" or "1,3,5".
-    func layerCounts(max: Int) throws -> [Int] {
-        let layers = self.layers ?? "1-\(max)"
-        var ns = Set<Int>()
-        for part in layers.split(separator: ",") {
-            let bounds = part.split(separator: "-").compactMap { Int($0) }
-            guard (1...2).contains(bounds.count), bounds.count == part.split(separator: "-").count, bounds[0] <= bounds.last! else {
-                throw CLIError("--layers takes a range like 1-7 or a list like 1,3,5, not '\(layers)'")
-            }
-            ns.formUnion(bounds[0]...bounds.last!)
-        }
-        guard let top = ns.max(), ns.min()! >= 1, top <= max else {
-            throw CLIError("--layers must lie in 1-\(max): the network has \(max + 1) transfer units (harness networks NAME numbers them) and its classifier is never copied")
-        }
-        return ns.sorted()
-    }
-
     func run() throws {
         var c = comparison
         if quick {
@@ -59,31 +42,8 @@ struct TransferCurveCommand: ParsableCommand {
         // the source is (the file's, or --network's at any input shape: the count does not depend on it).
         let network = try c.transfer.sourceModel.map { try SavedModel.read(from: $0).network.spec }
             ?? c.architecture.choice.spec(classes: 2, shape: InputShape(channels: 1, height: 28, width: 28))
-        let ns = try layerCounts(max: network.units.count - 1)
-        func configuration(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: StrategyConfiguration.Source) -> StrategyConfiguration {
-            StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source, description: "", place: "transfer-curve")
-        }
-        // With --trials, every point searches what its n = 3 configuration in strategies.json
-        // searches (scratch for baseB), except the layers the grid fixes.
-        let file = c.trials > 1 ? try c.plugins.strategiesFile() : nil
-        func tuned(_ config: StrategyConfiguration, like name: String) -> StrategyConfiguration {
-            guard let model = file?.configurations.first(where: { $0.name == name }) else { return config }
-            var t = config
-            t.training = model.training
-            t.searches = model.searches.filter { !["layers", "trainable", "n"].contains($0.name) }
-            return t
-        }
-        var grid = [tuned(configuration(TransferCurve.baseB, "scratch", [], source: .base), like: "scratch")]
-        for n in ns {
-            let copied: (String, ParameterValue) = ("layers", .string("1-\(n)"))
-            grid += [
-                tuned(configuration(TransferCurve.Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self), like: "bnb3"),
-                tuned(configuration(TransferCurve.Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self), like: "bnb3+"),
-                tuned(configuration(TransferCurve.Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base), like: "anb3"),
-                tuned(configuration(TransferCurve.Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base), like: "anb3+"),
-                tuned(configuration(TransferCurve.Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base), like: "random3"),
-            ]
-        }
+        let ns = try TransferCurve.layerCounts(layers, max: network.units.count - 1)
+        let grid = TransferCurve.grid(layers: ns, tunedLike: c.trials > 1 ? try c.plugins.strategiesFile() : nil)
         let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
         guard splitSeeds >= 1 else { throw CLIError("--split-seeds must be at least 1") }
         guard splitSeeds == 1 || c.transfer.target == nil else { throw CLIError("--split-seeds splits one data set; with --target the source and target are given") }
@@ -93,9 +53,9 @@ struct TransferCurveCommand: ParsableCommand {
         let firstSplit = c.data.splitSeed
         for s in 0..<UInt64(splitSeeds) {
             c.data.splitSeed = firstSplit + s
-            let these = try c.run(configured)
+            let (plan, these) = try c.run(configured)
             cells += these
-            if let a = c.sourceAccuracy(of: these) { baseA.append(a) }
+            if let a = plan.sourceAccuracy { baseA.append(a) }
         }
         let curve = TransferCurve(cells: cells, layers: ns)
         let setting = cells.first?.cell.setting
@@ -109,26 +69,11 @@ struct TransferCurveCommand: ParsableCommand {
         let all = try ResultsDatabase(path: c.db).cells()
         let panels = splitSeeds == 1 ? setting.map { TransferCurve.panels(from: all, like: $0) } ?? [] : []
         let figure = TransferCurveFigure.svg(panels: panels.isEmpty ? [(title, curve)] : panels)
-        let reading = curve.reading.map { "- " + $0 }.joined(separator: "\n")
-        let failures = cells.filter { $0.result.status == .failed }.map { "- \($0.cell.configuration), seed \($0.cell.seed): \($0.result.error ?? "failed")" }
-        let text = """
-            # Transfer curve: \(title)
-
-            Test accuracy (%) on the target classes, mean ± 95% confidence interval over \(c.seeds) seed(s)\(splitSeeds > 1 ? " x \(splitSeeds) splits" : "") (Student's t).
-            \(c.trials > 1 ? "Every point tuned: per seed, the best of up to \(c.trials) trials (\(c.search) search) by accuracy on validation images held out of the training images (\(c.validation?.description ?? "")); its test accuracy is shown." : "Untuned: every point at its default configuration.")
-            \(baseA.isEmpty ? "" : "baseA (the source network on its own classes) reaches " + baseA.map { String(format: "%.2f%%", $0 * 100) }.joined(separator: ", ") + ".")
-
-            \(curve.table)
-
-            How much AnB+ beats baseB and BnB+ (the paper's Table 1), averaged over layer ranges:
-
-            \(curve.boostTable)
-
-            ## Reading
-
-            \(reading)
-            \(failures.isEmpty ? "" : "\n## Failed runs\n\n" + failures.joined(separator: "\n") + "\n")
-            """
+        let failures = cells.filter { $0.result.status == .failed }
+        let chosen = c.trials > 1
+            ? "Every point tuned: per seed, the best of up to \(c.trials) trials (\(c.search) search) by accuracy on validation images held out of the training images (\(c.validation?.description ?? "")); its test accuracy is shown."
+            : "Untuned: every point at its default configuration."
+        let text = curve.report(title: title, seeds: c.seeds, splits: splitSeeds, protocol: chosen, baseA: baseA, failures: failures)
         try figure.write(toFile: out + "/figure.svg", atomically: true, encoding: .utf8)
         try text.write(toFile: out + "/transfer-curve.md", atomically: true, encoding: .utf8)
         try curve.csv.write(toFile: out + "/transfer-curve.csv", atomically: true, encoding: .utf8)

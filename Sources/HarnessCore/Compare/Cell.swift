@@ -143,8 +143,8 @@ public struct Cell: Codable, Sendable {
     /// Every declared parameter with the value used.
     public var parameters: [String: ParameterValue]
     public var parameterOrder: [String]
-    /// "base" or "self".
-    public var source: String
+    /// Which source network the strategy starts from.
+    public var source: SourceRole
     /// The cached source network and its key.
     public var sourceNetwork: String
     public var sourceKey: String
@@ -171,7 +171,7 @@ public struct Cell: Codable, Sendable {
         pluginHash = binding.plugin.contentHash
         parameters = binding.valuesByName
         parameterOrder = binding.values.map(\.0.name)
-        source = binding.configuration.source.rawValue
+        source = binding.configuration.source
         self.sourceNetwork = sourceNetwork
         self.sourceKey = sourceKey
         self.seed = seed
@@ -216,14 +216,14 @@ public struct Cell: Codable, Sendable {
 
     /// Everything that decides the result (not where files live, nor thread counts).
     public var key: String {
-        StableHash.of([setting.key, configuration, strategy, pluginVersion, pluginHash ?? "", parameterSummary, source, sourceKey, "\(seed)",
+        StableHash.of([setting.key, configuration, strategy, pluginVersion, pluginHash ?? "", parameterSummary, source.rawValue, sourceKey, "\(seed)",
                        "protocol \(Cell.protocolVersion)", training.map { "\($0)" } ?? "", refit == true ? "refit" : ""].joined(separator: "/"))
     }
 
     /// The configuration this cell runs, rebuilt from what it stores.
     public var strategyConfiguration: StrategyConfiguration {
         StrategyConfiguration(name: configuration, strategy: strategy, parameters: parameterOrder.compactMap { n in parameters[n].map { (n, $0) } },
-                              source: source == "self" ? .self : .base, description: "", place: configuration)
+                              source: source, description: "", place: configuration)
     }
 }
 
@@ -254,6 +254,9 @@ public struct CellResult: Codable, Sendable {
     public var log: String?
     /// With early stopping: the epoch each training run ended with, in order.
     public var keptEpochs: [Int]? = nil
+    /// The cell never finished because the cluster task running it ended first (killed,
+    /// cancelled, out of time): a failed row that running the comparison again runs again.
+    public var lost: Bool? = nil
 
     public static func failure(_ key: String, _ reason: String, seconds: Double, log: String? = nil) -> CellResult {
         CellResult(key: key, status: .failed, error: reason, metrics: nil, validation: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)

@@ -87,7 +87,7 @@ public struct Leaderboard: Sendable {
                 rank: nil, configuration: name, strategy: example?.strategy ?? "?",
                 // What ran: the reported cell's parameters (the untuned ones, when nothing was tuned).
                 parameters: (ok.first?.cell ?? example)?.parameterSummary ?? "",
-                source: example?.source ?? "base",
+                source: (example?.source ?? .base).rawValue,
                 accuracy: Summary(ok.map { $0.result.metrics!.accuracy }), seeds: ok.map(\.cell.seed),
                 failures: failures, missing: missing, collapsed: collapsed, versusBaseline: versus, meanSeconds: seconds,
                 trainableParameters: ok.map(\.result.trainableParameters).max() ?? 0)

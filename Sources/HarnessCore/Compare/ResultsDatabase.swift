@@ -101,7 +101,7 @@ public final class ResultsDatabase: @unchecked Sendable {
         defer { sqlite3_finalize(stmt) }
         let texts: [(Int32, String?)] = [
             (1, cell.key), (2, cell.setting.key), (3, cell.configuration), (4, cell.strategy), (5, cell.pluginPath),
-            (6, cell.pluginVersion), (7, cell.parameterSummary), (8, cell.source), (9, cell.setting.datasetName),
+            (6, cell.pluginVersion), (7, cell.parameterSummary), (8, cell.source.rawValue), (9, cell.setting.datasetName),
             (10, cell.setting.splitName), (12, result.status.rawValue), (13, result.error), (18, EngineInfo.engineVersion),
             (19, String(decoding: try encoder.encode(cell), as: UTF8.self)),
             (20, String(decoding: try encoder.encode(result), as: UTF8.self)),
@@ -125,6 +125,16 @@ public final class ResultsDatabase: @unchecked Sendable {
     /// Keys of the cells already finished (and, unless `includeFailed`, finished well).
     public func finishedKeys(includeFailed: Bool = true) throws -> Set<String> {
         let stmt = try prepare(includeFailed ? "SELECT key FROM cells" : "SELECT key FROM cells WHERE status = 'ok'")
+        defer { sqlite3_finalize(stmt) }
+        var keys = Set<String>()
+        while sqlite3_step(stmt) == SQLITE_ROW { keys.insert(String(cString: sqlite3_column_text(stmt, 0))) }
+        return keys
+    }
+
+    /// Keys of the cells stored as lost: their cluster task was killed before they finished, so
+    /// running the comparison again runs them again.
+    public func lostKeys() throws -> Set<String> {
+        let stmt = try prepare("SELECT key FROM cells WHERE status = 'failed' AND json_extract(result_json, '$.lost') = 1")
         defer { sqlite3_finalize(stmt) }
         var keys = Set<String>()
         while sqlite3_step(stmt) == SQLITE_ROW { keys.insert(String(cString: sqlite3_column_text(stmt, 0))) }

@@ -2,7 +2,7 @@
 // one, like transfer-curve's grid): fixed values, search spaces, and the network it transfers from.
 
 public struct StrategyConfiguration: Equatable, Sendable {
-    public enum Source: String, Sendable { case base, `self` }
+    public typealias Source = SourceRole
     public var name: String
     public var strategy: String
     /// Parameters given a fixed value (the plugin's defaults fill the rest).

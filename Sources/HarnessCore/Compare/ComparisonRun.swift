@@ -1,0 +1,109 @@
+// Running a plan: which of its cells still need to run (a finished cell is never rerun, a failed
+// one only when asked), what they will cost and which fit a budget, handing them to a launcher,
+// storing each result the moment it arrives, then the refit phase. Returns the plan's stored
+// cells, from which leaderboards, curves and reports are drawn.
+import Foundation
+
+public struct ComparisonRun {
+    public var plan: ComparisonPlan
+    public var database: String
+    public var launcher: Launcher
+    /// Run again the cells that failed before.
+    public var retryFailed = false
+    /// Minutes: start no cell after this, and keep only the trials that fit the estimate.
+    public var budget: Double?
+    public var events: CellEvents
+
+    public init(plan: ComparisonPlan, database: String, launcher: Launcher, events: CellEvents) {
+        self.plan = plan
+        self.database = database
+        self.launcher = launcher
+        self.events = events
+    }
+
+    /// Runs the plan's cells not yet stored, then (with refit) the selected configurations' refits.
+    public func execute() throws -> [StoredCell] {
+        let db = try ResultsDatabase(path: database)
+        let deadline = budget.map { Date().addingTimeInterval($0 * 60) }
+        var stored = try execute(plan.cells, in: db, deadline: deadline, what: "cells")
+        let refits = plan.refitCells(after: stored)
+        if !refits.isEmpty {
+            events.log("refitting \(refits.count) selected configurations on training + validation images")
+            stored += try execute(refits, in: db, deadline: deadline, what: "refit cells")
+        }
+        return stored
+    }
+
+    /// The cells of `cells` not yet stored (failed ones too with `retryFailed`), with a note of
+    /// how many failed before.
+    public func pending(_ cells: [Cell], in db: ResultsDatabase) throws -> (todo: [Cell], failedBefore: Int) {
+        let succeeded = try db.finishedKeys(includeFailed: false)
+        // Cells lost with a killed cluster task run again, as if never run.
+        let finished = retryFailed ? succeeded : try db.finishedKeys(includeFailed: true).subtracting(try db.lostKeys())
+        let failedBefore = cells.filter { finished.contains($0.key) && !succeeded.contains($0.key) }.count
+        return (cells.filter { !finished.contains($0.key) }, failedBefore)
+    }
+
+    private func execute(_ cells: [Cell], in db: ResultsDatabase, deadline: Date?, what: String) throws -> [StoredCell] {
+        var (todo, failedBefore) = try pending(cells, in: db)
+        let jobs = launcher.parallelCells
+
+        // Cost up front, from the speed of cells stored before; --budget keeps the trials that fit.
+        let estimate = CostEstimate(history: try db.cells())
+        var expected = estimate.seconds(for: todo, jobs: jobs)
+        if let budget, let total = expected, total > budget * 60 {
+            var kept: [Cell] = [], spent = 0.0
+            for cell in todo {
+                let cost = (estimate.seconds(for: cell) ?? 0) / Double(jobs)
+                if spent + cost > budget * 60 && (cell.trial ?? 0) > 0 { continue }
+                kept.append(cell)
+                spent += cost
+            }
+            events.log("--budget \(String(format: "%g", budget)) min: \(kept.count) of \(todo.count) \(what) fit (about \(Self.duration(total)) for all); "
+                       + "the rest, later trials first, are left out")
+            todo = kept
+            expected = spent
+        }
+        let threads = todo.first?.threads ?? 1
+        events.log("\(todo.count) of \(cells.count) \(what) to run" + (cells.count > todo.count ? " (\(cells.count - todo.count) already in \(database) or left out)" : "")
+                   + (todo.isEmpty ? "" : ", \(jobs) at a time with \(threads) thread\(threads == 1 ? "" : "s") each")
+                   + (todo.isEmpty ? "" : expected.map { "; about \(Self.duration($0)) from the speed of \(estimate.basis) earlier cells in \(database)" }
+                      ?? "; no earlier cells in \(database) to estimate the time from (the progress lines give an ETA)"))
+        if failedBefore > 0 {
+            events.log("\(failedBefore) of them failed before and are not rerun; rerun them with --retry-failed")
+        }
+
+        // Each result is stored as it arrives; the first failure to store ends the run with it.
+        let storeError = LockedValue<Error?>(nil)
+        let count = LockedValue(0)
+        var storing = events
+        storing.finished = { [events] cell, result in
+            do { try db.store(cell, result) } catch { storeError.update { if $0 == nil { $0 = error } } }
+            count.update { $0 += 1 }
+            events.finished(cell, result)
+        }
+        events.begin(todo.count)
+        try launcher.run(todo, of: plan, deadline: deadline, events: storing)
+        if let error = storeError.value { throw error }
+        if let deadline, Date() >= deadline, count.value < todo.count {
+            events.log("--budget reached: \(todo.count - count.value) \(what) not started")
+        }
+        let keys = Set(cells.map(\.key))
+        return try db.cells(setting: plan.setting.key).filter { keys.contains($0.cell.key) }
+    }
+
+    /// "1m05s", "42s".
+    public static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+/// A value shared between the callbacks of concurrent work.
+final class LockedValue<T>: @unchecked Sendable {
+    private var stored: T
+    private let lock = NSLock()
+    init(_ value: T) { stored = value }
+    var value: T { lock.lock(); defer { lock.unlock() }; return stored }
+    func update(_ body: (inout T) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+}
