@@ -13,10 +13,12 @@
 #   python3-torch         PyTorch 1.13 on oneDNN, the engine the benchmark races
 #   python3-liblinear     LIBLINEAR for Python: the svm-codes step of the PyTorch comparison script
 #   python3-torchvision   ImageFolder and PIL: the peer of the image-loading benchmark
+# and what the Slurm launcher's tests run on (scripts/slurm-single-node.sh starts it):
+#   slurmctld slurmd slurm-client munge   Debian's own Slurm controller, node daemon, clients and auth
 set -euo pipefail
 
 packages=(libdnnl-dev zlib1g-dev libvips-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-liblinear)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-liblinear slurmctld slurmd slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do

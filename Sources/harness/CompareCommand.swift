@@ -45,6 +45,7 @@ struct Compare: ParsableCommand {
         let baseline = self.baseline ?? (comparison.targetLabels != nil ? "source-only" : "scratch")
         if !noBaseline && !names.contains(baseline) { names.append(baseline) }
         let (_, cells) = try comparison.run(try comparison.plugins.bindings(names))
+        if comparison.noWait { return }  // submitted to Slurm; the leaderboard comes when the cells have run
         let board = Leaderboard(cells: cells, baseline: baseline, order: names, expectedSeeds: comparison.seeds)
         print(board.render(LeaderboardFormat(rawValue: format)!))
         if !board.isTuned {

@@ -86,6 +86,23 @@ struct ComparisonOptions: ParsableArguments {
 
     @OptionGroup var plugins: PluginOptions
 
+    @Option(help: ArgumentHelp("Where cells run: local (worker processes here) or slurm (source networks in a first job, cells as a job array; "
+                               + "the harness binary, --run-dir, the network cache and the data must be on a file system every node sees).",
+                               valueName: "local|slurm"))
+    var launcher: String = "local"
+
+    @Option(help: ArgumentHelp("Options for every sbatch, e.g. \"--partition=cpu --time=1:00:00 --mem=8G --account=lab\".", valueName: "options"))
+    var slurmArgs: String = ""
+
+    @Option(help: "Cells per Slurm array task (scheduling costs about a second per batch of tasks).")
+    var cellsPerTask: Int = 4
+
+    @Option(help: ArgumentHelp("Where Slurm runs keep their plan, job scripts, logs and result files (shared by every node).", valueName: "dir"))
+    var runDir: String = "results/slurm"
+
+    @Flag(help: "With --launcher slurm: submit and return; harness status and harness collect follow the run.")
+    var noWait = false
+
     func validate() throws {
         guard seeds >= 1, baseEpochs >= 1, jobs >= 1, threads >= 1 else {
             throw ValidationError("--seeds, --base-epochs, --jobs and --threads must be at least 1")
@@ -125,6 +142,12 @@ struct ComparisonOptions: ParsableArguments {
             throw ValidationError("--refit retrains on the validation images too, so nothing is left to stop early on; use one of --refit and --early-stopping")
         }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
+        guard ["local", "slurm"].contains(launcher) else { throw ValidationError("--launcher takes local or slurm, not '\(launcher)'") }
+        if launcher == "local" && (noWait || !slurmArgs.isEmpty) { throw ValidationError("--no-wait and --slurm-args go with --launcher slurm") }
+        if launcher == "slurm" && budget != nil {
+            throw ValidationError("--budget stops starting cells here; on Slurm give the jobs a time limit instead: --slurm-args \"--time=...\"")
+        }
+        guard cellsPerTask >= 1 else { throw ValidationError("--cells-per-task must be at least 1") }
         if transfer.sourceModel != nil && architecture.network != Architecture.standard.rawValue {
             throw ValidationError("--source-model brings its own network; --network chooses the one a source network is trained as, not both")
         }
@@ -195,9 +218,13 @@ struct ComparisonOptions: ParsableArguments {
         let display = ProgressDisplay()
         var events = CellEvents(log: note, started: progress.started, finished: progress.finished, training: display.update)
         events.begin = progress.begin
-        var run = ComparisonRun(plan: plan, database: db,
-                                launcher: LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders),
-                                events: events)
+        let perCell = max(1, threads / jobs)
+        let chosen: Launcher = launcher == "slurm"
+            ? SlurmLauncher(executable: executable, runRoot: runDir, database: URL(fileURLWithPath: db).standardizedFileURL.path, cellsPerTask: cellsPerTask,
+                            cpusPerTask: perCell, sourceThreads: threads, timeout: timeout, slurmArguments: slurmArgs.split(separator: " ").map(String.init),
+                            wait: !noWait, parallelCells: jobs)
+            : LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders)
+        var run = ComparisonRun(plan: plan, database: db, launcher: chosen, events: events)
         run.retryFailed = retryFailed
         run.budget = budget
         return (plan, try run.execute())
