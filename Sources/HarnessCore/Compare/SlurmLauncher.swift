@@ -2,7 +2,8 @@
 // cache on the shared file system; the cells go out as one job array that depends on it
 // (afterok, with --kill-on-invalid-dep=yes: a failed source job cancels the cells instead of
 // leaving them pending forever), several cells per task since scheduling costs about a second
-// per batch of tasks; a collect job ingests the results into the database when the array ends.
+// per batch of tasks. The coordinator waits and stores each result as it appears; with
+// --no-wait, a collect job ingests them into the database when the array ends.
 // Each task runs its cells one by one, each in a worker process as locally, and writes each
 // result to a file of its own (RunDirectory). Running the comparison again (or `harness status`)
 // sees what is done, queued, running or failed, waits for what is in flight and resubmits only
@@ -106,11 +107,16 @@ public struct SlurmLauncher: Launcher {
             script: try script("cells", ["slurm-task", "--run-dir", dir.path, "--submission", "\(number)", "--timeout", "\(timeout)"]),
             options: slurmArguments + dependency + ["--job-name=harness-cells", "--array=0-\(tasks.count - 1)",
                                                     "--output=\(dir.logsFolder)/cells-%A_%a.out", "--cpus-per-task=\(cpusPerTask)"])
-        submission.collectJob = try Slurm.submit(script: try script("collect", ["collect", "--run-dir", dir.path, "--db", database]), options: slurmArguments + [
+        // The collect job only when nobody waits: the waiting coordinator stores the results
+        // itself, and two hosts writing one SQLite file (WAL needs one host) is what to avoid.
+        if !wait {
+            submission.collectJob = try Slurm.submit(script: try script("collect", ["collect", "--run-dir", dir.path, "--db", database]), options: slurmArguments + [
             "--dependency=afterany:\(submission.arrayJob)", "--job-name=harness-collect", "--output=\(dir.logsFolder)/collect-%j.out", "--cpus-per-task=1"])
+        }
         try dir.record(submission)
         log("Slurm job array \(submission.arrayJob): \(cells.count) cells in \(tasks.count) tasks of up to \(cellsPerTask)"
-            + (submission.sourceJob.map { ", after job \($0)" } ?? "") + "; collect job \(submission.collectJob!); files in \(dir.path)")
+            + (submission.sourceJob.map { ", after job \($0)" } ?? "") + (submission.collectJob.map { "; collect job \($0)" } ?? "")
+            + "; files in \(dir.path)")
         return submission
     }
 

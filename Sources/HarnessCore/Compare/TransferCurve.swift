@@ -26,8 +26,11 @@ public struct TransferCurve: Sendable {
     public init(cells all: [StoredCell], layers: [Int]) {
         self.layers = layers
         let cells = TrialSelection(all).reported
+        // In seed order, not the order cells finished in: a sum's rounding must not depend on
+        // which worker or cluster task finished first.
         func accuracies(_ name: String) -> [Double] {
-            cells.filter { $0.cell.configuration == name }.compactMap { $0.result.metrics?.accuracy }
+            cells.filter { $0.cell.configuration == name }.sorted { ($0.cell.setting.key, $0.cell.seed) < ($1.cell.setting.key, $1.cell.seed) }
+                .compactMap { $0.result.metrics?.accuracy }
         }
         baseBRuns = accuracies(Self.baseB)
         baseB = Summary(baseBRuns)

@@ -1,0 +1,81 @@
+// A comparison's plan, built directly from a request: which source networks (by role) and which
+// cells, in which order, without training anything; and the checks planning makes before any
+// network trains.
+import XCTest
+@testable import HarnessCore
+
+final class ComparisonPlanTests: XCTestCase {
+    func bindings(_ names: [String]) throws -> [StrategyBinding] {
+        let file = try StrategiesFile(path: Repository.root + "/strategies.json")
+        return try scannedRegistry().bind(try names.map { try file.configuration(named: $0) },
+                                          checkingWith: PluginScanner(executable: Repository.harness, cacheFile: nil))
+    }
+
+    func request() throws -> ComparisonRequest {
+        var r = ComparisonRequest(data: try DataPair.splitting(try DataSource(named: "fashion-mnist"), by: .random, seed: 1))
+        r.sourcePerClass = 20
+        r.targetPerClass = 10
+        r.evalPerClass = 10
+        r.seeds = 2
+        return r
+    }
+
+    func testAPlanNamesItsSourceNetworksAndCellsTrialMajorWithoutTrainingAnything() throws {
+        let cache = NetworkCache(directory: try temporaryDirectory(self) + "/cache")
+        var r = try request()
+        r.trials = 3
+        let plan = try ComparisonPlan.make(r, strategies: try bindings(["freeze3", "bnb3", "scratch"]), threadsPerCell: 1, cache: cache)
+
+        XCTAssertEqual(plan.sources.map(\.role), [.base, .self], "bnb3 starts from the self-transfer network")
+        for source in plan.sources {
+            XCTAssertFalse(source.exists, "planning trains nothing")
+            XCTAssertTrue(source.path.hasPrefix(cache.directory + "/"), source.path)
+            XCTAssertEqual(source.training?.recipe.key, source.key)
+        }
+        XCTAssertEqual(plan.source(.self)?.training?.recipe.normalization, plan.setting.normalization,
+                       "the self-transfer network sees inputs normalised as the target task's")
+        XCTAssertEqual(plan.setting.sourceClasses, ClassSplit.random(classCount: 10, seed: 1).a)
+
+        // 3 strategies x 3 trials x 2 seeds, each once, every trial 0 before any trial 1.
+        XCTAssertEqual(plan.cells.count, 18)
+        XCTAssertEqual(Set(plan.cells.map(\.key)).count, 18)
+        let trials = plan.cells.map { $0.trial ?? 0 }
+        XCTAssertEqual(trials, trials.sorted(), "trial-major")
+        XCTAssertEqual(Set(plan.cells.filter { $0.configuration == "bnb3" }.map(\.source)), [.self])
+        XCTAssertEqual(Set(plan.cells.filter { $0.configuration == "bnb3" }.map(\.sourceNetwork)), [plan.source(.self)!.path])
+
+        // A plan survives JSON (what a cluster job reads) with the same cells.
+        let decoded = try HarnessJSON.decoder.decode(ComparisonPlan.self, from: try HarnessJSON.encoder.encode(plan))
+        XCTAssertEqual(decoded.cells.map(\.key), plan.cells.map(\.key))
+
+        // The same request plans the same cells; another split seed, other ones.
+        XCTAssertEqual(try ComparisonPlan.make(r, strategies: try bindings(["freeze3", "bnb3", "scratch"]), threadsPerCell: 2, cache: cache).cells.map(\.key),
+                       plan.cells.map(\.key), "threads are not part of a cell's key")
+        r.splitSeed = 2
+        r.data = try DataPair.splitting(try DataSource(named: "fashion-mnist"), by: .random, seed: 2)
+        XCTAssertTrue(Set(try ComparisonPlan.make(r, strategies: try bindings(["freeze3"]), threadsPerCell: 1, cache: cache).cells.map(\.key))
+            .isDisjoint(with: plan.cells.map(\.key)))
+    }
+
+    func testPlanningChecksTheDataBeforeAnyNetworkTrains() throws {
+        let cache = NetworkCache(directory: try temporaryDirectory(self) + "/cache")
+        var r = try request()
+        r.targetLabels = 5  // a domain shift needs the same classes on both sides; a class split has none in common
+        XCTAssertThrowsError(try ComparisonPlan.make(r, strategies: try bindings(["source-only"]), threadsPerCell: 1, cache: cache)) {
+            XCTAssertTrue("\($0)".contains("--target-labels needs the same classes on both sides"), "\($0)")
+        }
+        r.targetLabels = nil
+        r.data.target = try DataSpec("fashion-mnist:sandal,unicorn").resolved()
+        XCTAssertThrowsError(try ComparisonPlan.make(r, strategies: try bindings(["freeze3"]), threadsPerCell: 1, cache: cache)) {
+            XCTAssertTrue("\($0)".contains("unicorn"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.directory), "nothing was trained or cached")
+    }
+
+    func testTheTransferCurveGridIsBuiltInCore() throws {
+        let grid = TransferCurve.grid(layers: try TransferCurve.layerCounts("1-2,5", max: 7))
+        XCTAssertEqual(grid.map(\.name), ["baseB"] + [1, 2, 5].flatMap { n in ["BnB n=\(n)", "BnB+ n=\(n)", "AnB n=\(n)", "AnB+ n=\(n)", "random n=\(n)"] })
+        XCTAssertEqual(grid.filter { $0.source == .self }.count, 6)
+        XCTAssertThrowsError(try TransferCurve.layerCounts("1-8", max: 7)) { XCTAssertTrue("\($0)".contains("--layers must lie in 1-7"), "\($0)") }
+    }
+}
