@@ -148,6 +148,10 @@ struct ComparisonOptions: ParsableArguments {
             throw ValidationError("--budget stops starting cells here; on Slurm give the jobs a time limit instead: --slurm-args \"--time=...\"")
         }
         guard cellsPerTask >= 1 else { throw ValidationError("--cells-per-task must be at least 1") }
+        if noWait && refit {
+            throw ValidationError("--refit retrains what selection chose among finished trials, and --no-wait returns before they finish; "
+                                  + "submit with --no-wait, then run the same command with --refit and without --no-wait")
+        }
         if transfer.sourceModel != nil && architecture.network != Architecture.standard.rawValue {
             throw ValidationError("--source-model brings its own network; --network chooses the one a source network is trained as, not both")
         }

@@ -57,6 +57,10 @@ struct TransferCurveCommand: ParsableCommand {
             cells += these
             if let a = plan.sourceAccuracy { baseA.append(a) }
         }
+        if c.noWait {
+            note("submitted to Slurm; once the cells have run (harness status shows them), run the same command without --no-wait to write the curve")
+            return
+        }
         let curve = TransferCurve(cells: cells, layers: ns)
         let setting = cells.first?.cell.setting
         let splits = splitSeeds == 1 ? setting.map { "\($0.splitName): \($0.sourceClasses) -> \($0.targetClasses)" } ?? ""

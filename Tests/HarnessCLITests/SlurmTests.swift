@@ -135,3 +135,14 @@ final class SlurmTests: XCTestCase {
         XCTAssertTrue(status.stdout.hasPrefix("6 cells: 4 done, 2 lost"), status.stdout)
     }
 }
+
+final class LauncherOptionTests: XCTestCase {
+    func testBadLauncherOptionsAreClearErrors() throws {
+        assertOneLineError(try harness(["compare", "--launcher", "kubernetes"]), mentions: "--launcher takes local or slurm, not 'kubernetes'")
+        assertOneLineError(try harness(["compare", "--no-wait"]), mentions: "--no-wait and --slurm-args go with --launcher slurm")
+        assertOneLineError(try harness(["compare", "--launcher", "slurm", "--budget", "5"]), mentions: "on Slurm give the jobs a time limit instead")
+        assertOneLineError(try harness(["compare", "--launcher", "slurm", "--no-wait", "--refit", "--trials", "2"]),
+                           mentions: "--refit retrains what selection chose among finished trials")
+        assertOneLineError(try harness(["status", "--run-dir", "/nonexistent/run"]), mentions: "holds no plan.json")
+    }
+}

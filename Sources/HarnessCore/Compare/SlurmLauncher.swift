@@ -62,7 +62,7 @@ public struct SlurmLauncher: Launcher {
         var awaited: [String: (cell: Cell, task: String, submission: SlurmSubmission)] = [:]
         var fresh: [Cell] = []
         for cell in todo {
-            if let s = earlier.last(where: { $0.task(of: cell.key).map { queued[$0] != nil } ?? false }) {
+            if let s = earlier.last(where: { $0.task(of: cell.key).map { Self.isQueued($0, in: queued) } ?? false }) {
                 awaited[cell.key] = (cell, s.task(of: cell.key)!, s)
             } else {
                 fresh.append(cell)
@@ -132,13 +132,18 @@ public struct SlurmLauncher: Launcher {
                 if let result = results[key] {
                     events.finished(entry.cell, result)
                     remaining[key] = nil
-                } else if queued[entry.task] == nil && !Self.pendingAsRange(entry.task, in: queued) {
+                } else if !Self.isQueued(entry.task, in: queued) {
                     events.finished(entry.cell, lost(entry.cell, task: entry.task, submission: entry.submission, in: dir))
                     remaining[key] = nil
                 }
             }
             if !remaining.isEmpty { Thread.sleep(forTimeInterval: pollSeconds) }
         }
+    }
+
+    /// Whether squeue still lists the array task "12_3", on its own or within a pending range.
+    static func isQueued(_ task: String, in queued: [String: String]) -> Bool {
+        queued[task] != nil || pendingAsRange(task, in: queued)
     }
 
     /// squeue -r lists pending array tasks one by one, but an array whose tasks have not been
