@@ -38,7 +38,7 @@ public struct LossTerm {
     }
 
     public var kind: Kind
-    /// A layer name, or "penultimate".
+    /// A layer or unit name (a block means its output), or "penultimate".
     public var layer: String
     public var weight: Double
     public var warmUp: Bool

@@ -173,7 +173,7 @@ struct ComparisonOptions: ParsableArguments {
         if let s = sourceClasses, let t = targetClasses {
             split = .explicit(source: s, target: t)
         } else {
-            split = data.split.lowercased() == "dissimilar" ? .dissimilar : .random
+            split = data.splitChoice
         }
         var pair = try DataPair.splitting(try data.source, by: split, seed: data.splitSeed)
         if let given = try transfer.sourceSpec { pair.source = try given.resolved() }

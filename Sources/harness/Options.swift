@@ -30,12 +30,11 @@ struct DatasetOptions: ParsableArguments {
 
     /// The A/B split of this data set's classes.
     func classSplit(for dataset: Dataset) throws -> ClassSplit {
-        guard split.lowercased() == "dissimilar" else { return .random(classCount: dataset.classCount, seed: splitSeed) }
-        guard dataset.classNames == FashionMNIST.classNames else {
-            throw CLIError("--split dissimilar is defined for Fashion-MNIST's ten classes only; name the classes explicitly instead")
-        }
-        return .dissimilar
+        try splitChoice.halves(classNames: dataset.classNames, seed: splitSeed)
     }
+
+    /// --split as the comparison plan takes it.
+    var splitChoice: DataPair.Split { split.lowercased() == "dissimilar" ? .dissimilar : .random }
 }
 
 /// A SPEC option's text as a DataSpec; a malformed one is a usage error with the caret message,

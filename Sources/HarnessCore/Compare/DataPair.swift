@@ -23,6 +23,18 @@ public struct DataPair: Sendable {
         case dissimilar
         /// Class lists as --source-classes and --target-classes give them ("0,1,2").
         case explicit(source: String, target: String)
+
+        var isDissimilar: Bool { if case .dissimilar = self { return true } else { return false } }
+
+        /// The two halves of a data set with these classes, for the random and dissimilar splits
+        /// (an explicit split names its classes, not halves: it is random here).
+        public func halves(classNames: [String], seed: UInt64) throws -> ClassSplit {
+            guard isDissimilar else { return .random(classCount: classNames.count, seed: seed) }
+            guard classNames == FashionMNIST.classNames else {
+                throw ComparisonError("--split dissimilar is defined for Fashion-MNIST's ten classes only; name the classes explicitly instead")
+            }
+            return .dissimilar
+        }
     }
 
     /// One data set split in two by class, the split drawn by `seed` when random.
@@ -44,14 +56,9 @@ public struct DataPair: Sendable {
                 throw ComparisonError("--source-classes and --target-classes share classes \(Set(a).intersection(b).sorted())")
             }
             splitName = "explicit"
-        case .dissimilar:
-            guard classNames == FashionMNIST.classNames else {
-                throw ComparisonError("--split dissimilar is defined for Fashion-MNIST's ten classes only; name the classes explicitly instead")
-            }
-            (a, b, splitName) = (ClassSplit.dissimilar.a, ClassSplit.dissimilar.b, "dissimilar")
-        case .random:
-            let s = ClassSplit.random(classCount: dataset.classCount, seed: seed)
-            (a, b, splitName) = (s.a, s.b, "random(seed \(seed))")
+        case .dissimilar, .random:
+            let halves = try split.halves(classNames: classNames, seed: seed)
+            (a, b, splitName) = (halves.a, halves.b, split.isDissimilar ? "dissimilar" : "random(seed \(seed))")
         }
         func spec(_ classes: [Int]) throws -> DataSpec { try DataSpec(name + ":" + classes.map(String.init).joined(separator: ",")) }
         return DataPair(source: try spec(a), target: try spec(b), splitName: splitName)

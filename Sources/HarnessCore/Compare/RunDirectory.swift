@@ -41,19 +41,23 @@ public struct RunDirectory: Sendable {
         return try HarnessJSON.decoder.decode(ComparisonPlan.self, from: data)
     }
 
-    /// Writes one cell's result (atomically).
+    /// Writes one cell's result (atomically). Only tasks write here, so a file is always a result
+    /// a cell finished with; a cell lost with its task has no file (its failed row lives in the
+    /// database alone).
     public func write(_ result: CellResult) throws {
         try ChildProcess.writeResult(try HarnessJSON.encoder.encode(result), to: resultFile(result.key))
+    }
+
+    /// One cell's result, if its task has written it.
+    public func result(for key: String) -> CellResult? {
+        FileManager.default.contents(atPath: resultFile(key)).flatMap { try? HarnessJSON.decoder.decode(CellResult.self, from: $0) }
     }
 
     /// The results written so far, by cell key (a half-written file is never seen: see `write`).
     public func results() -> [String: CellResult] {
         var found: [String: CellResult] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: resultsFolder)) ?? [] where name.hasSuffix(".json") {
-            if let data = FileManager.default.contents(atPath: resultsFolder + "/" + name),
-               let result = try? HarnessJSON.decoder.decode(CellResult.self, from: data) {
-                found[result.key] = result
-            }
+            if let result = self.result(for: String(name.dropLast(".json".count))) { found[result.key] = result }
         }
         return found
     }

@@ -65,6 +65,11 @@ public enum Slurm {
         return state + (field("ExitCode").map { ", exit code \($0)" } ?? "") + (reason.map { ", \($0)" } ?? "")
     }
 
+    /// "task 12_3, which ended (CANCELLED, exit code 0:15) before the cell finished".
+    static func endedEarly(_ task: String) -> String {
+        "task \(task), which ended (\(ending(of: task) ?? "no longer known to Slurm")) before the cell finished"
+    }
+
     public static func cancel(_ jobs: [String]) throws {
         guard !jobs.isEmpty else { return }
         _ = try client("scancel", jobs)

@@ -54,7 +54,7 @@ public struct SlurmLauncher: Launcher {
         let written = dir.results()
         var todo: [Cell] = []
         for cell in cells {
-            if let result = written[cell.key], result.lost != true { events.finished(cell, result) } else { todo.append(cell) }
+            if let result = written[cell.key] { events.finished(cell, result) } else { todo.append(cell) }
         }
         // Cells queued or running in an earlier submission are waited for, not submitted again.
         let earlier = dir.submissions()
@@ -124,16 +124,19 @@ public struct SlurmLauncher: Launcher {
     /// without writing it was lost with the task, and becomes a failed row saying how the task ended.
     func watch(_ awaited: [String: (cell: Cell, task: String, submission: SlurmSubmission)], in dir: RunDirectory, events: CellEvents) throws {
         var remaining = awaited
+        var causes: [String: String] = [:]  // per task: its cells share how it ended
         while !remaining.isEmpty {
             let queued = try Slurm.queued(Array(Set(remaining.values.map(\.submission.arrayJob))))
             // Read after asking the queue: a task that ended in between has written its files.
-            let results = dir.results()
             for (key, entry) in remaining {
-                if let result = results[key] {
+                if let result = dir.result(for: key) {
                     events.finished(entry.cell, result)
                     remaining[key] = nil
                 } else if !Self.isQueued(entry.task, in: queued) {
-                    events.finished(entry.cell, lost(entry.cell, task: entry.task, submission: entry.submission, in: dir))
+                    if causes[entry.task] == nil { causes[entry.task] = lostCause(task: entry.task, submission: entry.submission, in: dir) }
+                    var result = CellResult.failure(key, causes[entry.task]!, seconds: 0)
+                    result.lost = true
+                    events.finished(entry.cell, result)
                     remaining[key] = nil
                 }
             }
@@ -161,18 +164,17 @@ public struct SlurmLauncher: Launcher {
         }
     }
 
-    /// The failed row of a cell whose task ended before it: how the task ended and the end of its log.
-    func lost(_ cell: Cell, task: String, submission: SlurmSubmission, in dir: RunDirectory) -> CellResult {
-        var cause = "lost with Slurm array task \(task), which ended (\(Slurm.ending(of: task) ?? "no longer known to Slurm")) before the cell finished"
+    /// Why the cells of a task that ended before them are lost: how the task ended, a failed
+    /// source job, and the end of the task's log.
+    func lostCause(task: String, submission: SlurmSubmission, in dir: RunDirectory) -> String {
+        var cause = "lost with Slurm array " + Slurm.endedEarly(task)
         if let source = submission.sourceJob, let ending = Slurm.ending(of: source), !ending.hasPrefix("COMPLETED") {
             cause += "; the source-network job \(source) ended \(ending): " + Self.tail(of: dir.logsFolder + "/sources-\(source).out")
         }
         let parts = task.split(separator: "_")
         let log = parts.count == 2 ? Self.tail(of: dir.logsFolder + "/cells-\(parts[0])_\(parts[1]).out") : ""
         if !log.isEmpty { cause += "; its log ends: " + log }
-        var result = CellResult.failure(cell.key, cause + ". Running the comparison again runs it again", seconds: 0)
-        result.lost = true
-        return result
+        return cause + ". Running the comparison again runs it again"
     }
 
     /// The last lines of a log file, in one line.
@@ -202,7 +204,7 @@ public enum SlurmTask {
         }
         guard submission.tasks.indices.contains(index) else { throw ComparisonError("submission \(number) has no task \(index)") }
         let done = dir.results()
-        let cells = submission.tasks[index].filter { done[$0.key].map { $0.lost == true } ?? true }
+        let cells = submission.tasks[index].filter { done[$0.key] == nil }
         log("task \(index) of submission \(number): \(cells.count) cells to run")
         let writeError = LockedValue<Error?>(nil)
         LocalProcessExecutor(executable: executable, jobs: 1, timeout: timeout).run(cells, started: { log("running \($0.configuration) seed \($0.seed)") }) { cell, result in
@@ -227,14 +229,14 @@ public struct RunStatus: Sendable {
         var keys = Set(all.map(\.key))
         for cell in submissions.flatMap({ $0.tasks.joined() }) where keys.insert(cell.key).inserted { all.append(cell) }  // refits
         cells = all.map { cell in
-            if let r = results[cell.key], r.lost != true {
+            if let r = results[cell.key] {
                 return (cell, r.status == .ok ? .done : .failed, r.error)
             }
             guard let s = submissions.last(where: { $0.task(of: cell.key) != nil }), let task = s.task(of: cell.key) else { return (cell, .unsubmitted, nil) }
             if let state = queued[task] ?? (SlurmLauncher.pendingAsRange(task, in: queued) ? "PENDING" : nil) {
                 return (cell, state == "RUNNING" ? .running : .pending, "task \(task) \(state.lowercased())")
             }
-            return (cell, .lost, "task \(task) ended (\(Slurm.ending(of: task) ?? "no longer known to Slurm")) before the cell finished")
+            return (cell, .lost, Slurm.endedEarly(task))
         }
     }
 

@@ -17,7 +17,7 @@ public struct DomainLossTerm: Equatable, Sendable {
     }
 
     public var kind: Kind
-    /// A layer name of the network, or "penultimate".
+    /// A layer name of the network, a unit's name (a block means its output), or "penultimate".
     public var layer: String
     /// lambda: the term's weight in the loss.
     public var weight: Double
