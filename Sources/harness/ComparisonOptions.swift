@@ -25,16 +25,10 @@ struct ComparisonOptions: ParsableArguments {
     var seeds: Int = 3
 
     @OptionGroup var architecture: NetworkOptions
-    @OptionGroup var basics: TrainingBasics
-    var epochs: Int {
-        get { basics.epochs }
-        set { basics.epochs = newValue }
-    }
-    var batch: Int { basics.batch }
-    var lr: Double { basics.lr }
-
-    @Option(help: "Training epochs of the source network (trained once, then cached).")
-    var baseEpochs: Int = 3
+    /// How every strategy trains (strategies.json and trials change it per configuration).
+    @OptionGroup var hyperparameters: HyperparameterOptions
+    /// How the source network trains.
+    @OptionGroup var sourceHyperparameters: SourceHyperparameterOptions
 
     @Option(help: ArgumentHelp("Training images per source class for the source network; 0 for all.", valueName: "K"))
     var sourcePerClass: Int = 0
@@ -104,8 +98,8 @@ struct ComparisonOptions: ParsableArguments {
     var noWait = false
 
     func validate() throws {
-        guard seeds >= 1, baseEpochs >= 1, jobs >= 1, threads >= 1 else {
-            throw ValidationError("--seeds, --base-epochs, --jobs and --threads must be at least 1")
+        guard seeds >= 1, jobs >= 1, threads >= 1 else {
+            throw ValidationError("--seeds, --jobs and --threads must be at least 1")
         }
         guard timeout > 0, targetPerClass >= 0, evalPerClass >= 0, sourcePerClass >= 0 else {
             throw ValidationError("--timeout must be positive; --target-per-class, --eval-per-class and --source-per-class not negative")
@@ -192,10 +186,8 @@ struct ComparisonOptions: ParsableArguments {
         r.evalPerClass = evalPerClass > 0 ? evalPerClass : nil
         r.sourcePerClass = sourcePerClass > 0 ? sourcePerClass : nil
         r.seeds = seeds
-        r.epochs = epochs
-        r.batchSize = batch
-        r.learningRate = lr
-        r.baseEpochs = baseEpochs
+        r.training = try hyperparameters.hyperparameters
+        r.sourceTraining = try sourceHyperparameters.hyperparameters
         r.splitSeed = data.splitSeed
         r.validation = validation
         r.trials = trials

@@ -169,43 +169,113 @@ struct NetworkOptions: ParsableArguments {
     var choice: NetworkChoice { (try? NetworkChoice(network)) ?? .standard }
 }
 
-/// Epochs, minibatch size and learning rate: declared once for every command that trains
-/// (train, compare, transfer-curve), so they parse, check and travel alike.
-struct TrainingBasics: ParsableArguments {
-    @Option(help: "Passes over the training set (compare: of each strategy over the target's training images).")
-    var epochs: Int = 10
+/// The training hyperparameters, declared once for every command that trains (train, compare,
+/// transfer-curve): an option left out keeps the value of the one table of defaults
+/// (`Hyperparameters.defaults`), and the options become one `Hyperparameters` value.
+struct HyperparameterOptions: ParsableArguments {
+    @Option(help: help(.epochs, "compare: of each strategy over the target's training images"))
+    var epochs: Int?
 
-    @Option(help: "Images per minibatch.")
-    var batch: Int = 64
+    @Option(name: .customLong("batch"), help: help(.batchSize))
+    var batchSize: Int?
 
-    @Option(help: ArgumentHelp("Base learning rate (the peak rate for onecycle).", valueName: "rate"))
-    var lr: Double = 0.05
+    @Option(help: ArgumentHelp(help(.lr).abstract, valueName: "rate"))
+    var lr: Double?
 
-    func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number") }
+    @Option(help: help(.weightDecay))
+    var weightDecay: Double?
+
+    @Option(help: help(.momentum))
+    var momentum: Double?
+
+    @Option(help: help(.l1))
+    var l1: Double?
+
+    @Option(help: ArgumentHelp(help(.schedule).abstract, valueName: "schedule"))
+    var schedule: LearningRateSchedule?
+
+    @Option(help: ArgumentHelp(help(.batchNorm).abstract, valueName: "mode"))
+    var batchNorm: BatchNormStatistics?
+
+    /// The option's own flag, for messages.
+    static func flag(_ name: Hyperparameter) -> String {
+        name == .batchSize ? "--batch" : "--" + name.rawValue.replacingOccurrences(of: "_", with: "-")
+    }
+
+    static func help(_ name: Hyperparameter, _ more: String? = nil) -> ArgumentHelp {
+        ArgumentHelp("The \(name.help)\(more.map { " (\($0))" } ?? "") (default: \(Hyperparameters.short(Hyperparameters.defaults[name]))).")
+    }
+
+    /// `base` with every option given.
+    func applied(to base: Hyperparameters) -> Hyperparameters {
+        var h = base
+        if let epochs { h.epochs = epochs }
+        if let batchSize { h.batchSize = batchSize }
+        if let lr { h.learningRate = lr }
+        if let weightDecay { h.weightDecay = weightDecay }
+        if let momentum { h.momentum = momentum }
+        if let l1 { h.l1 = l1 }
+        if let schedule { h.schedule = schedule }
+        if let batchNorm { h.batchNorm = batchNorm }
+        return h
+    }
+
+    /// The defaults with every option given, checked.
+    var hyperparameters: Hyperparameters {
+        get throws { try Self.checked(applied(to: .defaults)) }
+    }
+
+    func validate() throws { _ = try hyperparameters }
+
+    /// A value's own check, as a usage error naming the option.
+    static func checked(_ h: Hyperparameters, flag: (Hyperparameter) -> String = flag) throws -> Hyperparameters {
+        do { return try h.validated() } catch {
+            switch error {
+            case let .outOfRange(name, _, _), let .wrongKind(name, _): throw ValidationError("\(flag(name)): \(error)")
+            case .momentumUnderOneCycle: throw ValidationError("--momentum: \(error)")
+            case .unknown: throw ValidationError("\(error)")
+            }
+        }
     }
 }
 
-/// How to train.
+/// How a comparison's source network trains: its own options, so the target's --lr never
+/// retrains (or re-keys) the cached source network.
+struct SourceHyperparameterOptions: ParsableArguments {
+    @Option(help: "Training epochs of the source network (trained once, then cached) (default: \(Hyperparameters.sourceDefaults.epochs)).")
+    var baseEpochs: Int?
+
+    @Option(help: ArgumentHelp("The source network's learning rate (default: \(Hyperparameters.sourceDefaults.learningRate)).", valueName: "rate"))
+    var baseLr: Double?
+
+    @Option(help: "The source network's images per minibatch (default: \(Hyperparameters.sourceDefaults.batchSize)).")
+    var baseBatch: Int?
+
+    var hyperparameters: Hyperparameters {
+        get throws {
+            var h = Hyperparameters.sourceDefaults
+            if let baseEpochs { h.epochs = baseEpochs }
+            if let baseLr { h.learningRate = baseLr }
+            if let baseBatch { h.batchSize = baseBatch }
+            return try HyperparameterOptions.checked(h) { name in
+                ["epochs": "--base-epochs", "lr": "--base-lr", "batch_size": "--base-batch"][name.rawValue] ?? HyperparameterOptions.flag(name)
+            }
+        }
+    }
+
+    func validate() throws { _ = try hyperparameters }
+}
+
+extension LearningRateSchedule: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension BatchNormStatistics: ExpressibleByArgument {}
+
+/// How `harness train` trains: the hyperparameters, the initialiser and the seed.
 struct TrainingOptions: ParsableArguments {
-    @OptionGroup var basics: TrainingBasics
-    var epochs: Int { basics.epochs }
-    var batch: Int { basics.batch }
-    var lr: Double { basics.lr }
-
-    @Option(help: ArgumentHelp("Learning-rate schedule: onecycle, cosine, constant, or step:EPOCHS:GAMMA.", valueName: "schedule"))
-    var schedule: String = "onecycle"
-
-    @Option(help: "SGD momentum (onecycle cycles it between 0.85 and 0.95 instead).")
-    var momentum: Float = 0.9
-
-    @Option(help: "L2 weight decay on weights (not biases).")
-    var weightDecay: Float = 5e-4
-
-    @Option(help: "L1 penalty on weights (not biases).")
-    var l1: Float = 0
+    @OptionGroup var hyperparameterOptions: HyperparameterOptions
 
     @Option(help: ArgumentHelp("Weight initialiser: he, xavier, gaussian:SIGMA or constant:VALUE.", valueName: "init"))
     var initializer: String = "xavier"
@@ -214,21 +284,12 @@ struct TrainingOptions: ParsableArguments {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
-        guard weightDecay >= 0, l1 >= 0 else { throw ValidationError("--weight-decay and --l1 must not be negative") }
-        guard LearningRateSchedule(schedule) != nil else {
-            throw ValidationError("--schedule takes onecycle, cosine, constant or step:EPOCHS:GAMMA (e.g. step:3:0.1), not '\(schedule)'")
-        }
         guard Initializer(initializer) != nil else {
             throw ValidationError("--initializer takes he, xavier, gaussian:SIGMA or constant:VALUE, not '\(initializer)'")
         }
     }
 
-    var settings: TrainingSettings {
-        TrainingSettings(epochs: epochs, batchSize: batch,
-                         optimizer: OptimizerSettings(learningRate: Float(lr), momentum: momentum, weightDecay: weightDecay, l1: l1),
-                         schedule: LearningRateSchedule(schedule)!, seed: seed)
-    }
+    var hyperparameters: Hyperparameters { get throws { try hyperparameterOptions.hyperparameters } }
 }
 
 /// How to run and what to print.

@@ -32,11 +32,12 @@ struct Train: ParsableCommand {
                                                       shape: images.shape, skipUndecodable: images.skipUndecodable)
         let spec = try architecture.choice.spec(classes: dataset.classCount, shape: InputShape(dataset.train))
         let network = try Network(spec: spec, seed: training.seed, initializer: Initializer(training.initializer)!)
+        let h = try training.hyperparameters
         note("training \(architecture.choice) on \(dataset.name): \(dataset.classCount) classes, \(dataset.train.count) training and \(dataset.test.count) test images, "
-             + "\(training.epochs) epochs, batch \(training.batch), lr \(training.lr) (\(training.schedule)), \(EngineThreads.current) threads")
+             + "\(h.epochs) epochs, batch \(h.batchSize), lr \(h.learningRate) (\(h.schedule)), \(EngineThreads.current) threads")
 
         let display = ProgressDisplay()
-        let report = try Trainer.train(network, on: dataset.train, settings: training.settings, progress: display.update)
+        let report = try Trainer.train(network, on: dataset.train, hyperparameters: h, seed: training.seed, progress: display.update)
         let predictions = network.predict(dataset.test.pixels)
         let metrics = ClassificationMetrics(predictions: predictions, labels: dataset.test.labels, classCount: dataset.classCount)
 

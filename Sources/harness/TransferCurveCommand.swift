@@ -34,8 +34,9 @@ struct TransferCurveCommand: ParsableCommand {
         var c = comparison
         if quick {
             c.seeds = 1
-            c.epochs = 5
-            c.baseEpochs = 2
+            // The preset fills what the user left out; a given --epochs or --base-epochs wins.
+            if c.hyperparameters.epochs == nil { c.hyperparameters.epochs = 5 }
+            if c.sourceHyperparameters.baseEpochs == nil { c.sourceHyperparameters.baseEpochs = 2 }
             if c.sourcePerClass == 0 { c.sourcePerClass = 1000 }
         }
         // The layers the curve can copy: every learnable layer but the classifier, of the network

@@ -68,9 +68,14 @@ final class CLITests: XCTestCase {
     }
 
     func testBadArgumentsAreOneLineErrors() throws {
-        assertOneLineError(try harness(["train", "--epochs", "0"]), mentions: "--epochs must be at least 1")
+        assertOneLineError(try harness(["train", "--epochs", "0"]), mentions: "--epochs: hyperparameter epochs must be between 1 and 100000, not 0")
         assertOneLineError(try harness(["train", "--classes", "0,x"]), mentions: "--classes takes all, A, B")
-        assertOneLineError(try harness(["train", "--schedule", "sometimes"]), mentions: "--schedule takes onecycle")
+        let schedule = try harness(["train", "--schedule", "sometimes"])
+        assertOneLineError(schedule, mentions: "The value 'sometimes' is invalid for '--schedule <schedule>'")
+        XCTAssertTrue(schedule.stderr.contains("onecycle, cosine, constant or step:EPOCHS:GAMMA"), schedule.stderr)
+        assertOneLineError(try harness(["train", "--momentum", "0.5"]),
+                           mentions: "--momentum: momentum 0.5 is set, but the onecycle schedule cycles momentum between 0.85 and 0.95 itself")
+        assertOneLineError(try harness(["compare", "--base-lr", "0"]), mentions: "--base-lr: hyperparameter lr must be between 1e-12 and 1000, not 0.0")
         assertOneLineError(try harness(["train", "--dataset", "imagenet"]), mentions: "known data set name")
         assertOneLineError(try harness(["train", "--lr", "abc"]), mentions: "--lr")
         assertOneLineError(try harness(["train", "--classes", "3,12"]), mentions: "class 12 does not exist")

@@ -22,8 +22,7 @@ final class ArchitectureTests: XCTestCase {
         d.test = d.test.stratified(perClass: 30, seed: 1)
         d.normalizeWithTrainingStatistics()
         let net = try Network(spec: try NetworkChoice(name).spec(classes: 10, shape: InputShape(d.train)), seed: 1)
-        _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-            epochs: epochs, batchSize: batch, optimizer: OptimizerSettings(learningRate: 0.05), schedule: .oneCycle, seed: 1))
+        _ = try Trainer.train(net, on: d.train, hyperparameters: .testing(epochs: epochs, batch: batch, lr: 0.05), seed: 1)
         return ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: 10).accuracy
     }
 

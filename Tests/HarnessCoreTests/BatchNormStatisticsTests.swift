@@ -17,13 +17,13 @@ final class BatchNormStatisticsTests: XCTestCase {
 
     func testFrozenModeKeepsAFrozenLayersStatisticsAndBatchModeMovesThem() throws {
         let data = images(32, seed: 1)
-        let settings = TrainingSettings(epochs: 1, batchSize: 8, seed: 1)
+        let settings = Hyperparameters.testing(epochs: 1, batch: 8)
         for mode in [BatchNormStatistics.frozen, .batch] {
             let net = try Network(spec: spec, seed: 1)
             bn(net).runningMean.values = [0.5, -0.5, 1, 0]  // the source's, as copied
             try net.setLearningRateMultiplier(0, layers: ["conv"])  // the unit: conv and bn
             net.prepareStatistics(mode)
-            _ = try Trainer.train(net, on: data, settings: settings)
+            _ = try Trainer.train(net, on: data, hyperparameters: settings, seed: 1)
             if mode == .frozen {
                 XCTAssertEqual(bn(net).runningMean.values, [0.5, -0.5, 1, 0], "a frozen layer computes what it did")
             } else {
@@ -71,15 +71,15 @@ final class BatchNormStatisticsTests: XCTestCase {
         return (mean, squares / Double(v.count - 1))
     }
 
-    func testBatchNormIsATrainingSettingThatKeepsOtherCellsKeys() {
-        var choice = TrainingChoice(learningRate: 0.05, epochs: 3)
-        XCTAssertEqual(choice.description, "lr=0.05, epochs=3, weight_decay=0.0005", "unchanged for every earlier cell")
+    func testBatchNormIsAHyperparameterWhoseDefaultKeepsOtherCellsKeys() {
+        var choice = Hyperparameters.testing(epochs: 3, batch: 64)
+        XCTAssertEqual(choice.canonicalJSON, #"{"epochs":3}"#)
         choice[.batchNorm] = .string("adabn")
-        XCTAssertEqual(choice.batchNormStatistics, .adabn)
-        XCTAssertEqual(choice.description, "lr=0.05, epochs=3, weight_decay=0.0005, batch_norm=\"adabn\"")
+        XCTAssertEqual(choice.batchNorm, .adabn)
+        XCTAssertEqual(choice.canonicalJSON, #"{"batch_norm":"adabn","epochs":3}"#)
         choice[.batchNorm] = .string("batch")
-        XCTAssertNil(choice.batchNorm, "the default is stored as no choice, so it keys like one")
-        XCTAssertFalse(TrainingSetting.batchNorm.range.contains(.string("sometimes")))
+        XCTAssertEqual(choice.canonicalJSON, #"{"epochs":3}"#, "the default is left out, so it keys like no choice")
+        XCTAssertFalse(Hyperparameter.batchNorm.accepts(.string("sometimes")))
     }
 
     func testAStrategyRunKeepsOrReestimatesTheCopiedStatisticsAsConfigured() throws {
@@ -94,8 +94,8 @@ final class BatchNormStatisticsTests: XCTestCase {
             let config = try file.configuration(named: name)
             XCTAssertEqual(config.training.first?.0, .batchNorm)
             var task = TransferTask(source: source, train: target, evalPixels: test.pixels, evalCount: test.count, classes: 3,
-                                    seed: 1, epochs: 1, batchSize: 8, learningRate: 0.01)
-            task.batchNorm = mode
+                                    seed: 1, training: .testing(epochs: 1, batch: 8, lr: 0.01))
+            task.training.batchNorm = mode
             var lines: [String] = [], stem: [Float] = []
             _ = try ConfiguredStrategy(config, plugin: try registry.loaded(config.strategy)).run(task, log: { lines.append($0) }, trained: { net, _ in
                 stem = net.buffers.first { $0.name == "bn1.running_mean" }!.values

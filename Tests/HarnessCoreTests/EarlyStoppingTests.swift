@@ -14,8 +14,7 @@ final class EarlyStoppingTests: XCTestCase {
         validation.labels = validation.labels.map { ($0 + 1) % 10 }
         let net = try Network(spec: .standard(classes: 10), seed: 3)
         let keeper = BestEpoch(validation: validation)
-        let report = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-            epochs: 6, batchSize: 16, optimizer: OptimizerSettings(learningRate: 0.02), schedule: .oneCycle, seed: 3),
+        let report = try Trainer.train(net, on: d.train, hyperparameters: .testing(epochs: 6, batch: 16, lr: 0.02), seed: 3,
             evaluate: { keeper.epochEnded(net, epoch: $0) })
         let scores = report.epochs.map { $0.validationAccuracy! }
         XCTAssertEqual(scores.count, 6)

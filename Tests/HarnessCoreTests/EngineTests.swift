@@ -47,8 +47,7 @@ final class EngineTests: XCTestCase {
         d.test = d.test.stratified(perClass: 30, seed: 1)
         d.normalizeWithTrainingStatistics()
         let net = try Network(spec: .standard(classes: 10), seed: 1)
-        let report = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-            epochs: 8, batchSize: 32, optimizer: OptimizerSettings(learningRate: 0.02), schedule: .oneCycle, seed: 1))
+        let report = try Trainer.train(net, on: d.train, hyperparameters: .testing(epochs: 8, batch: 32, lr: 0.02), seed: 1)
         let m = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: 10)
         XCTAssertLessThan(report.epochs.last!.loss, report.epochs.first!.loss)
         XCTAssertGreaterThan(m.accuracy, 0.60, "400 training images should give well above 10% chance")
@@ -59,7 +58,7 @@ final class EngineTests: XCTestCase {
         d.train = d.train.stratified(perClass: 10, seed: 3)
         func run() throws -> [Float] {
             let net = try Network(spec: .standard(classes: 10), seed: 5)
-            _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(epochs: 1, batchSize: 16, seed: 5))
+            _ = try Trainer.train(net, on: d.train, hyperparameters: .testing(epochs: 1, batch: 16), seed: 5)
             return net.parameters.flatMap(\.values)
         }
         XCTAssertEqual(try run(), try run())
@@ -71,7 +70,7 @@ final class EngineTests: XCTestCase {
         let net = try Network(spec: .standard(classes: 10), seed: 5)
         try net.setLearningRateMultiplier(0, layers: ["conv1", "conv2", "conv3"])
         let before = try ["conv1", "conv2", "conv3", "conv4"].map { try net.parameters(of: $0).flatMap(\.values) }
-        _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(epochs: 1, batchSize: 16, seed: 5))
+        _ = try Trainer.train(net, on: d.train, hyperparameters: .testing(epochs: 1, batch: 16), seed: 5)
         let after = try ["conv1", "conv2", "conv3", "conv4"].map { try net.parameters(of: $0).flatMap(\.values) }
         XCTAssertEqual(before[0], after[0])
         XCTAssertEqual(before[1], after[1])
@@ -86,7 +85,7 @@ final class EngineTests: XCTestCase {
         d.train = d.train.stratified(perClass: 10, seed: 3)
         let net = try Network(spec: .standard(classes: 10), seed: 5)
         try net.setLearningRateMultiplier(0, layers: ["conv1", "conv2"])
-        let report = try Trainer.train(net, on: d.train, settings: TrainingSettings(epochs: 2, batchSize: 16, seed: 5))
+        let report = try Trainer.train(net, on: d.train, hyperparameters: .testing(epochs: 2, batch: 16), seed: 5)
         let epochs = report.epochs.compactMap(\.layers)
         XCTAssertEqual(epochs.count, 2)
         XCTAssertEqual(epochs[0].map(\.layer), net.parameterLayerNames)
@@ -161,7 +160,7 @@ final class EngineTests: XCTestCase {
         w[3] = .infinity
         try net.parameters(of: "fc1")[0].values = w
         let data = ImageSet(channels: 1, height: 4, width: 4, pixels: [Float](repeating: 0.5, count: 32), labels: [0, 1])
-        XCTAssertThrowsError(try Trainer.train(net, on: data, settings: TrainingSettings(epochs: 0, batchSize: 2))) {
+        XCTAssertThrowsError(try Trainer.train(net, on: data, hyperparameters: .testing(epochs: 0, batch: 2), seed: 1)) {
             XCTAssertEqual("\($0)", "training diverged: fc1.weight holds NaN or infinite values after the last step. help: lower the learning rate")
         }
         XCTAssertEqual(net.firstNonFiniteParameter?.name, "fc1.weight")

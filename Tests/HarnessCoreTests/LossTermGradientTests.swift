@@ -126,7 +126,7 @@ final class DomainAdaptationTests: XCTestCase {
         let spec = try NetworkChoice("lenet-5").spec(classes: 5, shape: InputShape(source))
         func trained(_ terms: [DomainLossTerm]) throws -> Network {
             let net = try Network(spec: spec, seed: 4)
-            _ = try Trainer.train(net, on: source, settings: TrainingSettings(epochs: 6, batchSize: 30, seed: 5),
+            _ = try Trainer.train(net, on: source, hyperparameters: .testing(epochs: 6, batch: 30), seed: 5,
                                   adaptation: terms.isEmpty ? nil : DomainAdaptation(target: target, terms: terms))
             return net
         }
@@ -154,12 +154,12 @@ final class DomainAdaptationTests: XCTestCase {
     func testAnAdaptationRunWithoutTargetImagesOrWithAMissingLayerSaysSo() throws {
         let (source, target, _, _) = try domains()
         let net = try Network(spec: try NetworkChoice("lenet-5").spec(classes: 5, shape: InputShape(source)), seed: 4)
-        let settings = TrainingSettings(epochs: 1, batchSize: 30, seed: 5)
+        let settings = Hyperparameters.testing(epochs: 1, batch: 30)
         let empty = ImageSet(channels: 1, height: 28, width: 28, pixels: [], labels: [])
-        XCTAssertThrowsError(try Trainer.train(net, on: source, settings: settings, adaptation: DomainAdaptation(target: empty, terms: [DomainLossTerm(.coral, weight: 1)]))) {
+        XCTAssertThrowsError(try Trainer.train(net, on: source, hyperparameters: settings, seed: 5, adaptation: DomainAdaptation(target: empty, terms: [DomainLossTerm(.coral, weight: 1)]))) {
             XCTAssertTrue("\($0)".contains("needs unlabelled target training images"), "\($0)")
         }
-        XCTAssertThrowsError(try Trainer.train(net, on: source, settings: settings,
+        XCTAssertThrowsError(try Trainer.train(net, on: source, hyperparameters: settings, seed: 5,
                                                adaptation: DomainAdaptation(target: target, terms: [DomainLossTerm(.coral, layer: "fc9", weight: 1)]))) {
             XCTAssertTrue("\($0)".contains("unknown layer 'fc9'"), "\($0)")
         }
@@ -168,7 +168,7 @@ final class DomainAdaptationTests: XCTestCase {
     func testDANNTrainsBesideTheClassifier() throws {
         let (source, target, _, sourceTest) = try domains()
         let net = try Network(spec: try NetworkChoice("lenet-5").spec(classes: 5, shape: InputShape(source)), seed: 4)
-        _ = try Trainer.train(net, on: source, settings: TrainingSettings(epochs: 6, batchSize: 30, seed: 5),
+        _ = try Trainer.train(net, on: source, hyperparameters: .testing(epochs: 6, batch: 30), seed: 5,
                               adaptation: DomainAdaptation(target: target, terms: [DomainLossTerm(.adversarial(hidden: 32), weight: 0.1, warmUp: true)]))
         XCTAssertNil(net.firstNonFiniteParameter)
         let accuracy = ClassificationMetrics(predictions: net.predict(sourceTest.pixels), labels: sourceTest.labels, classCount: 5).accuracy

@@ -94,5 +94,5 @@ func tinyTask(classes: Int = 1000, images: Int = 8) throws -> TransferTask {
     let source = try Network(spec: spec, seed: 1)
     let train = ImageSet(channels: 1, height: 4, width: 4, pixels: gaussian(images * 16), labels: (0..<images).map { $0 % 2 })
     return TransferTask(source: source, train: train, evalPixels: gaussian(images * 16, seed: 9), evalCount: images,
-                        classes: classes, seed: 1, epochs: 1, learningRate: 0.01)
+                        classes: classes, seed: 1, training: .testing(epochs: 1, batch: 64, lr: 0.01))
 }

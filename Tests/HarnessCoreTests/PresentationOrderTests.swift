@@ -53,7 +53,7 @@ final class PresentationOrderTests: XCTestCase {
         try SavedModel(network: try Network(spec: spec, seed: 1), classNames: [], normalization: nil).write(to: model)
         let setting = ComparisonSetting(data: data, datasetName: "sorted", datasetFingerprint: "f", splitName: "explicit", sourceClasses: [],
                                         targetClasses: Array(0..<Self.classes), targetPerClass: targetPerClass, evalPerClass: evalPerClass,
-                                        epochs: 1, batchSize: 8, learningRate: 0.01)
+                                        training: .testing(epochs: 1, batch: 8, lr: 0.01))
         let binding = try StrategyBinding(StrategyConfiguration(name: "position", strategy: "position-only", parameters: [], source: .base,
                                                                 description: "", place: ""), plugin: plugin.info)
         let result = CellRunner.run(Cell(setting: setting, binding: binding, sourceNetwork: model, sourceKey: "k", seed: 1, threads: 1))

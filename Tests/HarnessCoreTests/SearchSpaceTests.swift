@@ -46,10 +46,10 @@ final class SearchSpaceTests: XCTestCase {
             .contains(#""uniform" takes two numbers [LOW, HIGH] with LOW < HIGH"#))
         XCTAssertEqual(parseError(#"{ "strategy": "p", "parameters": { "c": { "choice": [] } } }"#),
                        #"s.json:1:50: 'a': parameter 'c': "choice" needs at least one value"#)
-        XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "momentum": 0.5 } }"#),
-                       #"s.json:1:41: 'a': unknown training setting "momentum" (known: lr, epochs, weight_decay, batch_norm)"#)
+        XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "learning_rate": 0.5 } }"#),
+                       #"s.json:1:41: 'a': unknown training setting "learning_rate" (known: lr, epochs, batch_size, weight_decay, momentum, l1, schedule, batch_norm)"#)
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "lr": { "uniform": [-1, 1] } } }"#),
-                       "s.json:1:41: 'a': training setting 'lr' must be at least 1e-12, not -1.0")
+                       "s.json:1:41: 'a': training setting 'lr' must be between 1e-12 and 1000, not -1.0")
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "epochs": 2.5 } }"#),
                        "s.json:1:41: 'a': training setting 'epochs' must be an integer, not 2.5")
     }
@@ -74,7 +74,7 @@ final class SearchSpaceTests: XCTestCase {
               "training": { "lr": { "log-uniform": [0.001, 0.1] } } }
             """)
         let binding = try StrategyBinding(c, plugin: plugin)
-        let defaults = TrainingChoice(learningRate: 0.05, epochs: 10)
+        let defaults = Hyperparameters.defaults
         let trials = try binding.trials(8, defaults: defaults)
         XCTAssertEqual(trials.count, 8)
         XCTAssertEqual(trials.map(\.index), Array(0..<8))
@@ -95,10 +95,22 @@ final class SearchSpaceTests: XCTestCase {
         XCTAssertTrue(mults.contains { $0 < 0.1 } && mults.contains { $0 > 0.1 }, "\(mults)")
     }
 
+    func testEveryHyperparameterCanBeFixedPerConfigurationAndAMeaninglessMixIsRefusedWithItsPlace() throws {
+        let c = try parse(#"{ "strategy": "p", "training": { "batch_size": 16, "schedule": "cosine", "momentum": 0.5, "l1": 0.0001 } }"#)
+        let t = try StrategyBinding(c, plugin: plugin).trials(1, defaults: .defaults)[0].training
+        XCTAssertEqual([t.batchSize, t.schedule, t.momentum, t.l1] as [AnyHashable], [16, LearningRateSchedule.cosine, 0.5, 0.0001] as [AnyHashable])
+        // momentum under the default onecycle schedule would be ignored: refused, naming the entry.
+        let ignored = try parse(#"{ "strategy": "p", "training": { "momentum": 0.5 } }"#)
+        XCTAssertThrowsError(try StrategyBinding(ignored, plugin: plugin).trials(1, defaults: .defaults)) { error in
+            XCTAssertEqual("\(error)", "s.json:1:3: 'a': momentum 0.5 is set, but the onecycle schedule cycles momentum between 0.85 and 0.95 itself. "
+                           + "help: choose schedule constant, cosine or step:EPOCHS:GAMMA to set momentum")
+        }
+    }
+
     func testAGridCrossesEveryChoiceAndSmallSpacesRunOutOfTrials() throws {
         let c = try parse(#"{ "strategy": "p", "parameters": { "head": { "choice": ["xavier", "small", "zero"] }, "n": { "choice": [1, 2] } } }"#)
         let binding = try StrategyBinding(c, plugin: plugin)
-        let defaults = TrainingChoice(learningRate: 0.05, epochs: 1)
+        let defaults = Hyperparameters.testing(epochs: 1, batch: 64)
         let grid = try binding.trials(20, defaults: defaults, method: .grid)
         XCTAssertEqual(grid.count, 7, "the untuned configuration and the 6 grid points")
         XCTAssertEqual(Set(grid.dropFirst().map { "\($0.binding.valuesByName["head"]!)\($0.binding.valuesByName["n"]!)" }).count, 6)

@@ -5,7 +5,7 @@ import XCTest
 func storedCell(_ configuration: String, seed: UInt64, accuracy: Double?) -> StoredCell {
     let setting = ComparisonSetting(data: .fashionMNIST(directory: nil), datasetName: "d", datasetFingerprint: "f", splitName: "s",
                                     sourceClasses: [0], targetClasses: [1, 2], targetPerClass: nil, evalPerClass: nil,
-                                    epochs: 1, batchSize: 1, learningRate: 0.1)
+                                    training: .testing(epochs: 1, batch: 1, lr: 0.1))
     let plugin = PluginInfo(path: "", contentHash: "0", name: configuration, version: "1", summary: "", parameters: [])
     let binding = try! StrategyBinding(StrategyConfiguration(name: configuration, strategy: configuration, parameters: [], source: .base,
                                                              description: "", place: ""), plugin: plugin)

@@ -27,11 +27,11 @@ final class StrategyRunTests: XCTestCase {
             return d
         }
         let source = task(split.a, train: 100, test: 10), target = task(split.b, train: 40, test: 40)
-        let settings = TrainingSettings(epochs: 4, batchSize: 32, optimizer: OptimizerSettings(learningRate: 0.02), seed: 3)
+        let settings = Hyperparameters.testing(epochs: 4, batch: 32, lr: 0.02)
         let base = try Network(spec: .standard(classes: 5), seed: 3)
-        _ = try Trainer.train(base, on: source.train, settings: settings)
+        _ = try Trainer.train(base, on: source.train, hyperparameters: settings, seed: 3)
         let selfNet = try Network(spec: .standard(classes: 5), seed: 4)
-        _ = try Trainer.train(selfNet, on: target.train, settings: settings)
+        _ = try Trainer.train(selfNet, on: target.train, hyperparameters: settings, seed: 3)
         let s = Setup(base: base, selfNetwork: selfNet, target: target,
                       file: try StrategiesFile(path: Repository.root + "/strategies.json"),
                       registry: scannedRegistry())
@@ -49,7 +49,7 @@ final class StrategyRunTests: XCTestCase {
         let s = try setup()
         let task = TransferTask(source: strategy.configuration.source == .self ? s.selfNetwork : s.base, train: s.target.train,
                                 evalPixels: s.target.test.pixels, evalCount: s.target.test.count, classes: 5,
-                                seed: 7, epochs: 6, batchSize: 16, learningRate: 0.02)
+                                seed: 7, training: .testing(epochs: 6, batch: 16, lr: 0.02))
         let predictions = try strategy.run(task, trained: trained)
         return ClassificationMetrics(predictions: predictions, labels: s.target.test.labels, classCount: 5).accuracy
     }
@@ -199,7 +199,7 @@ final class StrategyRunTests: XCTestCase {
                                                parameters: [("kind", .string(kind)), ("layer", .string(layer)), ("weight", .double(weight))],
                                                source: .base, description: "", place: "", parameterPlaces: [:])
             var task = TransferTask(source: s.base, train: s.target.train, evalPixels: s.target.test.pixels, evalCount: s.target.test.count,
-                                    classes: 5, seed: 7, epochs: 6, batchSize: 16, learningRate: 0.02)
+                                    classes: 5, seed: 7, training: .testing(epochs: 6, batch: 16, lr: 0.02))
             if unlabelled { task.unlabelled = s.target.test }  // any images without their labels will do here
             return Result {
                 let predictions = try ConfiguredStrategy(config, plugin: plugin).run(task)
@@ -230,14 +230,14 @@ final class StrategyRunTests: XCTestCase {
         for c in try s.file.configurations where Self.adaptation.contains(c.strategy) {
             let strategy = try ConfiguredStrategy(c, plugin: try s.registry.loaded(c.strategy))
             var task = TransferTask(source: s.selfNetwork, train: ImageSet(channels: 1, height: 28, width: 28, pixels: [], labels: []),
-                                    evalPixels: test.pixels, evalCount: test.count, classes: 5, seed: 7, epochs: 3, batchSize: 16, learningRate: 0.01)
+                                    evalPixels: test.pixels, evalCount: test.count, classes: 5, seed: 7, training: .testing(epochs: 3, batch: 16, lr: 0.01))
             task.unlabelled = shifted(s.target.train)
             task.sourceTrain = s.target.train
             task.sourceClasses = 5
             accuracies[c.name] = ClassificationMetrics(predictions: try strategy.run(task), labels: test.labels, classCount: 5).accuracy
             // On an ordinary transfer task (other classes, no unlabelled images) each says what it needs.
             let plain = TransferTask(source: s.base, train: s.target.train, evalPixels: test.pixels, evalCount: test.count, classes: 5,
-                                     seed: 7, epochs: 1, batchSize: 16, learningRate: 0.01)
+                                     seed: 7, training: .testing(epochs: 1, batch: 16, lr: 0.01))
             XCTAssertThrowsError(try strategy.run(plain)) { XCTAssertTrue("\($0)".contains("needs a domain-shift scenario"), "\(c.name): \($0)") }
         }
         print("adaptation on a brightness shift:", accuracies.sorted { $0.key < $1.key })

@@ -47,3 +47,10 @@ enum FashionFixture {
         }
     }
 }
+
+extension Hyperparameters {
+    /// The defaults with a test's epochs, batch size and rate.
+    static func testing(epochs: Int, batch: Int, lr: Double = 0.05) -> Hyperparameters {
+        defaults.with(.epochs, .int(epochs)).with(.batchSize, .int(batch)).with(.lr, .double(lr))
+    }
+}

@@ -8,7 +8,7 @@ final class TrialSelectionTests: XCTestCase {
     func trial(_ configuration: String, seed: UInt64, trial: Int, validation: Double?, test: Double?) -> StoredCell {
         var s = storedCell(configuration, seed: seed, accuracy: test)
         s.cell.trial = trial
-        s.cell.training = TrainingChoice(learningRate: 0.01 * Double(trial + 1), epochs: 1)
+        s.cell.training = .testing(epochs: 1, batch: 1, lr: 0.01 * Double(trial + 1))
         s.cell.searched = [SearchedName(name: "lr", space: "log-uniform[0.001, 0.1]", logarithmic: true)]
         s.cell.setting.validation = .fraction(0.2)
         s.result.key = s.cell.key

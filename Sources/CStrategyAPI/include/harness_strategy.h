@@ -133,10 +133,13 @@ typedef struct harness_loss_term {
     const char *options;           /* NULL, or "key=value;key=value" */
 } harness_loss_term;
 
-/* Since 2, a field of 0 (or NULL) means the host's default, so defaults live in one place: epochs,
- * batch_size and learning_rate the task's; momentum 0.9 (HARNESS_NONE for none); weight_decay the
- * task's (HARNESS_NONE for none); schedule "onecycle"; seed the task's. A version-1 plugin's
- * struct (struct_size before terms) is read as it always was. */
+/* Since 2, a field of 0 (or NULL) means the host's default, so defaults live in one place: the
+ * hyperparameters of the comparison's cell (its epochs, batch_size, learning_rate and weight_decay
+ * are also in harness_task; its momentum, l1 and schedule default to 0.9, 0 and "onecycle");
+ * HARNESS_NONE for no momentum or no weight decay; seed the task's. The onecycle schedule cycles
+ * momentum between 0.85 and 0.95 itself, so a momentum other than 0.9 under it is refused (train
+ * fails with the reason) rather than ignored: choose "constant", "cosine" or "step:E:G" to set it.
+ * A version-1 plugin's struct (struct_size before terms) is read as it always was. */
 #define HARNESS_NONE (-1.0)
 
 typedef struct harness_training {

@@ -21,13 +21,13 @@ public enum EngineBenchmark {
                                 profile: StepProfile? = nil) throws -> Throughput {
         let needed = (warmup + steps) * batch
         precondition(data.count >= needed, "the benchmark needs \(needed) training images, the data has \(data.count)")
-        let settings = TrainingSettings(epochs: 1, batchSize: batch)
-        if warmup > 0 { _ = try Trainer.train(network, on: data.subset(Array(0..<(warmup * batch))), settings: settings) }
+        let h = Hyperparameters.defaults.with(.epochs, .int(1)).with(.batchSize, .int(batch))
+        if warmup > 0 { _ = try Trainer.train(network, on: data.subset(Array(0..<(warmup * batch))), hyperparameters: h, seed: 1) }
         let timed = data.subset(Array((warmup * batch)..<needed))
         network.profile = profile
         defer { network.profile = nil }
         let start = StepProfile.now()
-        _ = try Trainer.train(network, on: timed, settings: settings)
+        _ = try Trainer.train(network, on: timed, hyperparameters: h, seed: 1)
         return Throughput(images: steps * batch, seconds: StepProfile.now() - start)
     }
 

@@ -15,9 +15,9 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var targetPerClass: Int?
     /// Evaluation images per target class (nil: the whole test set of those classes).
     public var evalPerClass: Int?
-    public var epochs: Int
-    public var batchSize: Int
-    public var learningRate: Double
+    /// The comparison's hyperparameters: what every strategy trains with unless its
+    /// configuration (or a trial) changes them.
+    public var training: Hyperparameters
     /// Names of the target classes, for reports (optional: older rows lack it).
     public var targetClassNames: [String]?
     // What the comparison transfers between (nil in rows stored before data specs).
@@ -46,7 +46,7 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var targetLabels: Int?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
-                targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, epochs: Int, batchSize: Int, learningRate: Double) {
+                targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, training: Hyperparameters) {
         self.data = data
         self.datasetName = datasetName
         self.datasetFingerprint = datasetFingerprint
@@ -55,20 +55,25 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
         self.targetClasses = targetClasses
         self.targetPerClass = targetPerClass
         self.evalPerClass = evalPerClass
-        self.epochs = epochs
-        self.batchSize = batchSize
-        self.learningRate = learningRate
+        self.training = training
     }
 
-    /// Identifies this setting in the results database: cells of one setting form one leaderboard.
+    /// Identifies this setting in the results database: cells of one setting form one
+    /// leaderboard. The hash of canonical JSON of what decides results (not names shown in
+    /// reports), with absent and default values left out, so a field added later keeps old keys.
     public var key: String {
-        let transfer = [source?.description ?? "", target?.description ?? "", sourceModel ?? "", inputShape?.description ?? "",
-                        normalization.map { "\($0.mean)/\($0.std)" } ?? "", skipUndecodable == true ? "skip" : "",
-                        validation.map { "validation \($0)" } ?? "", earlyStopping == true ? "early stopping" : ""]
-            + (targetLabels.map { ["target labels \($0)"] } ?? [])
-        return StableHash.of(([datasetFingerprint, splitName, "\(sourceClasses)", "\(targetClasses)", "\(targetPerClass ?? 0)",
-                               "\(evalPerClass ?? 0)", "\(epochs)", "\(batchSize)", "\(learningRate)", EngineInfo.engineVersion]
-                              + (target == nil ? [] : transfer)).joined(separator: "/"))
+        struct Identity: Encodable {
+            var dataset: String, split: String, sourceClasses: [Int], targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?
+            var training: Hyperparameters, engine: String
+            var source: String?, target: String?, sourceModel: String?, inputShape: String?, normalization: Normalization?
+            var skipUndecodable: Bool?, validation: String?, earlyStopping: Bool?, targetLabels: Int?
+        }
+        return StableHash.ofCanonicalJSON(Identity(
+            dataset: datasetFingerprint, split: splitName, sourceClasses: sourceClasses, targetClasses: targetClasses,
+            targetPerClass: targetPerClass, evalPerClass: evalPerClass, training: training, engine: EngineInfo.engineVersion,
+            source: source?.description, target: target?.description, sourceModel: sourceModel, inputShape: inputShape?.description,
+            normalization: normalization, skipUndecodable: skipUndecodable == true ? true : nil, validation: validation?.description,
+            earlyStopping: earlyStopping == true ? true : nil, targetLabels: targetLabels))
     }
 
     /// One line saying what was transferred to what, for leaderboards and reports.
@@ -151,9 +156,9 @@ public struct Cell: Codable, Sendable {
     public var seed: UInt64
     /// Threads the worker may use.
     public var threads: Int
-    /// The training settings this cell hands its strategy (nil in rows stored before protocol 4:
-    /// the setting's epochs and rate).
-    public var training: TrainingChoice?
+    /// The hyperparameters this cell hands its strategy: the comparison's, with its
+    /// configuration's and its trial's changes.
+    public var training: Hyperparameters
     /// Which trial of a search this is (0 or nil: the untuned configuration).
     public var trial: Int?
     /// The hyperparameters its configuration searches, with their spaces (nil: none), and how.
@@ -176,6 +181,7 @@ public struct Cell: Codable, Sendable {
         self.sourceKey = sourceKey
         self.seed = seed
         self.threads = threads
+        training = setting.training
     }
 
     /// A cell running one trial of a search.
@@ -188,14 +194,9 @@ public struct Cell: Codable, Sendable {
         self.search = searches.isEmpty ? nil : search
     }
 
-    /// The training settings the strategy receives.
-    public var effectiveTraining: TrainingChoice {
-        training ?? TrainingChoice(learningRate: setting.learningRate, epochs: setting.epochs)
-    }
-
     /// A searched hyperparameter's value in this cell: a plugin parameter or a training setting.
     public func value(of name: String) -> ParameterValue? {
-        parameters[name] ?? TrainingSetting(rawValue: name).map { effectiveTraining[$0] }
+        parameters[name] ?? Hyperparameter(rawValue: name).map { training[$0] }
     }
 
     /// "lr_mult=0.03, lr=0.01": the searched hyperparameters' values.
@@ -214,10 +215,19 @@ public struct Cell: Codable, Sendable {
         parameterOrder.map { "\($0)=\(parameters[$0].map { "\($0)" } ?? "?")" }.joined(separator: ", ")
     }
 
-    /// Everything that decides the result (not where files live, nor thread counts).
+    /// Everything that decides the result (not where files live, nor thread counts), as the
+    /// hash of canonical JSON with absent and default values left out. Rows keyed by the text
+    /// form of earlier versions are re-keyed once by `StoredRowMigration`.
     public var key: String {
-        StableHash.of([setting.key, configuration, strategy, pluginVersion, pluginHash ?? "", parameterSummary, source.rawValue, sourceKey, "\(seed)",
-                       "protocol \(Cell.protocolVersion)", training.map { "\($0)" } ?? "", refit == true ? "refit" : ""].joined(separator: "/"))
+        struct Identity: Encodable {
+            var setting: String, configuration: String, strategy: String, pluginVersion: String, pluginHash: String?
+            var parameters: [String: ParameterValue], source: SourceRole, sourceKey: String, seed: UInt64, protocolVersion: Int
+            var training: Hyperparameters, refit: Bool?
+        }
+        return StableHash.ofCanonicalJSON(Identity(
+            setting: setting.key, configuration: configuration, strategy: strategy, pluginVersion: pluginVersion, pluginHash: pluginHash,
+            parameters: parameters, source: source, sourceKey: sourceKey, seed: seed, protocolVersion: Cell.protocolVersion,
+            training: training, refit: refit == true ? true : nil))
     }
 
     /// The configuration this cell runs, rebuilt from what it stores.

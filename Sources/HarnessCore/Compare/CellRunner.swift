@@ -45,17 +45,15 @@ public enum CellRunner {
             }
             var curve: [EpochRecord] = []
             var trainable = 0
-            let training = cell.effectiveTraining
+            let training = cell.training
             var task = TransferTask(source: saved.network, train: train, evalPixels: validation.pixels + data.test.pixels,
                                     evalCount: validation.count + data.test.count, classes: data.classCount, seed: cell.seed,
-                                    epochs: training.epochs, batchSize: cell.setting.batchSize, learningRate: training.learningRate,
-                                    weightDecay: training.weightDecay)
-            task.batchNorm = training.batchNormStatistics
+                                    training: training)
             task.unlabelled = unlabelled
             task.sourceTrain = sourceImages
             task.sourceClasses = sourceImages == nil ? 0 : data.classCount
             if cell.setting.earlyStopping == true, validation.count > 0 { task.earlyStopping = validation }
-            if training.learningRate != cell.setting.learningRate {
+            if training.learningRate != cell.setting.training.learningRate {
                 task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"
             }
             var kept: [Int] = []

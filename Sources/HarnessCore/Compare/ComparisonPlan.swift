@@ -96,7 +96,7 @@ public struct ComparisonPlan: Codable, Sendable {
             let loaded = sourceData!
             sourceClasses = loaded.classes
             baseSpec = try r.network.spec(classes: loaded.dataset.classCount, shape: shape)
-            base = trained(.base, on: loaded, spec: baseSpec, perClass: r.sourcePerClass, epochs: r.baseEpochs, normalization: nil,
+            base = trained(.base, on: loaded, spec: baseSpec, perClass: r.sourcePerClass, training: r.sourceTraining, normalization: nil,
                            loading: loading(r.inputShape, perClass: r.sourcePerClass), transformSeed: r.splitSeed, request: r, cache: cache)
             // The statistics the source network normalises with: its training images' (the same
             // computation as its training's, so a plan needs no trained network).
@@ -116,7 +116,7 @@ public struct ComparisonPlan: Codable, Sendable {
         var setting = ComparisonSetting(
             data: try target.source, datasetName: targetData.dataset.name, datasetFingerprint: targetData.dataset.fingerprint,
             splitName: r.data.splitName, sourceClasses: sourceClasses, targetClasses: targetData.classes, targetPerClass: r.targetPerClass,
-            evalPerClass: r.evalPerClass, epochs: r.epochs, batchSize: r.batchSize, learningRate: r.learningRate)
+            evalPerClass: r.evalPerClass, training: r.training)
         setting.targetClassNames = targetData.dataset.classNames
         setting.source = r.data.source
         setting.target = target
@@ -134,18 +134,17 @@ public struct ComparisonPlan: Codable, Sendable {
                 + "\(setting.targetPerClass.map { "\($0)" } ?? "all") per class, come with every task")
         }
         log("comparing \(strategies.count) strategies: \(setting.summary); "
-            + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(r.seeds) seeds, \(r.epochs) epochs")
+            + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(r.seeds) seeds, \(r.training.changesSummary == "defaults" ? "default hyperparameters" : r.training.changesSummary)")
 
         if strategies.contains(where: { $0.configuration.source == .self }) {
             sources.append(trained(.self, on: targetData, spec: baseSpec.withClasses(targetData.dataset.classCount), perClass: r.targetPerClass,
-                                   epochs: r.epochs, normalization: normalization,
+                                   training: r.training, normalization: normalization,
                                    loading: loading(shape, perClass: r.targetPerClass, testPerClass: r.evalPerClass), transformSeed: 0,
                                    request: r, cache: cache))
         }
 
         // Cells: trial-major, each key once.
-        let defaults = TrainingChoice(learningRate: r.learningRate, epochs: r.epochs)
-        let trialsOf = try strategies.map { try $0.trials(r.trials, defaults: defaults, method: r.search) }
+        let trialsOf = try strategies.map { try $0.trials(r.trials, defaults: r.training, method: r.search) }
         if r.trials > 1, let flat = zip(strategies, trialsOf).first(where: { $0.1.count == 1 && $0.0.configuration.searches.isEmpty }) {
             log("\(flat.0.configuration.name) declares no search space in strategies.json, so it runs its one configuration")
         }
@@ -169,10 +168,10 @@ public struct ComparisonPlan: Codable, Sendable {
     /// does: on the target data, with as many images per class and as many epochs as the target
     /// task, and inputs normalised as the target task's, so the control sees no more target data
     /// than the strategies do and is as good as baseB.
-    private static func trained(_ role: SourceRole, on loaded: LoadedData, spec: NetworkSpec, perClass: Int?, epochs: Int, normalization: Normalization?,
+    private static func trained(_ role: SourceRole, on loaded: LoadedData, spec: NetworkSpec, perClass: Int?, training: Hyperparameters, normalization: Normalization?,
                                 loading: LoadingOptions, transformSeed: UInt64, request r: ComparisonRequest, cache: NetworkCache) -> SourceNetwork {
         var recipe = NetworkCache.Recipe(spec: spec, datasetFingerprint: loaded.dataset.fingerprint, classes: loaded.classes, seed: r.splitSeed,
-                                         perClass: perClass, epochs: epochs, batchSize: r.batchSize, learningRate: Float(r.learningRate), schedule: "onecycle")
+                                         perClass: perClass, training: training)
         recipe.data = loaded.spec.description
         recipe.normalization = normalization
         let training = SourceNetwork.Training(recipe: recipe, cacheDirectory: cache.directory, data: loaded.spec, shape: loading.shape,

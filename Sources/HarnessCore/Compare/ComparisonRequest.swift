@@ -18,12 +18,12 @@ public struct ComparisonRequest: Sendable {
     public var sourcePerClass: Int?
     /// Seeds 1...seeds per strategy.
     public var seeds = 3
-    /// Each strategy's training over the target images (strategies.json may override per
-    /// configuration), and the source network's epochs.
-    public var epochs = 10
-    public var batchSize = 64
-    public var learningRate = 0.05
-    public var baseEpochs = 3
+    /// How each strategy trains over the target images (strategies.json and trials may change
+    /// it per configuration); the self-transfer network trains with it too.
+    public var training = Hyperparameters.defaults
+    /// How the source network trains: its own value, so a target's learning rate never
+    /// retrains the (cached) source network.
+    public var sourceTraining = Hyperparameters.sourceDefaults
     /// Draws the class split, the source's training images and the source network's initialisation.
     public var splitSeed: UInt64 = 1
     /// Held out of the target's training images for choosing between trials (nil: none).

@@ -25,7 +25,7 @@ public struct CostEstimate: Sendable {
     /// Epochs x training images: what a cell's time is proportional to.
     static func work(_ cell: Cell) -> Double {
         let images = Double((cell.setting.targetPerClass ?? 6000) * max(cell.setting.targetClasses.count, 1))
-        return Double(cell.effectiveTraining.epochs) * images
+        return Double(cell.training.epochs) * images
     }
 
     /// Seconds one cell will take, or nil without any history.

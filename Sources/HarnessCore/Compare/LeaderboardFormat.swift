@@ -39,7 +39,7 @@ extension Leaderboard {
                 let parts = held > 0 ? "\(labelled - held) to train on, \(held) held out for validation" : ""
                 let split = setting.targetLabels == nil ? parts : "\(labelled) labelled" + (parts.isEmpty ? "" : ": " + parts) + ", \(k - labelled) unlabelled"
                 return ", \(k) training images per class" + (split.isEmpty ? "" : " (\(split))")
-            } ?? "") + ", \(setting.epochs) epochs"
+            } ?? "") + ", \(setting.training.epochs) epochs"
         } ?? ""
         return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
             + "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test."
@@ -151,7 +151,7 @@ extension Leaderboard {
                                 selected: s.cell.refit != true && s.cell.key == choice.selected?.cell.key, refit: s.cell.refit == true,
                                 status: s.result.status.rawValue, validationAccuracy: s.result.validation?.accuracy,
                                 testAccuracy: s.result.metrics?.accuracy, parameters: s.cell.parameterSummary,
-                                training: s.cell.effectiveTraining.description, searched: s.cell.chosenSummary, seconds: s.result.seconds,
+                                training: s.cell.training.summary, searched: s.cell.chosenSummary, seconds: s.result.seconds,
                                 keptEpochs: s.result.keptEpochs, error: s.result.error)
                 }
             }

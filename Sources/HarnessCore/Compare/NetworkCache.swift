@@ -17,34 +17,27 @@ public struct NetworkCache: Sendable {
     }
 
     /// What determines a trained network.
-    public struct Recipe: Codable, Sendable {
+    public struct Recipe: Sendable {
         public var spec: NetworkSpec
         public var datasetFingerprint: String
         public var classes: [Int]
         public var seed: UInt64
         /// Training images per class (nil: all).
         public var perClass: Int?
-        public var epochs: Int
-        public var batchSize: Int
-        public var learningRate: Float
-        public var schedule: String
+        public var training: Hyperparameters
         public var engineVersion = EngineInfo.engineVersion
         /// The data spec trained on (classes, transforms), when trained from one.
         public var data: String?
         /// Statistics the inputs were normalised with, when given rather than the data's own.
         public var normalization: Normalization?
 
-        public init(spec: NetworkSpec, datasetFingerprint: String, classes: [Int], seed: UInt64, perClass: Int?,
-                    epochs: Int, batchSize: Int, learningRate: Float, schedule: String) {
+        public init(spec: NetworkSpec, datasetFingerprint: String, classes: [Int], seed: UInt64, perClass: Int?, training: Hyperparameters) {
             self.spec = spec
             self.datasetFingerprint = datasetFingerprint
             self.classes = classes
             self.seed = seed
             self.perClass = perClass
-            self.epochs = epochs
-            self.batchSize = batchSize
-            self.learningRate = learningRate
-            self.schedule = schedule
+            self.training = training
         }
 
         public var key: String {
@@ -95,7 +88,7 @@ public struct NetworkCache: Sendable {
             guard let attrs = try? FileManager.default.attributesOfItem(atPath: p) else { return nil }
             let recipe = (try? SavedModel.read(from: p)).flatMap { $0.metadata["recipe"] }
                 .flatMap { try? JSONDecoder().decode(Recipe.self, from: Data($0.utf8)) }
-            let summary = recipe.map { "classes \($0.classes), seed \($0.seed), \($0.epochs) epochs, lr \($0.learningRate)" } ?? "(no recipe)"
+            let summary = recipe.map { "classes \($0.classes), seed \($0.seed), \($0.training.changesSummary)" } ?? "(no recipe)"
             return Entry(path: p, bytes: (attrs[.size] as? Int) ?? 0, modified: (attrs[.modificationDate] as? Date) ?? .distantPast, summary: summary)
         }
     }
@@ -109,5 +102,56 @@ public struct NetworkCache: Sendable {
             try? FileManager.default.removeItem(atPath: e.path + ".lock")
         }
         return all.count
+    }
+}
+
+extension NetworkCache.Recipe: Codable {
+    // Epochs, batch size, learning rate and schedule stay flat fields, as they were before
+    // Hyperparameters existed, so the keys of networks cached then (and of the cells that name
+    // them) do not change; any other hyperparameter that differs from its default goes under
+    // "training".
+    private enum Keys: String, CodingKey {
+        case spec, datasetFingerprint, classes, seed, perClass, epochs, batchSize, learningRate, schedule, engineVersion, data, normalization, training
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        spec = try c.decode(NetworkSpec.self, forKey: .spec)
+        datasetFingerprint = try c.decode(String.self, forKey: .datasetFingerprint)
+        classes = try c.decode([Int].self, forKey: .classes)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        perClass = try c.decodeIfPresent(Int.self, forKey: .perClass)
+        var t = try c.decodeIfPresent(Hyperparameters.self, forKey: .training) ?? .defaults
+        t.epochs = try c.decode(Int.self, forKey: .epochs)
+        t.batchSize = try c.decode(Int.self, forKey: .batchSize)
+        t.learningRate = try c.decode(Double.self, forKey: .learningRate)
+        let schedule = try c.decode(String.self, forKey: .schedule)
+        guard let parsed = LearningRateSchedule(schedule) else {
+            throw DecodingError.dataCorruptedError(forKey: .schedule, in: c, debugDescription: "unknown schedule '\(schedule)'")
+        }
+        t.schedule = parsed
+        training = t
+        engineVersion = try c.decode(String.self, forKey: .engineVersion)
+        data = try c.decodeIfPresent(String.self, forKey: .data)
+        normalization = try c.decodeIfPresent(Normalization.self, forKey: .normalization)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(spec, forKey: .spec)
+        try c.encode(datasetFingerprint, forKey: .datasetFingerprint)
+        try c.encode(classes, forKey: .classes)
+        try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(perClass, forKey: .perClass)
+        try c.encode(training.epochs, forKey: .epochs)
+        try c.encode(training.batchSize, forKey: .batchSize)
+        try c.encode(training.learningRate, forKey: .learningRate)
+        try c.encode(training.schedule.description, forKey: .schedule)
+        var rest = training
+        for flat in [Hyperparameter.epochs, .batchSize, .lr, .schedule] { rest[flat] = Hyperparameters.defaults[flat] }
+        if rest != .defaults { try c.encode(rest, forKey: .training) }
+        try c.encode(engineVersion, forKey: .engineVersion)
+        try c.encodeIfPresent(data, forKey: .data)
+        try c.encodeIfPresent(normalization, forKey: .normalization)
     }
 }

@@ -9,10 +9,17 @@ import Foundation
 
 public enum DatabaseError: Error, CustomStringConvertible {
     case sqlite(path: String, operation: String, message: String)
+    case newerSchema(path: String, version: Int32, supported: Int32)
+    case migration(path: String, key: String, reason: String)
 
     public var description: String {
         switch self {
         case let .sqlite(path, operation, message): return "\(path): \(operation): \(message)"
+        case let .newerSchema(path, version, supported):
+            return "\(path) was written by a newer harness (database schema \(version); this one reads up to \(supported)); "
+                + "it was left untouched. help: use the newer harness, or another --db"
+        case let .migration(path, key, reason):
+            return "\(path): cannot upgrade the stored cell \(key): \(reason); nothing was changed. help: use another --db"
         }
     }
 }
@@ -43,6 +50,11 @@ public final class ResultsDatabase: @unchecked Sendable {
         }
         db = handle
         sqlite3_busy_timeout(db, 30_000)
+        // A newer harness's database is refused before anything here changes it.
+        let version = try userVersion()
+        guard version <= StoredRowMigration.schemaVersion else {
+            throw DatabaseError.newerSchema(path: path, version: version, supported: StoredRowMigration.schemaVersion)
+        }
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
         try execute("""
@@ -71,6 +83,49 @@ public final class ResultsDatabase: @unchecked Sendable {
             )
             """)
         try execute("CREATE INDEX IF NOT EXISTS cells_setting ON cells(setting)")
+        if version < StoredRowMigration.schemaVersion { try migrate() }
+    }
+
+    private func userVersion() throws -> Int32 {
+        let stmt = try prepare("PRAGMA user_version")
+        defer { sqlite3_finalize(stmt) }
+        guard sqlite3_step(stmt) == SQLITE_ROW else { throw fail("user_version") }
+        return sqlite3_column_int(stmt, 0)
+    }
+
+    /// Upgrades every row of an older schema (`StoredRowMigration`) in one transaction: all
+    /// rows or none. A second process opening the database at once waits, then finds it done.
+    private func migrate() throws {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            if try userVersion() < StoredRowMigration.schemaVersion {
+                let select = try prepare("SELECT key, setting, cell_json, result_json FROM cells")
+                var rows: [(String, String, String, String)] = []
+                while sqlite3_step(select) == SQLITE_ROW {
+                    func text(_ i: Int32) -> String { String(cString: sqlite3_column_text(select, i)) }
+                    rows.append((text(0), text(1), text(2), text(3)))
+                }
+                sqlite3_finalize(select)
+                for (key, setting, cellJSON, resultJSON) in rows {
+                    let upgraded: StoredRowMigration.Upgraded?
+                    do { upgraded = try StoredRowMigration.upgrade(key: key, setting: setting, cellJSON: cellJSON, resultJSON: resultJSON) } catch {
+                        throw DatabaseError.migration(path: path, key: key, reason: "\(error)")
+                    }
+                    guard let u = upgraded else { continue }
+                    let update = try prepare("UPDATE cells SET key = ?, setting = ?, cell_json = ?, result_json = ? WHERE key = ?")
+                    defer { sqlite3_finalize(update) }
+                    for (i, t) in [u.key, u.settingKey ?? setting, u.cellJSON, u.resultJSON, key].enumerated() {
+                        sqlite3_bind_text(update, Int32(i + 1), t, -1, harness_sqlite_transient())
+                    }
+                    guard sqlite3_step(update) == SQLITE_DONE else { throw fail("upgrade cell \(key)") }
+                }
+                try execute("PRAGMA user_version = \(StoredRowMigration.schemaVersion)")
+            }
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
     }
 
     deinit { sqlite3_close(db) }

@@ -70,12 +70,10 @@ public struct SourceNetwork: Codable, Sendable {
             } else {
                 stats = d.normalizeWithTrainingStatistics()
             }
-            log("training the \(role.networkName) network on \(training.data): \(d.train.count) images, \(recipe.epochs) epochs (cached for later comparisons)")
+            log("training the \(role.networkName) network on \(training.data): \(d.train.count) images, \(recipe.training.epochs) epochs (cached for later comparisons)")
             let net = try Network(spec: recipe.spec, seed: recipe.seed)
             let started = Date()
-            _ = try Trainer.train(net, on: d.train, settings: TrainingSettings(
-                epochs: recipe.epochs, batchSize: recipe.batchSize, optimizer: OptimizerSettings(learningRate: recipe.learningRate),
-                schedule: .oneCycle, seed: recipe.seed), progress: progress)
+            _ = try Trainer.train(net, on: d.train, hyperparameters: recipe.training, seed: recipe.seed, progress: progress)
             let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: d.classCount).accuracy
             log(String(format: "%@ network: %.2f%% test accuracy on its own classes (trained in %.1f s)",
                        role.networkName, accuracy * 100, Date().timeIntervalSince(started)))

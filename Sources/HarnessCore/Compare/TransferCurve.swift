@@ -60,7 +60,7 @@ public struct TransferCurve: Sendable {
         let similar = all.filter {
             let s = $0.cell.setting
             // The same data set (each split's target has its own fingerprint), budget and epochs.
-            return s.data == setting.data && s.datasetName == setting.datasetName && s.targetPerClass == setting.targetPerClass && s.epochs == setting.epochs
+            return s.data == setting.data && s.datasetName == setting.datasetName && s.targetPerClass == setting.targetPerClass && s.training == setting.training
         }
         func kind(_ s: ComparisonSetting) -> String { s.splitName.hasPrefix("random") ? "random" : s.splitName }
         return Dictionary(grouping: similar, by: { kind($0.cell.setting) })

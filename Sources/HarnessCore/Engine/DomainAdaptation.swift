@@ -110,7 +110,7 @@ final class ActiveDomainLoss {
         let index = try network.layerIndex(term.layer)
         tap = FeatureTap(index)
         if case let .adversarial(hidden) = term.kind {
-            guard hidden >= 1 else { throw EngineError.invalidSpec("the discriminator needs at least 1 hidden unit, not \(hidden)") }
+            guard hidden >= 1 else { throw EngineError.badArgument(call: "adversarial loss term", reason: "the discriminator needs at least 1 hidden unit, not \(hidden)") }
             let width = try network.spec.validatedShapes()[index].reduce(1, *)
             discriminator = try DomainDiscriminator(features: width, hidden: hidden, seed: seed)
         }
@@ -147,8 +147,8 @@ final class ActiveDomainLoss {
     }
 
     /// The discriminator's own step, at the main network's rate.
-    func afterStep(settings: OptimizerSettings, rate: Float, momentum: Float) {
-        discriminator?.step(settings: settings, rate: rate, momentum: momentum)
+    func afterStep(_ h: Hyperparameters, rate: Float, momentum: Float) {
+        discriminator?.step(h, rate: rate, momentum: momentum)
     }
 }
 
@@ -180,7 +180,7 @@ final class DomainDiscriminator {
         return (loss, Array(UnsafeBufferPointer(start: network.inputGradientBuffer!, count: rows * features.width)))
     }
 
-    func step(settings: OptimizerSettings, rate: Float, momentum: Float) {
-        SGD.step(network.parameters, settings: settings, learningRate: rate, momentum: momentum)
+    func step(_ h: Hyperparameters, rate: Float, momentum: Float) {
+        SGD.step(network.parameters, h, learningRate: rate, momentum: momentum)
     }
 }

@@ -6,6 +6,10 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case unknownLayer(String, known: [String])
     case badModelFile(path: String, reason: String)
     case nonFinite(String)
+    /// An engine call with an argument it cannot take (a plugin's call, say): which argument and why.
+    case badArgument(call: String, reason: String)
+    /// A network that must mirror another's layers does not.
+    case layersDiffer(String)
 
     public var description: String {
         switch self {
@@ -19,6 +23,10 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "\(path): \(reason)"
         case let .nonFinite(what):
             return what
+        case let .badArgument(call, reason):
+            return "\(call): \(reason)"
+        case let .layersDiffer(why):
+            return why
         }
     }
 }

@@ -1,6 +1,6 @@
 // Learning-rate schedules, evaluated per step. `base` is the peak rate for one-cycle.
 
-public enum LearningRateSchedule: Equatable, Sendable, CustomStringConvertible {
+public enum LearningRateSchedule: Hashable, Sendable, CustomStringConvertible {
     case constant
     /// Multiply by `gamma` every `every` epochs (Caffe's `step` policy).
     case step(every: Int, gamma: Float)

@@ -90,7 +90,7 @@ public final class Network {
         for name in names {
             let mine = try layers(named: name), theirs = try source.layers(named: name)
             guard mine.map(\.name) == theirs.map(\.name) else {
-                throw EngineError.invalidSpec("\(name) holds layers \(mine.map(\.name)) here but \(theirs.map(\.name)) in the source network")
+                throw EngineError.layersDiffer("\(name) holds layers \(mine.map(\.name)) here but \(theirs.map(\.name)) in the source network")
             }
             for (p, q) in zip(mine.flatMap { $0.parameters + $0.buffers }, theirs.flatMap { $0.parameters + $0.buffers }) { try p.copy(from: q) }
         }

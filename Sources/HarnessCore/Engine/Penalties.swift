@@ -82,7 +82,7 @@ public final class FeatureDistillation: Penalty {
         index = try network.layerIndex(layer)
         guard try anchor.layerIndex(layer) == index,
               network.spec.layers[...index] == anchor.spec.layers[...index] else {
-            throw EngineError.invalidSpec("distillation at \(layer) needs the anchor network to have the same layers up to it")
+            throw EngineError.layersDiffer("distillation at \(layer) needs the anchor network to have the same layers up to it")
         }
         tap = network.addGradientTap(layer: index) { [unowned self] g in
             self.difference.withUnsafeBufferPointer { d in for i in 0..<d.count { g[i] += d[i] } }

@@ -2,25 +2,6 @@
 // how fast (learning-rate multipliers), add penalties, and call this.
 import Foundation
 
-public struct TrainingSettings: Equatable, Sendable {
-    public var epochs: Int
-    public var batchSize: Int
-    public var optimizer: OptimizerSettings
-    public var schedule: LearningRateSchedule
-    /// Seeds the order of the training images each epoch.
-    public var seed: UInt64
-
-    public init(epochs: Int = 10, batchSize: Int = 64, optimizer: OptimizerSettings = .init(),
-                schedule: LearningRateSchedule = .oneCycle, seed: UInt64 = 1) {
-        self.epochs = epochs
-        self.batchSize = batchSize
-        self.optimizer = optimizer
-        self.schedule = schedule
-        self.seed = seed
-    }
-}
-
-
 public struct EpochRecord: Codable, Equatable, Sendable {
     public var epoch: Int
     public var loss: Double
@@ -95,7 +76,7 @@ public struct TrainingReport: Sendable {
 }
 
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    /// `help` says what to change; nil means the user's own --lr.
+    /// `help` says what to change; nil means the comparison's own learning rate.
     case diverged(epoch: Int, step: Int, help: String?)
     /// The loss stayed finite but the last steps left weights that are not.
     case nonFiniteWeights(parameter: String)
@@ -109,7 +90,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .diverged(e, s, help):
-            return "training diverged: the loss became NaN or infinite at epoch \(e), step \(s). help: \(help ?? "lower --lr")"
+            return "training diverged: the loss became NaN or infinite at epoch \(e), step \(s). help: \(help ?? "lower the learning rate (lr)")"
         case let .nonFiniteWeights(p):
             return "training diverged: \(p) holds NaN or infinite values after the last step. help: lower the learning rate"
         case .emptyTrainingSet: return "the training set is empty"
@@ -127,7 +108,8 @@ public enum Trainer {
     /// `evaluate`, called after every epoch with its number, returns the epoch's validation
     /// accuracy for its record (the host's early stopping). With `adaptation`, every batch is
     /// followed by as many unlabelled target images, and its loss terms join the loss.
-    public static func train(_ network: Network, on data: ImageSet, settings: TrainingSettings,
+    /// `seed` orders the images of every epoch (and the unlabelled target images).
+    public static func train(_ network: Network, on data: ImageSet, hyperparameters h: Hyperparameters, seed: UInt64,
                              penalties: [Penalty] = [],
                              adaptation: DomainAdaptation? = nil,
                              progress: ((TrainingProgress) -> Void)? = nil,
@@ -137,7 +119,7 @@ public enum Trainer {
         guard netShape == [data.channels, data.height, data.width] else {
             throw TrainingError.shapeMismatch(network: netShape, data: [data.channels, data.height, data.width])
         }
-        let batch = min(settings.batchSize, data.count)
+        let batch = min(h.batchSize, data.count)
         // The target images of an adaptation run ride behind the labelled ones in each batch.
         let target = adaptation?.target
         if let target {
@@ -148,17 +130,17 @@ public enum Trainer {
         }
         let rows = batch + (target == nil ? 0 : batch)
         network.prepare(batch: rows)
-        let terms = try (adaptation?.terms ?? []).enumerated().map { i, t in try ActiveDomainLoss(t, network: network, seed: settings.seed &+ UInt64(i)) }
+        let terms = try (adaptation?.terms ?? []).enumerated().map { i, t in try ActiveDomainLoss(t, network: network, seed: seed &+ UInt64(i)) }
         for t in terms { t.begin(network) }
         defer { for t in terms { t.end(network) } }
         var targetOrder = Array(0..<(target?.count ?? 0)), targetNext = targetOrder.count
-        var targetGenerator = SeededGenerator(seed: settings.seed, stream: "target-order")
+        var targetGenerator = SeededGenerator(seed: seed, stream: "target-order")
         // Drop the last partial batch, as a fixed batch size keeps one set of kernels.
         let stepsPerEpoch = max(data.count / batch, 1)
-        let total = stepsPerEpoch * settings.epochs
+        let total = stepsPerEpoch * h.epochs
         let size = network.imageSize, classes = network.classes
         var order = Array(0..<data.count)
-        var generator = SeededGenerator(seed: settings.seed, stream: "batch-order")
+        var generator = SeededGenerator(seed: seed, stream: "batch-order")
         var labels = [Int32](repeating: 0, count: batch)
         var records: [EpochRecord] = []
         for p in penalties { try p.begin(network) }
@@ -167,7 +149,7 @@ public enum Trainer {
         let start = Date()
         var step = 0
 
-        for epoch in 1...max(settings.epochs, 1) where settings.epochs > 0 {
+        for epoch in 1...max(h.epochs, 1) where h.epochs > 0 {
             let epochStart = Date()
             order.shuffle(using: &generator)
             var lossSum = 0.0, correct = 0, seen = 0
@@ -206,12 +188,12 @@ public enum Trainer {
                 for p in penalties { penalty += p.addGradients(to: network) }
                 guard (loss + penalty).isFinite else { throw TrainingError.diverged(epoch: epoch, step: s + 1, help: nil) }
 
-                let (r, m) = settings.schedule.values(base: settings.optimizer.learningRate, momentum: settings.optimizer.momentum,
-                                                      step: step, total: total, stepsPerEpoch: stepsPerEpoch)
+                let (r, m) = h.schedule.values(base: Float(h.learningRate), momentum: Float(h.momentum),
+                                               step: step, total: total, stepsPerEpoch: stepsPerEpoch)
                 rate = r
                 network.profile.time("optimizer", .step) {
-                    SGD.step(network.parameters, settings: settings.optimizer, learningRate: r, momentum: m)
-                    for t in terms { t.afterStep(settings: settings.optimizer, rate: r, momentum: m) }
+                    SGD.step(network.parameters, h, learningRate: r, momentum: m)
+                    for t in terms { t.afterStep(h, rate: r, momentum: m) }
                 }
                 step += 1
                 lossSum += loss * Double(batch)
@@ -219,7 +201,7 @@ public enum Trainer {
                 seen += batch
                 if let progress {
                     let elapsed = Date().timeIntervalSince(start)
-                    progress(TrainingProgress(epoch: epoch, epochs: settings.epochs, step: s + 1, stepsPerEpoch: stepsPerEpoch,
+                    progress(TrainingProgress(epoch: epoch, epochs: h.epochs, step: s + 1, stepsPerEpoch: stepsPerEpoch,
                                               loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
                                               imagesPerSecond: Double(step * batch) / max(elapsed, 1e-9), elapsed: elapsed))
                 }

@@ -135,7 +135,7 @@ enum HostEngine {
         var made: OpaquePointer?
         _ = s.attempt {
             let base = try s.network(like)
-            guard classes >= 2 else { throw EngineError.invalidSpec("a classifier needs at least 2 classes, not \(classes)") }
+            guard classes >= 2 else { throw EngineError.badArgument(call: "new_network", reason: "a classifier needs at least 2 classes, not \(classes)") }
             made = s.adopt(try Network(spec: base.spec.withClasses(Int(classes)), seed: seed))
         }
         return made
@@ -166,7 +166,7 @@ enum HostEngine {
         return s.attempt {
             let text = String(cString: initializer!)
             guard let i = Initializer(text) else {
-                throw EngineError.invalidSpec("unknown initializer '\(text)' (use xavier, he, gaussian:SIGMA or constant:VALUE)")
+                throw EngineError.badArgument(call: "reinitialize", reason: "unknown initializer '\(text)' (use xavier, he, gaussian:SIGMA or constant:VALUE)")
             }
             try s.network(network).reinitialize(layer: String(cString: layer!), with: i, seed: seed)
         }
@@ -175,7 +175,7 @@ enum HostEngine {
     private static let setMultiplier: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, Double) -> Int32 = { host, network, layer, m in
         let s = HostSession.from(host)
         return s.attempt {
-            guard m >= 0, m.isFinite else { throw EngineError.invalidSpec("a learning-rate multiplier must be a finite number >= 0, not \(m)") }
+            guard m >= 0, m.isFinite else { throw EngineError.badArgument(call: "set_learning_rate_multiplier", reason: "a learning-rate multiplier must be a finite number >= 0, not \(m)") }
             try s.network(network).setLearningRateMultiplier(Float(m), layers: [String(cString: layer!)])
         }
     }
@@ -186,27 +186,26 @@ enum HostEngine {
             let net = try s.network(network)
             let t = settings!.pointee
             let request = try TrainingRequest(t, session: s, network: net)
-            let settings = request.settings, penalties = request.penalties, adaptation = request.adaptation
+            let h = request.hyperparameters, penalties = request.penalties, adaptation = request.adaptation
             do {
                 let keeper = s.task.earlyStopping.map(BestEpoch.init)
                 let images = try ImageSet(data!.pointee)
-                net.prepareStatistics(s.task.batchNorm)
-                var report = try Trainer.train(net, on: images, settings: settings, penalties: penalties, adaptation: adaptation, progress: s.progress,
+                net.prepareStatistics(h.batchNorm)
+                var report = try Trainer.train(net, on: images, hyperparameters: h, seed: request.seed, penalties: penalties, adaptation: adaptation, progress: s.progress,
                                                evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
                 if let keeper {
                     keeper.restore(net)
                     report.keptEpoch = keeper.epoch
-                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, settings.epochs, keeper.accuracy * 100))
+                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, h.epochs, keeper.accuracy * 100))
                 }
-                if s.task.batchNorm == .adabn {
-                    let n = net.reestimateStatistics(on: images, batch: settings.batchSize)
+                if h.batchNorm == .adabn {
+                    let n = net.reestimateStatistics(on: images, batch: h.batchSize)
                     if n > 0 { s.log("adabn: re-estimated the running statistics of \(n) batch normalisation layers on \(images.count) training images") }
                 }
                 s.trained?(net, report)
             } catch let TrainingError.diverged(epoch, step, _) {
-                let rate = request.learningRate
                 throw TrainingError.diverged(epoch: epoch, step: step, help: request.rateChosenByStrategy
-                    ? "the strategy chose learning rate \(rate) (the comparison's is \(s.task.learningRate)); lower the rate in its parameters"
+                    ? "the strategy chose learning rate \(h.learningRate) (the comparison's is \(s.task.training.learningRate)); lower the rate in its parameters"
                     : "lower \(s.task.rateOrigin)")
             }
         }

@@ -20,9 +20,13 @@ public enum PluginError: Error, Equatable, Codable, Sendable, CustomStringConver
     case outOfRange(configuration: String, strategy: String, parameter: String, value: String, range: String, place: String)
     /// `reason`: the plugin's own words (ABI 2's configure_error), when it gave them.
     case configureRefused(configuration: String, strategy: String, values: String, reason: String?)
+    /// The hyperparameters a configuration (or one of its trials) trains with do not fit together.
+    case badHyperparameters(configuration: String, place: String, reason: String)
 
     public var description: String {
         switch self {
+        case let .badHyperparameters(configuration, place, reason):
+            return "\(place): '\(configuration)': \(reason)"
         case let .notLoadable(path, reason):
             return "\(path): cannot be loaded: \(reason)"
         case let .missingEntry(path):

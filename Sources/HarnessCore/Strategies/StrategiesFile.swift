@@ -132,7 +132,7 @@ public struct StrategiesFile: Sendable {
             guard json_object_get_type(entry) == json_type_object else { throw fail(at, "'\(name)' must be an object with a \"strategy\" field") }
             var strategy: String?, description = "", source = StrategyConfiguration.Source.base
             var params: [(String, ParameterValue)] = [], paramPlaces: [String: String] = [:]
-            var training: [(TrainingSetting, ParameterValue)] = [], searches: [SearchedHyperparameter] = []
+            var training: [(Hyperparameter, ParameterValue)] = [], searches: [SearchedHyperparameter] = []
             for (field, value) in JSONObjectEntries(entry!) {
                 let fat = keyOffset(field, from: at)
                 switch field {
@@ -163,13 +163,13 @@ public struct StrategiesFile: Sendable {
                     guard json_object_get_type(value) == json_type_object else { throw fail(fat, "'\(name)': \"training\" must be an object") }
                     for (tname, tvalue) in JSONObjectEntries(value!) {
                         let tat = keyOffset(tname, from: fat)
-                        guard let t = TrainingSetting(rawValue: tname) else {
-                            throw fail(tat, "'\(name)': unknown training setting \"\(tname)\" (known: \(TrainingSetting.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        guard let t = Hyperparameter(rawValue: tname) else {
+                            throw fail(tat, "'\(name)': unknown training setting \"\(tname)\" (known: \(Hyperparameter.allCases.map(\.rawValue).joined(separator: ", ")))")
                         }
                         let what = "'\(name)': training setting '\(tname)'"
                         func check(_ v: ParameterValue) throws -> ParameterValue {
-                            guard let c = StrategyBinding.convert(v, to: t.kind) else { throw fail(tat, "\(what) must be \(StrategyBinding.article(t.kind)), not \(v)") }
-                            guard t.range.contains(c) else { throw fail(tat, "\(what) must be \(t.range.phrase), not \(v)") }
+                            guard let c = StrategyBinding.convert(v, to: t.kind) else { throw fail(tat, "\(what) must be \(t.kind.article), not \(v)") }
+                            guard t.accepts(c) else { throw fail(tat, "\(what) must be \(t.range.phrase), not \(v)") }
                             return c
                         }
                         switch try setting(tvalue, at: tat, what: what) {

@@ -22,7 +22,7 @@ public struct StrategyBinding: Sendable {
             }
             guard let converted = Self.convert(value, to: info.kind) else {
                 throw PluginError.wrongType(configuration: configuration.name, strategy: plugin.name, parameter: name,
-                                            expected: Self.article(info.kind), found: "\(value)", place: place)
+                                            expected: info.kind.article, found: "\(value)", place: place)
             }
             try Self.checkRange(converted, of: info, configuration: configuration.name, strategy: plugin.name, place: place)
             given[name] = converted
@@ -36,7 +36,7 @@ public struct StrategyBinding: Sendable {
             for value in search.space.extremes + (search.defaultValue.map { [$0] } ?? []) {
                 guard let converted = Self.convert(value, to: info.kind) else {
                     throw PluginError.wrongType(configuration: configuration.name, strategy: plugin.name, parameter: search.name,
-                                                expected: Self.article(info.kind), found: "\(value) (from \(search.space))", place: search.place)
+                                                expected: info.kind.article, found: "\(value) (from \(search.space))", place: search.place)
                 }
                 try Self.checkRange(converted, of: info, configuration: configuration.name, strategy: plugin.name, place: search.place)
             }
@@ -69,15 +69,6 @@ public struct StrategyBinding: Sendable {
         case (.int, .int), (.double, .double), (.bool, .bool), (.string, .string): return value
         case let (.int(i), .double): return .double(Double(i))  // 1 is a fine double
         default: return nil
-        }
-    }
-
-    static func article(_ kind: StrategyParameterInfo.Kind) -> String {
-        switch kind {
-        case .int: return "an integer"
-        case .double: return "a number"
-        case .bool: return "true or false"
-        case .string: return "a string"
         }
     }
 }

@@ -7,8 +7,8 @@ public struct StrategyConfiguration: Equatable, Sendable {
     public var strategy: String
     /// Parameters given a fixed value (the plugin's defaults fill the rest).
     public var parameters: [(String, ParameterValue)]
-    /// Training settings given a fixed value (the comparison's fill the rest).
-    public var training: [(TrainingSetting, ParameterValue)] = []
+    /// Hyperparameters given a fixed value (the comparison's fill the rest).
+    public var training: [(Hyperparameter, ParameterValue)] = []
     /// Hyperparameters given a search space, which `--trials` draws from.
     public var searches: [SearchedHyperparameter] = []
     public var source: Source

@@ -13,14 +13,12 @@ public struct TransferTask {
     public var evalCount: Int
     public var classes: Int
     public var seed: UInt64
-    public var epochs: Int
-    public var batchSize: Int
-    public var learningRate: Double
-    public var weightDecay: Double
+    /// What the strategy trains with unless it asks otherwise: harness_task's epochs, batch
+    /// size, rate and decay, and the host's defaults for a zero in harness_training (ABI 2).
+    /// Its batch_norm applies to every training run.
+    public var training: Hyperparameters
     /// Where the learning rate came from, for the help line of a divergence.
-    public var rateOrigin = "--lr"
-    /// What batch normalisation layers do with their statistics in every training run.
-    public var batchNorm = BatchNormStatistics.batch
+    public var rateOrigin = "the comparison's learning rate (lr)"
     /// The target's training images without their labels, for domain adaptation (ABI 2's
     /// task.unlabelled). Never evaluation images.
     public var unlabelled: ImageSet?
@@ -32,17 +30,14 @@ public struct TransferTask {
     public var earlyStopping: ImageSet?
 
     public init(source: Network, train: ImageSet, evalPixels: [Float], evalCount: Int, classes: Int,
-                seed: UInt64, epochs: Int, batchSize: Int = 64, learningRate: Double, weightDecay: Double = TrainingChoice.defaultWeightDecay) {
+                seed: UInt64, training: Hyperparameters) {
         self.source = source
         self.train = train
         self.evalPixels = evalPixels
         self.evalCount = evalCount
         self.classes = classes
         self.seed = seed
-        self.epochs = epochs
-        self.batchSize = batchSize
-        self.learningRate = learningRate
-        self.weightDecay = weightDecay
+        self.training = training
     }
 }
 
@@ -127,8 +122,8 @@ extension ConfiguredStrategy {
             var t = harness_task(
                 struct_size: UInt32(MemoryLayout<harness_task>.size), source: sourcePointer,
                 train: images(train.count, px[0], lb[0]), eval: images(task.evalCount, px[1], nil),
-                classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.epochs),
-                batch_size: Int32(task.batchSize), learning_rate: task.learningRate, weight_decay: task.weightDecay,
+                classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.training.epochs),
+                batch_size: Int32(task.training.batchSize), learning_rate: task.training.learningRate, weight_decay: task.training.weightDecay,
                 unlabelled: images(unlabelled?.count ?? 0, px[2], nil),
                 source_train: images(sourceTrain?.count ?? 0, px[3], lb[1]), source_classes: Int32(task.sourceClasses))
             return predictions.withUnsafeMutableBufferPointer { out in

@@ -16,19 +16,22 @@ public struct Trial: Sendable {
     /// 0 for the untuned configuration.
     public var index: Int
     public var binding: StrategyBinding
-    public var training: TrainingChoice
+    public var training: Hyperparameters
 }
 
 extension StrategyBinding {
     /// Up to `count` distinct trials, trial 0 first. A configuration without search spaces has one.
-    public func trials(_ count: Int, defaults: TrainingChoice, method: SearchMethod = .random, gridPoints: Int = 3) throws -> [Trial] {
+    public func trials(_ count: Int, defaults: Hyperparameters, method: SearchMethod = .random, gridPoints: Int = 3) throws -> [Trial] {
         let searches = configuration.searches
         var base = defaults
         for (setting, value) in configuration.training { base[setting] = value }
         func trial(_ index: Int, _ values: [String: ParameterValue]) throws -> Trial {
             var training = base
             for s in searches where s.scope == .training {
-                if let v = values[s.name] { training[TrainingSetting(rawValue: s.name)!] = v }
+                if let v = values[s.name] { training[Hyperparameter(rawValue: s.name)!] = v }
+            }
+            do { training = try training.validated() } catch {
+                throw PluginError.badHyperparameters(configuration: configuration.name, place: configuration.place, reason: "\(error)")
             }
             return Trial(index: index, binding: try fixing(values), training: training)
         }
@@ -87,5 +90,5 @@ extension StrategyBinding {
 
 extension Trial {
     /// What decides the run, for spotting a repeated draw.
-    var signature: String { binding.parameterSummary + "; " + training.description }
+    var signature: String { binding.parameterSummary + "; " + training.canonicalJSON }
 }
