@@ -1,7 +1,14 @@
 // swift-tools-version: 6.0
 // harness: measure transfer-learning strategies side by side (Yosinski et al. 2014).
 //
-// Modules point one way: C libraries (one system-library target each) <- HarnessCore <- harness CLI.
+// Modules point one way, and the build enforces it (a target sees only what it depends on):
+//   C libraries (one system-library target each)
+//   <- HarnessSupport (hashes, seeded randomness, child processes, safetensors, parameter values)
+//   <- HarnessData (data sets, image folders, sampling)  <- HarnessEngine (the CNN engine on oneDNN)
+//   <- StrategyHost (plugins: scanning, configuring, running them against the engine)
+//   <- HarnessCompare (plans, cells, launchers, the results database, leaderboards)
+//   <- HarnessReport (HTML, SVG and text reports); HarnessBenchmark on HarnessEngine and HarnessData;
+//   HarnessMetrics on HarnessSupport; HarnessCore re-exports them all for the CLI <- harness.
 // StrategyAPI is the boundary: each plugin under Plugins/ depends on it alone and is built as
 // its own shared library, which the CLI finds and loads with dlopen (it never imports a plugin).
 import PackageDescription
@@ -49,8 +56,17 @@ let package = Package(
         // The same contract for Swift authors: a protocol and a one-line export.
         .target(name: "StrategyAPI", dependencies: ["CStrategyAPI"]),
 
-        // Data sets, the CNN engine on oneDNN, metrics, the strategy-plugin host, and comparisons.
-        .target(name: "HarnessCore", dependencies: ["CDNNL", "CZlib", "CVips", "CJSONC", "CFFI", "CSQLite", "CSystem", "CStrategyAPI"]),
+        // HarnessCore's layers, lowest first. A back-edge (Data using Compare, say) does not compile.
+        .target(name: "HarnessSupport", dependencies: ["CSystem"]),
+        .target(name: "HarnessMetrics", dependencies: ["HarnessSupport"]),
+        .target(name: "HarnessData", dependencies: ["HarnessSupport", "CVips", "CZlib"]),
+        .target(name: "HarnessEngine", dependencies: ["HarnessData", "HarnessMetrics", "CDNNL"]),
+        .target(name: "StrategyHost", dependencies: ["HarnessEngine", "CStrategyAPI", "CJSONC", "CFFI"]),
+        .target(name: "HarnessCompare", dependencies: ["StrategyHost", "CSQLite"]),
+        .target(name: "HarnessBenchmark", dependencies: ["HarnessEngine"]),
+        .target(name: "HarnessReport", dependencies: ["HarnessCompare", "HarnessBenchmark"]),
+        // What the CLI imports: every layer above, re-exported.
+        .target(name: "HarnessCore", dependencies: ["HarnessReport"]),
 
         // The command-line tool.
         .executableTarget(

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-swift build -c release
+swift build -c release --explicit-target-dependency-import-check error
 exec .build/release/harness compare --strategies freeze3,finetune,svm-codes "$@"

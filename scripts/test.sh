@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --bench
-swift build --build-tests
+swift build --build-tests --explicit-target-dependency-import-check error
 # All tests are XCTest; skipping the empty Swift Testing pass keeps XCTest's summary the closing line.
 swift test --disable-swift-testing "$@"
 .build/debug/harness bench --quick

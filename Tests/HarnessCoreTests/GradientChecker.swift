@@ -3,6 +3,14 @@
 // with a central finite difference, evaluated in double precision from float outputs.
 import XCTest
 @testable import HarnessCore
+@testable import HarnessSupport
+@testable import HarnessMetrics
+@testable import HarnessData
+@testable import HarnessEngine
+@testable import StrategyHost
+@testable import HarnessCompare
+@testable import HarnessBenchmark
+@testable import HarnessReport
 
 struct GradientChecker {
     var epsilon: Float = 1e-2

@@ -2,6 +2,14 @@
 // transfer task: source network on classes A, target classes B (5 each, chance 20%).
 import XCTest
 @testable import HarnessCore
+@testable import HarnessSupport
+@testable import HarnessMetrics
+@testable import HarnessData
+@testable import HarnessEngine
+@testable import StrategyHost
+@testable import HarnessCompare
+@testable import HarnessBenchmark
+@testable import HarnessReport
 
 final class StrategyRunTests: XCTestCase {
     struct Setup {

@@ -1,0 +1,78 @@
+// How cells run: the one interface a scale-out launcher (a cluster, a queue) implements, and the
+// local implementation, which runs each cell in a worker process of the harness itself so that
+// a strategy that crashes, hangs or runs out of memory becomes a failed row, not a dead comparison.
+import Foundation
+import HarnessSupport
+
+public protocol CellExecutor {
+    /// Runs every cell, reporting each start and each result as it happens (one call at a time).
+    func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void)
+}
+
+public final class LocalProcessExecutor: CellExecutor, Sendable {
+    /// The harness binary; each worker is `harness worker --cell FILE --result FILE …`.
+    let executable: String
+    let jobs: Int
+    /// Seconds before a cell's worker is killed. The worker also holds itself to it, so a hung
+    /// plugin stops even if this process is gone.
+    let timeout: Double
+    /// No cell starts after this moment (--budget); cells already running finish.
+    let deadline: Date?
+
+    public init(executable: String, jobs: Int, timeout: Double, deadline: Date? = nil) {
+        self.executable = executable
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+        self.deadline = deadline
+    }
+
+    public func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void) {
+        ChildProcess.removeStaleScratch()
+        let slots = DispatchSemaphore(value: jobs)
+        let group = DispatchGroup()
+        let reporting = DispatchQueue(label: "harness.cells.report")
+        let scratch = ChildProcess.scratchDirectory("cells", unique: false)
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        for (index, cell) in cells.enumerated() {
+            slots.wait()
+            if let deadline, Date() >= deadline {
+                slots.signal()
+                break
+            }
+            group.enter()
+            reporting.sync { started(cell) }
+            launch(cell, in: scratch, name: "cell-\(index)") { result in
+                reporting.async {
+                    finished(cell, result)
+                    slots.signal()
+                    group.leave()
+                }
+            }
+        }
+        group.wait()
+    }
+
+    /// Starts one worker and calls `done` exactly once with its result.
+    private func launch(_ cell: Cell, in scratch: URL, name: String, done: @escaping @Sendable (CellResult) -> Void) {
+        let cellFile = scratch.appendingPathComponent(name + ".json")
+        do {
+            try HarnessJSON.encoder.encode(cell).write(to: cellFile)
+        } catch {
+            return done(.failure(cell.key, "cannot write the cell for its worker: \(error)", seconds: 0))
+        }
+        let resultFile = scratch.appendingPathComponent(name + ".result.json")
+        let arguments = ["worker", "--cell", cellFile.path, "--result", resultFile.path] + ChildProcess.guardArguments(timeout: timeout)
+        ChildProcess.start(executable, arguments, resultFile: resultFile, logFile: scratch.appendingPathComponent(name + ".log"),
+                           timeout: timeout + 5) { [timeout] outcome in
+            try? FileManager.default.removeItem(at: cellFile)
+            if let data = outcome.result, var result = try? HarnessJSON.decoder.decode(CellResult.self, from: data) {
+                result.key = cell.key
+                result.log = outcome.log.isEmpty ? nil : outcome.log
+                return done(result)
+            }
+            done(.failure(cell.key, outcome.failure(timeout: timeout), seconds: outcome.seconds, log: outcome.log))
+        }
+    }
+}

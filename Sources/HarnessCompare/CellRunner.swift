@@ -1,0 +1,91 @@
+// Runs one cell in this process: what a worker does. The plugin runs here too; a crash takes
+// this process down, which is why comparisons run every cell in a worker process of its own.
+import Foundation
+import HarnessMetrics
+import HarnessData
+import HarnessEngine
+import StrategyHost
+
+public enum CellRunner {
+    public static func run(_ cell: Cell, log: @escaping (String) -> Void = { _ in }) -> CellResult {
+        let start = Date()
+        do {
+            let saved = try SavedModel.read(from: cell.sourceNetwork)
+            var data = try cell.setting.loadTarget(seed: cell.seed)
+            guard InputShape(data.train) == saved.inputShape else {
+                throw DataError.mismatch("the target's images are \(InputShape(data.train)) but \(cell.sourceNetwork) takes \(saved.inputShape)")
+            }
+            // Inputs as the source network saw them: the comparison's statistics, which are the
+            // source network's (older cells: the saved network's).
+            let stats = cell.setting.normalization ?? saved.normalization ?? data.train.channelStatistics()
+            data.train.normalize(stats)
+            data.test.normalize(stats)
+            // A domain-shift scenario: most target training images lose their labels, and the
+            // source's labelled images come along.
+            var unlabelled: ImageSet?, sourceImages: ImageSet?
+            if let k = cell.setting.targetLabels {
+                let parts = data.train.labelledSplit(perClass: k, seed: cell.seed)
+                unlabelled = data.train.subset(parts.unlabelled)
+                data.train = data.train.subset(parts.labelled)
+                var source = try cell.setting.loadSourceImages(seed: cell.seed)
+                source.normalize(stats)
+                sourceImages = source
+            }
+
+            let plugin = try StrategyPlugin(path: cell.pluginPath)
+            if let planned = cell.pluginHash, plugin.info.contentHash != planned {
+                throw CellError.pluginChanged(path: cell.pluginPath)
+            }
+            let strategy = try ConfiguredStrategy(cell.strategyConfiguration, plugin: plugin)
+
+            // Validation images leave the training images (unless this is a refit on both) and
+            // join the test images as unlabelled evaluation images, in one shuffled set: the
+            // strategy cannot tell them apart, and the host scores each part on its own.
+            var train = data.train, validation = ImageSet(channels: train.channels, height: train.height, width: train.width, pixels: [], labels: [])
+            if let split = cell.setting.validation, cell.refit != true, data.train.count > 0 {
+                let parts = data.train.validationSplit(split, seed: cell.seed)
+                train = data.train.subset(parts.train)
+                validation = data.train.subset(parts.validation)
+            }
+            var curve: [EpochRecord] = []
+            var trainable = 0
+            let training = cell.training
+            var task = TransferTask(source: saved.network, train: train, evalPixels: validation.pixels + data.test.pixels,
+                                    evalCount: validation.count + data.test.count, classes: data.classCount, seed: cell.seed,
+                                    training: training)
+            task.unlabelled = unlabelled
+            task.sourceTrain = sourceImages
+            task.sourceClasses = sourceImages == nil ? 0 : data.classCount
+            if cell.setting.earlyStopping == true, validation.count > 0 { task.earlyStopping = validation }
+            if training.learningRate != cell.setting.training.learningRate {
+                task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"
+            }
+            var kept: [Int] = []
+            let predictions = try strategy.run(task, log: log, trained: { network, report in
+                curve += report.epochs
+                trainable = network.trainableParameterCount
+                if let k = report.keptEpoch { kept.append(k) }
+            })
+            let metrics = ClassificationMetrics(predictions: Array(predictions[validation.count...]), labels: data.test.labels, classCount: data.classCount)
+            let validated = validation.count == 0 ? nil
+                : ClassificationMetrics(predictions: Array(predictions[..<validation.count]), labels: validation.labels, classCount: data.classCount)
+            var result = CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, validation: validated,
+                                    seconds: Date().timeIntervalSince(start), trainableParameters: trainable, curve: curve)
+            result.keptEpochs = kept.isEmpty ? nil : kept
+            return result
+        } catch {
+            return .failure(cell.key, "\(error)", seconds: Date().timeIntervalSince(start))
+        }
+    }
+}
+
+enum CellError: Error, CustomStringConvertible {
+    case pluginChanged(path: String)
+
+    var description: String {
+        switch self {
+        case let .pluginChanged(path):
+            return "\(path) changed after the comparison was planned (rebuilt?). help: run the comparison again; it keys cells by the file's content"
+        }
+    }
+}

@@ -1,0 +1,209 @@
+// Drawing a leaderboard: a terminal table, Markdown, CSV, JSON or LaTeX. Every format says what
+// its numbers are: mean test accuracy over seeds with a 95% confidence interval (Student's t),
+// and the difference from the baseline with a paired t-test over seeds.
+import Foundation
+import HarnessSupport
+
+public enum LeaderboardFormat: String, CaseIterable, Sendable {
+    case table, markdown, csv, json, latex
+    /// One CSV line per trial cell (every trial of every seed, selected or not).
+    case trials
+}
+
+extension LeaderboardRow {
+    /// " (1 failed, 2 missing, 1 collapsed)", or nothing when every expected seed finished well.
+    package var shortfall: String {
+        let parts = (failures.isEmpty ? [] : ["\(failures.count) failed"]) + (missing > 0 ? ["\(missing) missing"] : [])
+            + (collapsed.isEmpty ? [] : ["\(collapsed.count) collapsed"])
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+extension Leaderboard {
+    public func render(_ format: LeaderboardFormat) -> String {
+        switch format {
+        case .table: return text(markdown: false)
+        case .markdown: return text(markdown: true)
+        case .csv: return csv()
+        case .json: return json()
+        case .latex: return latex()
+        case .trials: return trialsCSV()
+        }
+    }
+
+    public var caption: String {
+        let s = setting.map { setting in
+            setting.summary + (setting.targetPerClass.map { k in
+                // With --target-labels only the labelled images are split for validation.
+                let labelled = setting.targetLabels.map { min($0, k) } ?? k
+                let held = setting.validation?.heldOut(of: labelled) ?? 0
+                let parts = held > 0 ? "\(labelled - held) to train on, \(held) held out for validation" : ""
+                let split = setting.targetLabels == nil ? parts : "\(labelled) labelled" + (parts.isEmpty ? "" : ": " + parts) + ", \(k - labelled) unlabelled"
+                return ", \(k) training images per class" + (split.isEmpty ? "" : " (\(split))")
+            } ?? "") + ", \(setting.training.epochs) epochs"
+        } ?? ""
+        return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
+            + "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test."
+            + "\n" + selectionProtocol
+    }
+
+    /// The model-selection protocol, named as every table of a tuned comparison must.
+    public var selectionProtocol: String {
+        let held = setting?.validation.map { "\($0) held out of the training images, never trained on" }
+        let stopping = setting?.earlyStopping == true ? " Early stopping: every training run keeps the weights of its epoch with the best validation accuracy." : ""
+        guard isTuned else {
+            return "Untuned: every strategy at its default configuration (one trial)"
+                + (held.map { "; val: accuracy on the validation images (\($0))." } ?? ".") + stopping
+        }
+        let most = rows.map(\.trials).max() ?? 0
+        let method = selection.choices.values.lazy.flatMap(\.values).first?.trials.last?.cell.search?.rawValue ?? "random"
+        let refit = rows.contains { $0.refits > 0 } ? " Refit: the selected configuration retrained on training + validation images before its test." : ""
+        return "Selection: per strategy and seed, the trial with the best validation accuracy among up to \(most) (\(method) search; trial 0 "
+            + "is the untuned configuration and wins ties; validation: \(held ?? "none, so trial 0 is reported")); "
+            + "accuracy is the test accuracy of the selected trial, val its validation accuracy; chosen: the selected values (a range when seeds differ)."
+            + refit + stopping
+    }
+
+    private func percent(_ x: Double) -> String { String(format: "%.2f", x * 100) }
+
+    private func cells(_ r: LeaderboardRow) -> [String] {
+        let acc = r.accuracy.n == 0 ? "—" : percent(r.accuracy.mean) + (r.accuracy.confidence95.map { " ± " + percent($0) } ?? "")
+        let delta: String = r.versusBaseline.map { t in
+            String(format: "%+.2f", t.meanDifference * 100) + (t.pValue.map { String(format: " (p=%.3f)", $0) } ?? "")
+        } ?? (r.configuration == baseline ? "baseline" : "—")
+        let validation = r.validation.n == 0 ? "—" : percent(r.validation.mean)
+        let trials = "\(r.trials)" + (r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")
+        return [r.rank.map(String.init) ?? "—", r.configuration, acc, r.accuracy.n > 1 ? percent(r.accuracy.standardDeviation) : "—",
+                "\(r.accuracy.n)" + r.shortfall, delta]
+            + (hasValidation ? [validation] : []) + (isTuned ? [trials, r.chosen.isEmpty ? "—" : r.chosen] : [])
+            + [String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
+    }
+
+    private var hasValidation: Bool { rows.contains { $0.validation.n > 0 } }
+
+    private var headers: [String] {
+        (["rank", "strategy", "accuracy % (95% CI)", "sd", "seeds", "Δ vs \(baseline) (pp)"] + (hasValidation ? ["val %"] : [])
+         + (isTuned ? ["trials", "chosen"] : []) + ["seconds", "trainable params"])
+    }
+
+    private func text(markdown: Bool) -> String {
+        let body = rows.map(cells)
+        var out: [String] = []
+        if markdown {
+            out.append("| " + headers.joined(separator: " | ") + " |")
+            out.append("|" + headers.map { _ in "---" }.joined(separator: "|") + "|")
+            out += body.map { "| " + $0.joined(separator: " | ") + " |" }
+        } else {
+            out += TextTable.lines(headers, body, leftAligned: [1], rule: true)
+        }
+        let failures = rows.flatMap { r in r.failures.map { "  \(r.configuration), \($0)" } }
+        if !failures.isEmpty { out.append((markdown ? "\n" : "") + "Failed cells:"); out += failures }
+        let failedTrials = rows.flatMap { r in r.failedTrials.map { "  \(r.configuration), \($0)" } }
+        if !failedTrials.isEmpty {
+            out.append((markdown ? "\n" : "") + "Failed trials (never selected; other trials of the same seed were):")
+            out += failedTrials
+        }
+        let collapsed = rows.flatMap { r in r.collapsed.map { "  \(r.configuration), \($0)" } }
+        if !collapsed.isEmpty {
+            out.append((markdown ? "\n" : "") + "Collapsed models (counted in the accuracy, which is about chance for them):")
+            out += collapsed
+        }
+        out.append((markdown ? "\n" : "") + caption)
+        return out.joined(separator: "\n")
+    }
+
+    private func csv() -> String {
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces"]
+        for r in rows {
+            let fields: [String] = [
+                r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
+                r.accuracy.n > 0 ? "\(r.accuracy.mean)" : "", r.accuracy.confidence95.map { "\($0)" } ?? "",
+                r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)", "\(r.collapsed.count)",
+                r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "",
+                "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
+                r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen, r.searchSpaces,
+            ]
+            out.append(fields.map(Self.quote).joined(separator: ","))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func quote(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// One line per trial cell, for plotting a search or checking a selection by hand.
+    private func trialsCSV() -> String {
+        var out = ["strategy,seed,trial,selected,refit,status,validation_accuracy,test_accuracy,parameters,training,searched,seconds,kept_epochs,error"]
+        out += trialRecords.map { t in
+            [t.configuration, "\(t.seed)", "\(t.trial)", "\(t.selected)", "\(t.refit)", t.status,
+             t.validationAccuracy.map { "\($0)" } ?? "", t.testAccuracy.map { "\($0)" } ?? "", t.parameters, t.training,
+             t.searched, "\(t.seconds)", (t.keptEpochs ?? []).map(String.init).joined(separator: " "), t.error ?? ""].map(Self.quote).joined(separator: ",")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Every trial cell behind the rows, selected or not.
+    public var trialRecords: [TrialRecord] {
+        rows.flatMap { row in
+            (selection.choices[row.configuration] ?? [:]).values.sorted { $0.seed < $1.seed }.flatMap { choice in
+                (choice.trials + (choice.refit.map { [$0] } ?? [])).map { s in
+                    TrialRecord(configuration: row.configuration, seed: s.cell.seed, trial: s.cell.trial ?? 0,
+                                selected: s.cell.refit != true && s.cell.key == choice.selected?.cell.key, refit: s.cell.refit == true,
+                                status: s.result.status.rawValue, validationAccuracy: s.result.validation?.accuracy,
+                                testAccuracy: s.result.metrics?.accuracy, parameters: s.cell.parameterSummary,
+                                training: s.cell.training.summary, searched: s.cell.chosenSummary, seconds: s.result.seconds,
+                                keptEpochs: s.result.keptEpochs, error: s.result.error)
+                }
+            }
+        }
+    }
+
+    private func json() -> String {
+        struct Document: Encodable {
+            var caption: String
+            var baseline: String
+            var setting: ComparisonSetting?
+            var selection: String
+            var rows: [LeaderboardRow]
+            var trials: [TrialRecord]
+        }
+        let encoder = HarnessJSON.encoder
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(Document(caption: caption, baseline: baseline, setting: setting, selection: selectionProtocol,
+                                                                                        rows: rows, trials: trialRecords))) ?? Data(), as: UTF8.self)
+    }
+
+    private func latex() -> String {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\textbackslash{}").replacingOccurrences(of: "_", with: "\\_")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "&", with: "\\&").replacingOccurrences(of: "#", with: "\\#")
+                .replacingOccurrences(of: "±", with: "$\\pm$").replacingOccurrences(of: "Δ", with: "$\\Delta$").replacingOccurrences(of: "—", with: "--")
+        }
+        var out = ["\\begin{table}", "\\centering", "\\begin{tabular}{rl" + String(repeating: "r", count: headers.count - 2) + "}", "\\hline",
+                   headers.map(escape).joined(separator: " & ") + " \\\\", "\\hline"]
+        out += rows.map { cells($0).map(escape).joined(separator: " & ") + " \\\\" }
+        out += ["\\hline", "\\end{tabular}", "\\caption{" + escape(caption.replacingOccurrences(of: "\n", with: " ")) + "}", "\\end{table}"]
+        return out.joined(separator: "\n")
+    }
+}
+
+/// One trial cell, as json and trials output list them.
+public struct TrialRecord: Codable, Sendable {
+    public var configuration: String
+    public var seed: UInt64
+    public var trial: Int
+    public var selected: Bool
+    public var refit: Bool
+    public var status: String
+    public var validationAccuracy: Double?
+    public var testAccuracy: Double?
+    public var parameters: String
+    public var training: String
+    /// The searched hyperparameters' values.
+    public var searched: String
+    public var seconds: Double
+    /// With early stopping: the epoch each training run kept.
+    public var keptEpochs: [Int]?
+    public var error: String?
+}

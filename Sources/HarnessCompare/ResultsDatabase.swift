@@ -1,0 +1,224 @@
+// The results database: every finished cell, written the moment it finishes, in SQLite.
+//
+// Durability: WAL journal with synchronous=FULL, one transaction per cell, so a comparison
+// killed at any point (Ctrl-C, kill -9, power loss) loses at most the cells still running and
+// never corrupts what is written. Two comparisons writing one database at once both succeed:
+// SQLite serialises writers and busy_timeout makes each wait for the other.
+import CSQLite
+import Foundation
+import HarnessSupport
+import HarnessEngine
+
+public enum DatabaseError: Error, CustomStringConvertible {
+    case sqlite(path: String, operation: String, message: String)
+    case newerSchema(path: String, version: Int32, supported: Int32)
+    case migration(path: String, key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .sqlite(path, operation, message): return "\(path): \(operation): \(message)"
+        case let .newerSchema(path, version, supported):
+            return "\(path) was written by a newer harness (database schema \(version); this one reads up to \(supported)); "
+                + "it was left untouched. help: use the newer harness, or another --db"
+        case let .migration(path, key, reason):
+            return "\(path): cannot upgrade the stored cell \(key): \(reason); nothing was changed. help: use another --db"
+        }
+    }
+}
+
+/// One stored cell, as the leaderboard reads it.
+public struct StoredCell: Sendable {
+    public var cell: Cell
+    public var result: CellResult
+    public var finishedAt: String
+}
+
+/// Safe to share between threads: the connection is opened in SQLite's serialized mode (FULLMUTEX).
+public final class ResultsDatabase: @unchecked Sendable {
+    public let path: String
+    private let db: OpaquePointer
+
+    public static let defaultPath = "results/harness.sqlite"
+
+    public init(path: String) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        var handle: OpaquePointer?
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            throw DatabaseError.sqlite(path: path, operation: "open", message: message)
+        }
+        db = handle
+        sqlite3_busy_timeout(db, 30_000)
+        // A newer harness's database is refused before anything here changes it.
+        let version = try userVersion()
+        guard version <= StoredRowMigration.schemaVersion else {
+            throw DatabaseError.newerSchema(path: path, version: version, supported: StoredRowMigration.schemaVersion)
+        }
+        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=FULL")
+        try execute("""
+            CREATE TABLE IF NOT EXISTS cells (
+                key TEXT PRIMARY KEY,
+                setting TEXT NOT NULL,          -- ComparisonSetting.key: the cells of one leaderboard
+                configuration TEXT NOT NULL,
+                strategy TEXT NOT NULL,
+                plugin_file TEXT NOT NULL,
+                plugin_version TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                source TEXT NOT NULL,
+                dataset TEXT NOT NULL,
+                split TEXT NOT NULL,
+                seed INTEGER NOT NULL,
+                status TEXT NOT NULL,           -- ok | failed
+                error TEXT,
+                accuracy REAL,
+                macro_f1 REAL,
+                seconds REAL NOT NULL,
+                trainable_parameters INTEGER NOT NULL,
+                engine_version TEXT NOT NULL,
+                cell_json TEXT NOT NULL,        -- the full configuration (Cell)
+                result_json TEXT NOT NULL,      -- metrics, per-class accuracy, confusion, training curve
+                finished_at TEXT NOT NULL
+            )
+            """)
+        try execute("CREATE INDEX IF NOT EXISTS cells_setting ON cells(setting)")
+        if version < StoredRowMigration.schemaVersion { try migrate() }
+    }
+
+    private func userVersion() throws -> Int32 {
+        let stmt = try prepare("PRAGMA user_version")
+        defer { sqlite3_finalize(stmt) }
+        guard sqlite3_step(stmt) == SQLITE_ROW else { throw fail("user_version") }
+        return sqlite3_column_int(stmt, 0)
+    }
+
+    /// Upgrades every row of an older schema (`StoredRowMigration`) in one transaction: all
+    /// rows or none. A second process opening the database at once waits, then finds it done.
+    private func migrate() throws {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            if try userVersion() < StoredRowMigration.schemaVersion {
+                let select = try prepare("SELECT key, setting, cell_json, result_json FROM cells")
+                var rows: [(String, String, String, String)] = []
+                while sqlite3_step(select) == SQLITE_ROW {
+                    func text(_ i: Int32) -> String { String(cString: sqlite3_column_text(select, i)) }
+                    rows.append((text(0), text(1), text(2), text(3)))
+                }
+                sqlite3_finalize(select)
+                for (key, setting, cellJSON, resultJSON) in rows {
+                    let upgraded: StoredRowMigration.Upgraded?
+                    do { upgraded = try StoredRowMigration.upgrade(key: key, setting: setting, cellJSON: cellJSON, resultJSON: resultJSON) } catch {
+                        throw DatabaseError.migration(path: path, key: key, reason: "\(error)")
+                    }
+                    guard let u = upgraded else { continue }
+                    let update = try prepare("UPDATE cells SET key = ?, setting = ?, cell_json = ?, result_json = ? WHERE key = ?")
+                    defer { sqlite3_finalize(update) }
+                    for (i, t) in [u.key, u.settingKey ?? setting, u.cellJSON, u.resultJSON, key].enumerated() {
+                        sqlite3_bind_text(update, Int32(i + 1), t, -1, harness_sqlite_transient())
+                    }
+                    guard sqlite3_step(update) == SQLITE_DONE else { throw fail("upgrade cell \(key)") }
+                }
+                try execute("PRAGMA user_version = \(StoredRowMigration.schemaVersion)")
+            }
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    deinit { sqlite3_close(db) }
+
+    private func fail(_ operation: String) -> DatabaseError {
+        .sqlite(path: path, operation: operation, message: String(cString: sqlite3_errmsg(db)))
+    }
+
+    public func execute(_ sql: String) throws {
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw fail(String(sql.prefix(40))) }
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else { throw fail("prepare") }
+        return stmt
+    }
+
+    /// Stores a finished cell (replacing an earlier result of the same cell) in one transaction.
+    public func store(_ cell: Cell, _ result: CellResult) throws {
+        let encoder = HarnessJSON.encoder
+        let stmt = try prepare("""
+            INSERT OR REPLACE INTO cells (key, setting, configuration, strategy, plugin_file, plugin_version, parameters, source,
+                dataset, split, seed, status, error, accuracy, macro_f1, seconds, trainable_parameters, engine_version,
+                cell_json, result_json, finished_at)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+            """)
+        defer { sqlite3_finalize(stmt) }
+        let texts: [(Int32, String?)] = [
+            (1, cell.key), (2, cell.setting.key), (3, cell.configuration), (4, cell.strategy), (5, cell.pluginPath),
+            (6, cell.pluginVersion), (7, cell.parameterSummary), (8, cell.source.rawValue), (9, cell.setting.datasetName),
+            (10, cell.setting.splitName), (12, result.status.rawValue), (13, result.error), (18, EngineInfo.engineVersion),
+            (19, String(decoding: try encoder.encode(cell), as: UTF8.self)),
+            (20, String(decoding: try encoder.encode(result), as: UTF8.self)),
+        ]
+        for (i, t) in texts {
+            if let t { sqlite3_bind_text(stmt, i, t, -1, harness_sqlite_transient()) } else { sqlite3_bind_null(stmt, i) }
+        }
+        sqlite3_bind_int64(stmt, 11, Int64(bitPattern: cell.seed))
+        if let m = result.metrics {
+            sqlite3_bind_double(stmt, 14, m.accuracy)
+            sqlite3_bind_double(stmt, 15, m.macroF1)
+        } else {
+            sqlite3_bind_null(stmt, 14)
+            sqlite3_bind_null(stmt, 15)
+        }
+        sqlite3_bind_double(stmt, 16, result.seconds)
+        sqlite3_bind_int64(stmt, 17, Int64(result.trainableParameters))
+        guard sqlite3_step(stmt) == SQLITE_DONE else { throw fail("store cell \(cell.configuration) seed \(cell.seed)") }
+    }
+
+    /// Keys of the cells already finished (and, unless `includeFailed`, finished well).
+    public func finishedKeys(includeFailed: Bool = true) throws -> Set<String> {
+        let stmt = try prepare(includeFailed ? "SELECT key FROM cells" : "SELECT key FROM cells WHERE status = 'ok'")
+        defer { sqlite3_finalize(stmt) }
+        var keys = Set<String>()
+        while sqlite3_step(stmt) == SQLITE_ROW { keys.insert(String(cString: sqlite3_column_text(stmt, 0))) }
+        return keys
+    }
+
+    /// Keys of the cells stored as lost: their cluster task was killed before they finished, so
+    /// running the comparison again runs them again.
+    public func lostKeys() throws -> Set<String> {
+        let stmt = try prepare("SELECT key FROM cells WHERE status = 'failed' AND json_extract(result_json, '$.lost') = 1")
+        defer { sqlite3_finalize(stmt) }
+        var keys = Set<String>()
+        while sqlite3_step(stmt) == SQLITE_ROW { keys.insert(String(cString: sqlite3_column_text(stmt, 0))) }
+        return keys
+    }
+
+    /// Stored cells, optionally of one setting, in the order they finished.
+    public func cells(setting: String? = nil) throws -> [StoredCell] {
+        let stmt = try prepare("SELECT cell_json, result_json, finished_at FROM cells" + (setting != nil ? " WHERE setting = ?" : "") + " ORDER BY finished_at")
+        defer { sqlite3_finalize(stmt) }
+        if let setting { sqlite3_bind_text(stmt, 1, setting, -1, harness_sqlite_transient()) }
+        var out: [StoredCell] = []
+        let decoder = HarnessJSON.decoder
+        while sqlite3_step(stmt) == SQLITE_ROW {
+            func text(_ i: Int32) -> String { String(cString: sqlite3_column_text(stmt, i)) }
+            guard let cell = try? decoder.decode(Cell.self, from: Data(text(0).utf8)),
+                  let result = try? decoder.decode(CellResult.self, from: Data(text(1).utf8)) else { continue }
+            out.append(StoredCell(cell: cell, result: result, finishedAt: text(2)))
+        }
+        return out
+    }
+
+    /// "ok" when SQLite's own consistency check passes.
+    public func integrityCheck() throws -> String {
+        let stmt = try prepare("PRAGMA integrity_check")
+        defer { sqlite3_finalize(stmt) }
+        guard sqlite3_step(stmt) == SQLITE_ROW else { throw fail("integrity_check") }
+        return String(cString: sqlite3_column_text(stmt, 0))
+    }
+}

@@ -1,0 +1,257 @@
+// Training hyperparameters: one value that travels unchanged from the user (CLI options,
+// strategies.json's "training", search spaces) through the comparison, each cell and the task a
+// strategy receives down to the trainer. One table of defaults (`Hyperparameters.defaults`), one
+// range per name (`Hyperparameter.range`), one check (`validated()`). Its JSON form leaves out
+// every value equal to its default, so keys made from it never change when a field is added.
+import Foundation
+import HarnessSupport
+
+/// The name of one hyperparameter, as strategies.json, search spaces, tables and keys write it.
+public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
+    case lr, epochs
+    case batchSize = "batch_size"
+    case weightDecay = "weight_decay"
+    case momentum, l1, schedule
+    case batchNorm = "batch_norm"
+
+    public var kind: ParameterKind {
+        switch self {
+        case .epochs, .batchSize: return .int
+        case .schedule, .batchNorm: return .string
+        default: return .double
+        }
+    }
+
+    /// The values that make sense; `validated()` and strategies.json check against this.
+    public var range: ParameterRange {
+        switch self {
+        // No upper bound on rates or penalties: a divergence is caught while training, and named.
+        case .lr: return .numeric(minimum: 1e-12, maximum: nil)
+        case .epochs: return .numeric(minimum: 1, maximum: Double(Hyperparameters.maximumEpochs))
+        case .batchSize: return .numeric(minimum: 1, maximum: Double(Hyperparameters.maximumBatchSize))
+        case .weightDecay, .l1: return .numeric(minimum: 0, maximum: nil)
+        case .momentum: return .numeric(minimum: 0, maximum: 0.999999)
+        case .schedule: return .oneOf(["onecycle", "cosine", "constant", "step:EPOCHS:GAMMA"])
+        case .batchNorm: return .oneOf(BatchNormStatistics.allCases.map(\.rawValue))
+        }
+    }
+
+    /// Whether `value` is a valid setting: of the right kind and within `range` (a schedule
+    /// when it parses).
+    public func accepts(_ value: ParameterValue) -> Bool {
+        switch (self, value) {
+        case let (.schedule, .string(s)): return LearningRateSchedule(s) != nil
+        case (.lr, .int), (.weightDecay, .int), (.momentum, .int), (.l1, .int): return range.contains(.double(value.number!))
+        default: return value.kind == kind && range.contains(value)
+        }
+    }
+
+    /// One line for help texts and docs.
+    public var help: String {
+        switch self {
+        case .lr: return "base learning rate (the peak rate for onecycle)"
+        case .epochs: return "passes over the training images"
+        case .batchSize: return "images per minibatch"
+        case .weightDecay: return "L2 weight decay on weights (not biases)"
+        case .momentum: return "SGD momentum (onecycle cycles it between 0.85 and 0.95 itself, so it is fixed at 0.9 there)"
+        case .l1: return "L1 penalty on weights (not biases)"
+        case .schedule: return "learning-rate schedule: onecycle, cosine, constant or step:EPOCHS:GAMMA"
+        case .batchNorm: return "batch normalisation's statistics: batch (PyTorch's train mode), frozen (frozen layers keep theirs) or adabn"
+        }
+    }
+}
+
+public struct Hyperparameters: Hashable, Sendable {
+    public var learningRate: Double
+    public var epochs: Int
+    public var batchSize: Int
+    public var weightDecay: Double
+    public var momentum: Double
+    public var l1: Double
+    public var schedule: LearningRateSchedule
+    public var batchNorm: BatchNormStatistics
+
+    /// The one table of defaults: every training run that nothing else configures uses these.
+    public static let defaults = Hyperparameters(learningRate: 0.05, epochs: 10, batchSize: 64, weightDecay: 5e-4, momentum: 0.9, l1: 0,
+                                                 schedule: .oneCycle, batchNorm: .batch)
+    /// A comparison's source network: the defaults, trained for 3 epochs (it is trained once and cached).
+    public static let sourceDefaults = defaults.with(.epochs, .int(3))
+
+    /// Past these, a value is a typo or an attack, not a setting (and would overflow a step count).
+    public static let maximumEpochs = 100_000
+    public static let maximumBatchSize = 65_536
+
+    public init(learningRate: Double, epochs: Int, batchSize: Int, weightDecay: Double, momentum: Double, l1: Double,
+                schedule: LearningRateSchedule, batchNorm: BatchNormStatistics) {
+        self.learningRate = learningRate
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+        self.l1 = l1
+        self.schedule = schedule
+        self.batchNorm = batchNorm
+    }
+
+    /// Read and written by name: what strategies.json's "training", search spaces and trials use.
+    /// A value's kind is checked where it is parsed (`Hyperparameter.kind`); a number given as an
+    /// integer is taken as a double.
+    public subscript(name: Hyperparameter) -> ParameterValue {
+        get {
+            switch name {
+            case .lr: return .double(learningRate)
+            case .epochs: return .int(epochs)
+            case .batchSize: return .int(batchSize)
+            case .weightDecay: return .double(weightDecay)
+            case .momentum: return .double(momentum)
+            case .l1: return .double(l1)
+            case .schedule: return .string(schedule.description)
+            case .batchNorm: return .string(batchNorm.rawValue)
+            }
+        }
+        set {
+            func number() -> Double {
+                guard let x = newValue.number else { preconditionFailure("\(name.rawValue) takes a number, not \(newValue)") }
+                return x
+            }
+            func integer() -> Int {
+                guard case let .int(i) = newValue else { preconditionFailure("\(name.rawValue) takes an integer, not \(newValue)") }
+                return i
+            }
+            func text() -> String {
+                guard case let .string(s) = newValue else { preconditionFailure("\(name.rawValue) takes a string, not \(newValue)") }
+                return s
+            }
+            switch name {
+            case .lr: learningRate = number()
+            case .epochs: epochs = integer()
+            case .batchSize: batchSize = integer()
+            case .weightDecay: weightDecay = number()
+            case .momentum: momentum = number()
+            case .l1: l1 = number()
+            case .schedule:
+                guard let s = LearningRateSchedule(text()) else { preconditionFailure("unchecked schedule \(newValue)") }
+                schedule = s
+            case .batchNorm:
+                guard let b = BatchNormStatistics(rawValue: text()) else { preconditionFailure("unchecked batch_norm \(newValue)") }
+                batchNorm = b
+            }
+        }
+    }
+
+    /// A copy with one value changed.
+    public func with(_ name: Hyperparameter, _ value: ParameterValue) -> Hyperparameters {
+        var copy = self
+        copy[name] = value
+        return copy
+    }
+
+    /// The names whose values differ from `defaults`, in table order.
+    public var changed: [Hyperparameter] { Hyperparameter.allCases.filter { self[$0] != Self.defaults[$0] } }
+
+    /// Every value within its range, and no value that another makes meaningless.
+    public func validated() throws(HyperparameterError) -> Hyperparameters {
+        for name in Hyperparameter.allCases {
+            guard name.accepts(self[name]) else { throw .outOfRange(name, value: self[name], allowed: name.range.phrase) }
+        }
+        if schedule == .oneCycle, momentum != Self.defaults.momentum {
+            throw .momentumUnderOneCycle(momentum)
+        }
+        return self
+    }
+
+    /// "lr=0.05, epochs=10, batch_size=64": every value, for captions and logs.
+    public var summary: String { Hyperparameter.allCases.map { "\($0.rawValue)=\(Self.short(self[$0]))" }.joined(separator: ", ") }
+
+    /// Only what differs from the defaults ("defaults" when nothing does).
+    public var changesSummary: String {
+        let c = changed
+        return c.isEmpty ? "defaults" : c.map { "\($0.rawValue)=\(Self.short(self[$0]))" }.joined(separator: ", ")
+    }
+
+    public static func short(_ v: ParameterValue) -> String {
+        if case let .string(s) = v { return s }
+        return "\(v)"
+    }
+
+    /// The canonical JSON form: sorted keys, defaults left out ("{}" for the defaults). Keys
+    /// built from it stay the same when a hyperparameter is added.
+    public var canonicalJSON: String {
+        String(decoding: (try? Self.canonicalEncoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static let canonicalEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+}
+
+public enum HyperparameterError: Error, Equatable, CustomStringConvertible {
+    case outOfRange(Hyperparameter, value: ParameterValue, allowed: String)
+    case momentumUnderOneCycle(Double)
+    case unknown(String)
+    case wrongKind(Hyperparameter, value: String)
+
+    public var description: String {
+        switch self {
+        case let .outOfRange(name, value, allowed):
+            return "hyperparameter \(name.rawValue) must be \(allowed), not \(Hyperparameters.short(value))"
+        case let .momentumUnderOneCycle(m):
+            return "momentum \(m) is set, but the onecycle schedule cycles momentum between 0.85 and 0.95 itself. "
+                + "help: choose schedule constant, cosine or step:EPOCHS:GAMMA to set momentum"
+        case let .unknown(name):
+            return "unknown hyperparameter '\(name)' (known: \(Hyperparameter.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case let .wrongKind(name, value):
+            return "hyperparameter \(name.rawValue) takes \(name.kind.article), not \(value)"
+        }
+    }
+}
+
+extension Hyperparameters: Codable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Missing names take their defaults; an unknown name is an error, never ignored.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        var h = Self.defaults
+        for key in c.allKeys {
+            guard let name = Hyperparameter(rawValue: key.stringValue) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: HyperparameterError.unknown(key.stringValue).description)
+            }
+            let value: ParameterValue
+            switch name.kind {
+            case .int: value = .int(try c.decode(Int.self, forKey: key))
+            case .double: value = .double(try c.decode(Double.self, forKey: key))
+            default:
+                let text = try c.decode(String.self, forKey: key)
+                let valid = name == .schedule ? LearningRateSchedule(text) != nil : BatchNormStatistics(rawValue: text) != nil
+                guard valid else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(name.rawValue) must be \(name.range.phrase), not '\(text)'")
+                }
+                value = .string(text)
+            }
+            h[name] = value
+        }
+        self = h
+    }
+
+    /// Only what differs from the defaults.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        for name in changed {
+            let key = Key(stringValue: name.rawValue)
+            switch self[name] {
+            case let .int(i): try c.encode(i, forKey: key)
+            case let .double(x): try c.encode(x, forKey: key)
+            case let .string(s): try c.encode(s, forKey: key)
+            case let .bool(b): try c.encode(b, forKey: key)
+            }
+        }
+    }
+}

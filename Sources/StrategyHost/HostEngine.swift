@@ -1,0 +1,267 @@
+// The engine the host lends to a strategy: the harness_engine table of C functions, each a thin
+// door onto Network and Trainer. harness_host* is a HostSession (one per strategy run) and
+// harness_network* a Network, both passed as unmanaged object pointers; the session keeps
+// every network a strategy creates alive until the strategy releases it or the run ends.
+import CStrategyAPI
+import Foundation
+import HarnessData
+import HarnessEngine
+
+final class HostSession {
+    /// Networks created for the strategy, by address.
+    private var owned: [OpaquePointer: Network] = [:]
+    /// Networks lent to the strategy (the source); never released by it.
+    private var lent: Set<OpaquePointer> = []
+    private var error: UnsafeMutablePointer<CChar>?
+    private var names: [UnsafeMutablePointer<CChar>] = []
+    let log: (String) -> Void
+    let progress: ((TrainingProgress) -> Void)?
+    /// Sees every network the strategy trains, after training (tests, telemetry).
+    let trained: ((Network, TrainingReport) -> Void)?
+    /// The task the strategy runs, host side: its training settings are what an ABI 2 request's
+    /// zeros stand for; its rate and the rate's origin name the cause of a divergence; its
+    /// early-stopping images and batch-normalisation policy apply to every training run.
+    let task: TransferTask
+    /// The task's unlabelled target images as the strategy was shown them, which adaptation loss
+    /// terms train against.
+    let unlabelled: ImageSet?
+
+    init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
+         task: TransferTask, unlabelled: ImageSet?) {
+        self.log = log
+        self.progress = progress
+        self.trained = trained
+        self.task = task
+        self.unlabelled = unlabelled
+    }
+
+    deinit {
+        free(error)
+        names.forEach { free($0) }
+    }
+
+    var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ host: OpaquePointer?) -> HostSession {
+        Unmanaged<HostSession>.fromOpaque(UnsafeRawPointer(host!)).takeUnretainedValue()
+    }
+
+    func lend(_ network: Network) -> OpaquePointer {
+        let p = OpaquePointer(Unmanaged.passUnretained(network).toOpaque())
+        lent.insert(p)
+        return p
+    }
+
+    func adopt(_ network: Network) -> OpaquePointer {
+        let p = OpaquePointer(Unmanaged.passUnretained(network).toOpaque())
+        owned[p] = network
+        return p
+    }
+
+    func release(_ p: OpaquePointer?) { if let p { owned[p] = nil } }
+
+    /// The network behind a pointer, if it is one this session handed out.
+    func network(_ p: OpaquePointer?) throws -> Network {
+        guard let p, owned[p] != nil || lent.contains(p) else { throw StrategyRunError.badHandle }
+        return Unmanaged<Network>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
+    }
+
+    var lastError: UnsafePointer<CChar>? { UnsafePointer(error) }
+    var lastErrorText: String? { error.map { String(cString: $0) } }
+
+    func setError(_ message: String) {
+        free(error)
+        error = strdup(message)
+    }
+
+    func keep(_ s: String) -> UnsafePointer<CChar> {
+        let c = strdup(s)!
+        names.append(c)
+        return UnsafePointer(c)
+    }
+
+    /// Runs an engine call: 0 on success, 1 with the error recorded on failure.
+    func attempt(_ body: () throws -> Void) -> Int32 {
+        do {
+            try body()
+            return 0
+        } catch {
+            setError("\(error)")
+            return 1
+        }
+    }
+}
+
+enum StrategyRunError: Error, CustomStringConvertible {
+    case badHandle
+    case badImages(String)
+
+    var description: String {
+        switch self {
+        case .badHandle: return "a network handle that this run did not hand out"
+        case let .badImages(why): return "bad images: \(why)"
+        }
+    }
+}
+
+extension ImageSet {
+    /// A copy of images a strategy passed back (they are the host's own buffers).
+    init(_ raw: harness_images) throws {
+        guard raw.count >= 0, raw.channels > 0, raw.height > 0, raw.width > 0, raw.pixels != nil || raw.count == 0 else {
+            throw StrategyRunError.badImages("count \(raw.count), shape \(raw.channels)x\(raw.height)x\(raw.width)")
+        }
+        let n = Int(raw.count), size = Int(raw.channels * raw.height * raw.width)
+        let pixels = n == 0 ? [] : Array(UnsafeBufferPointer(start: raw.pixels, count: n * size))
+        let labels = raw.labels.map { l in (0..<n).map { Int(l[$0]) } } ?? [Int](repeating: 0, count: n)
+        self.init(channels: Int(raw.channels), height: Int(raw.height), width: Int(raw.width), pixels: pixels, labels: labels)
+    }
+}
+
+enum HostEngine {
+    /// The table every strategy run receives; its functions find their session through `host`.
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<harness_engine> = {
+        let t = UnsafeMutablePointer<harness_engine>.allocate(capacity: 1)
+        t.initialize(to: harness_engine(
+            abi_version: UInt32(HARNESS_STRATEGY_ABI_VERSION),
+            struct_size: UInt32(MemoryLayout<harness_engine>.size),
+            new_network: newNetwork, release_network: releaseNetwork,
+            layer_count: layerCount, layer_name: layerName,
+            copy_layer: copyLayer, reinitialize: reinitialize, set_learning_rate_multiplier: setMultiplier,
+            train: train, features: features, predict: predict,
+            log: log, last_error: lastError, set_error: setError))
+        return t
+    }()
+
+    private static let newNetwork: @convention(c) (OpaquePointer?, OpaquePointer?, Int32, UInt64) -> OpaquePointer? = { host, like, classes, seed in
+        let s = HostSession.from(host)
+        var made: OpaquePointer?
+        _ = s.attempt {
+            let base = try s.network(like)
+            guard classes >= 2 else { throw EngineError.badArgument(call: "new_network", reason: "a classifier needs at least 2 classes, not \(classes)") }
+            made = s.adopt(try Network(spec: base.spec.withClasses(Int(classes)), seed: seed))
+        }
+        return made
+    }
+
+    private static let releaseNetwork: @convention(c) (OpaquePointer?, OpaquePointer?) -> Void = { host, network in
+        HostSession.from(host).release(network)
+    }
+
+    private static let layerCount: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { host, network in
+        let s = HostSession.from(host)
+        return (try? s.network(network)).map { Int32($0.units.count) } ?? 0
+    }
+
+    private static let layerName: @convention(c) (OpaquePointer?, OpaquePointer?, Int32) -> UnsafePointer<CChar>? = { host, network, index in
+        let s = HostSession.from(host)
+        guard let names = try? s.network(network).units, index >= 0, Int(index) < names.count else { return nil }
+        return s.keep(names[Int(index)])
+    }
+
+    private static let copyLayer: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?) -> Int32 = { host, to, from, layer in
+        let s = HostSession.from(host)
+        return s.attempt { try s.network(to).copyLayers([String(cString: layer!)], from: try s.network(from)) }
+    }
+
+    private static let reinitialize: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UInt64) -> Int32 = { host, network, layer, initializer, seed in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let text = String(cString: initializer!)
+            guard let i = Initializer(text) else {
+                throw EngineError.badArgument(call: "reinitialize", reason: "unknown initializer '\(text)' (use xavier, he, gaussian:SIGMA or constant:VALUE)")
+            }
+            try s.network(network).reinitialize(layer: String(cString: layer!), with: i, seed: seed)
+        }
+    }
+
+    private static let setMultiplier: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, Double) -> Int32 = { host, network, layer, m in
+        let s = HostSession.from(host)
+        return s.attempt {
+            guard m >= 0, m.isFinite else { throw EngineError.badArgument(call: "set_learning_rate_multiplier", reason: "a learning-rate multiplier must be a finite number >= 0, not \(m)") }
+            try s.network(network).setLearningRateMultiplier(Float(m), layers: [String(cString: layer!)])
+        }
+    }
+
+    private static let train: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<harness_images>?, UnsafePointer<harness_training>?) -> Int32 = { host, network, data, settings in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let net = try s.network(network)
+            let t = settings!.pointee
+            let request = try TrainingRequest(t, session: s, network: net)
+            let h = request.hyperparameters, penalties = request.penalties, adaptation = request.adaptation
+            do {
+                let keeper = s.task.earlyStopping.map(BestEpoch.init)
+                let images = try ImageSet(data!.pointee)
+                net.prepareStatistics(h.batchNorm)
+                var report = try Trainer.train(net, on: images, hyperparameters: h, seed: request.seed, penalties: penalties, adaptation: adaptation, progress: s.progress,
+                                               evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
+                if let keeper {
+                    keeper.restore(net)
+                    report.keptEpoch = keeper.epoch
+                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, h.epochs, keeper.accuracy * 100))
+                }
+                if h.batchNorm == .adabn {
+                    let n = net.reestimateStatistics(on: images, batch: h.batchSize)
+                    if n > 0 { s.log("adabn: re-estimated the running statistics of \(n) batch normalisation layers on \(images.count) training images") }
+                }
+                s.trained?(net, report)
+            } catch let TrainingError.diverged(epoch, step, _) {
+                throw TrainingError.diverged(epoch: epoch, step: step, help: request.rateChosenByStrategy
+                    ? "the strategy chose learning rate \(h.learningRate) (the comparison's is \(s.task.training.learningRate)); lower the rate in its parameters"
+                    : "lower \(s.task.rateOrigin)")
+            }
+        }
+    }
+
+    private static let features: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<harness_images>?,
+                                                 UnsafeMutablePointer<Float>?, Int64, UnsafeMutablePointer<Int64>?) -> Int32 = { host, network, layer, images, out, capacity, width in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let net = try s.network(network)
+            let name = String(cString: layer!)
+            let index = try net.layerIndex(name)
+            let w = try net.spec.validatedShapes()[index].reduce(1, *)
+            width?.pointee = Int64(w)
+            guard let out else { return }
+            let set = try ImageSet(images!.pointee)
+            guard Int(capacity) >= set.count * w else {
+                throw StrategyRunError.badImages("features need \(set.count * w) floats, the buffer holds \(capacity)")
+            }
+            let values = try net.features(at: name, for: set.pixels)
+            try checkFinite(values, width: w, what: "features at \(name)")
+            values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    private static let predict: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<harness_images>?, UnsafeMutablePointer<Int32>?) -> Int32 = { host, network, images, out in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let net = try s.network(network)
+            let set = try ImageSet(images!.pointee)
+            let logits = net.logits(for: set.pixels)
+            try checkFinite(logits, width: net.classes, what: "outputs")
+            for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out![i] = Int32(p) }
+        }
+    }
+
+    /// NaN or infinite outputs would still yield an argmax (class 0 for every image) and pass as
+    /// an ordinary, chance-level row; they are a failure with the count of images affected.
+    private static func checkFinite(_ values: [Float], width: Int, what: String) throws {
+        guard width > 0, !values.allSatisfy({ $0.isFinite }) else { return }
+        let images = values.count / width
+        let bad = (0..<images).filter { i in !values[(i * width)..<((i + 1) * width)].allSatisfy { $0.isFinite } }.count
+        throw EngineError.nonFinite("the network's \(what) are NaN or infinite for \(bad) of \(images) images: its weights have diverged")
+    }
+
+    private static let log: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { host, message in
+        HostSession.from(host).log(message.map { String(cString: $0) } ?? "")
+    }
+
+    private static let lastError: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>? = { host in
+        HostSession.from(host).lastError
+    }
+
+    private static let setError: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Void = { host, message in
+        HostSession.from(host).setError(message.map { String(cString: $0) } ?? "strategy failed")
+    }
+}
