@@ -78,6 +78,7 @@ let package = Package(
 
         .testTarget(name: "HarnessCoreTests", dependencies: ["HarnessCore"]),
         .testTarget(name: "HarnessCLITests", dependencies: ["harness"]),
+        .testTarget(name: "StrategyAPITests", dependencies: ["StrategyAPI"]),
     ] + plugins.map {
         .target(name: $0.target, dependencies: ["StrategyAPI"] + $0.dependencies, path: "Plugins/\($0.target)")
     }

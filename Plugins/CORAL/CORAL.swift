@@ -6,18 +6,10 @@ struct CORAL: Strategy {
     static let name = "coral"
     static let version = "1.1"
     static let summary = "domain adaptation: align the covariance of source and target features (Deep CORAL)"
-    static let parameters = [
-        StrategyParameter("layers", .string, default: "penultimate", help: "layer(s) to align: penultimate, names (a block means its output) or lastK, the last K hidden units"),
-        StrategyParameter("weight", .double, default: "1.0", range: "0..", help: "lambda: the CORAL term's weight in the loss"),
-    ]
+    @Parameter(help: "layer(s) to align: penultimate, names (a block means its output) or lastK, the last K hidden units") var layers = "penultimate"
+    @Parameter(range: "0..", help: "lambda: the CORAL term's weight in the loss") var weight = 1.0
 
-    let layers: String, weight: Double
-    init(_ values: StrategyValues) throws {
-        layers = values.string("layers")
-        weight = values.double("weight")
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         try engine.adapt(task, strategy: Self.name, terms: try adaptationLayers(layers, network: task.source).map { LossTerm(.coral, layer: $0, weight: weight) })
     }
 }

@@ -9,24 +9,13 @@ struct Conservation: Strategy {
     /// 2.0: its penalties are ABI 2 loss terms (the same terms, computed the same way).
     static let version = "2.0"
     static let summary = "fine-tuning regularised toward the source: L2-SP on copied weights, optional feature distillation"
-    static let parameters = [
-        StrategyParameter("l2sp", .double, default: "0.01", range: "0..", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2"),
-        StrategyParameter("distillation", .double, default: "0", range: "0..", help: "weight of the feature-distillation penalty (0 disables it)"),
-        StrategyParameter("layer", .string, default: "penultimate", help: "layer whose output distillation matches (penultimate: what the classifier reads)"),
-        StrategyParameter("lr_mult", .double, default: "1.0", range: "0..", help: "learning-rate multiplier of the copied layers"),
-        StrategyParameter.head,
-    ]
+    @Parameter(range: "0..", help: "alpha of the L2-SP penalty alpha/2 ||w - w_source||^2") var l2sp = 0.01
+    @Parameter(range: "0..", help: "weight of the feature-distillation penalty (0 disables it)") var distillation = 0.0
+    @Parameter(help: "layer whose output distillation matches (penultimate: what the classifier reads)") var layer = "penultimate"
+    @Parameter(range: "0..", help: "learning-rate multiplier of the copied layers") var lrMult = 1.0
+    @Parameter(help: HeadStart.help) var head = HeadStart.xavier
 
-    let l2sp: Double, distillation: Double, layer: String, lrMult: Double, head: HeadStart
-    init(_ values: StrategyValues) throws {
-        l2sp = values.double("l2sp")
-        distillation = values.double("distillation")
-        layer = values.string("layer")
-        lrMult = values.double("lr_mult")
-        head = values.head()
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         var training = Training()

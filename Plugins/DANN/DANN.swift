@@ -7,22 +7,12 @@ struct DANN: Strategy {
     static let name = "dann"
     static let version = "1.0"
     static let summary = "domain adaptation: a domain discriminator behind gradient reversal (DANN)"
-    static let parameters = [
-        StrategyParameter("layer", .string, default: "penultimate", help: "the layer whose features the discriminator reads"),
-        StrategyParameter("weight", .double, default: "1.0", range: "0..", help: "lambda: the adversarial term's final weight"),
-        StrategyParameter("hidden", .int, default: "256", range: "1..", help: "width of the discriminator's two hidden layers"),
-        StrategyParameter("warm_up", .bool, default: "true", help: "ramp the weight from 0 as 2/(1+exp(-10p))-1 over training"),
-    ]
+    @Parameter(help: "the layer whose features the discriminator reads") var layer = "penultimate"
+    @Parameter(range: "0..", help: "lambda: the adversarial term's final weight") var weight = 1.0
+    @Parameter(range: "1..", help: "width of the discriminator's two hidden layers") var hidden = 256
+    @Parameter(help: "ramp the weight from 0 as 2/(1+exp(-10p))-1 over training") var warmUp = true
 
-    let layer: String, weight: Double, hidden: Int, warmUp: Bool
-    init(_ values: StrategyValues) {
-        layer = values.string("layer")
-        weight = values.double("weight")
-        hidden = values.int("hidden")
-        warmUp = values.bool("warm_up")
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         try engine.adapt(task, strategy: Self.name, terms: [LossTerm(.adversarial(hidden: hidden), layer: layer, weight: weight, warmUp: warmUp)])
     }
 }

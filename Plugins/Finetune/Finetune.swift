@@ -6,18 +6,10 @@ struct Finetune: Strategy {
     /// 1.1: the new classifier's start is a parameter (head).
     static let version = "1.1"
     static let summary = "all layers but the classifier copied; everything trained, copied layers at a smaller rate"
-    static let parameters = [
-        StrategyParameter("lr_mult", .double, default: "0.1", range: "0..", help: "learning-rate multiplier of the copied layers"),
-        StrategyParameter.head,
-    ]
+    @Parameter(range: "0..", help: "learning-rate multiplier of the copied layers") var lrMult = 0.1
+    @Parameter(help: HeadStart.help) var head = HeadStart.xavier
 
-    let lrMult: Double, head: HeadStart
-    init(_ values: StrategyValues) {
-        lrMult = values.double("lr_mult")
-        head = values.head()
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
         try engine.setLearningRateMultiplier(lrMult, for: copied, of: net)
         try engine.train(net, on: task.train, Training())

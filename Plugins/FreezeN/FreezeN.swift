@@ -7,18 +7,10 @@ struct FreezeN: Strategy {
     /// 1.1: the new classifier's start is a parameter (head).
     static let version = "1.1"
     static let summary = "first n layers copied and frozen, the rest trained from fresh initialisation"
-    static let parameters = [
-        StrategyParameter("n", .int, default: "3", range: "0..", help: "how many layers to copy and freeze"),
-        StrategyParameter.head,
-    ]
+    @Parameter(range: "0..", help: "how many layers to copy and freeze") var n = 3
+    @Parameter(help: HeadStart.help) var head = HeadStart.xavier
 
-    let n: Int, head: HeadStart
-    init(_ values: StrategyValues) {
-        n = values.int("n")
-        head = values.head()
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { try LayerSelection.first(n, of: $0) }, head: head)
         try engine.setLearningRateMultiplier(0, for: copied, of: net)
         engine.log("freeze-n: copied and froze \(copied.isEmpty ? "no layers" : copied.joined(separator: ", "))")

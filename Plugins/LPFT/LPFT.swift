@@ -8,20 +8,11 @@ struct LPFT: Strategy {
     static let name = "lp-ft"
     static let version = "1.0"
     static let summary = "linear probe on frozen copied features, then fine-tune everything (Kumar et al. 2022)"
-    static let parameters = [
-        StrategyParameter("lp_epochs", .int, default: "3", range: "1..", help: "epochs of the linear probe (only the new classifier trains)"),
-        StrategyParameter("lr_mult", .double, default: "0.1", range: "0..", help: "learning-rate multiplier of the copied layers while fine-tuning"),
-        StrategyParameter.head,
-    ]
+    @Parameter(range: "1..", help: "epochs of the linear probe (only the new classifier trains)") var lpEpochs = 3
+    @Parameter(range: "0..", help: "learning-rate multiplier of the copied layers while fine-tuning") var lrMult = 0.1
+    @Parameter(help: HeadStart.help) var head = HeadStart.xavier
 
-    let lpEpochs: Int, lrMult: Double, head: HeadStart
-    init(_ values: StrategyValues) {
-        lpEpochs = values.int("lp_epochs")
-        lrMult = values.double("lr_mult")
-        head = values.head()
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { Array($0.dropLast()) }, head: head)
 
         try engine.setLearningRateMultiplier(0, for: copied, of: net)

@@ -7,26 +7,12 @@ struct LayerTransfer: Strategy {
     /// 1.1: the new classifier's start is a parameter (head).
     static let version = "1.1"
     static let summary = "copy chosen source layers, frozen (AnB) or fine-tuned (AnB+); the rest start fresh"
-    static let parameters = [
-        StrategyParameter("layers", .string, default: "1-3", help: "which layers to copy: 1-3, 1,2,5, conv1,fc7 or last2"),
-        StrategyParameter("trainable", .bool, default: "false", help: "fine-tune the copied layers (AnB+) instead of freezing them (AnB)"),
-        StrategyParameter("lr_mult", .double, default: "1.0", range: "0..", help: "learning-rate multiplier of the copied layers when trainable"),
-        StrategyParameter.head,
-    ]
+    @Parameter(help: "which layers to copy: 1-3, 1,2,5, conv1,fc7 or last2") var layers = "1-3"
+    @Parameter(help: "fine-tune the copied layers (AnB+) instead of freezing them (AnB)") var trainable = false
+    @Parameter(range: "0..", help: "learning-rate multiplier of the copied layers when trainable") var lrMult = 1.0
+    @Parameter(help: HeadStart.help) var head = HeadStart.xavier
 
-    let layers: String
-    let trainable: Bool
-    let lrMult: Double
-    let head: HeadStart
-
-    init(_ values: StrategyValues) {
-        layers = values.string("layers")
-        trainable = values.bool("trainable")
-        lrMult = values.double("lr_mult")
-        head = values.head()
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let (net, copied) = try engine.transferNetwork(for: task, copying: { try LayerSelection.parse(layers, layers: $0) }, head: head)
         try engine.setLearningRateMultiplier(trainable ? lrMult : 0, for: copied, of: net)
         engine.log("layer-transfer: copied \(copied.joined(separator: ", ")), \(trainable ? "fine-tuned at lr x\(lrMult)" : "frozen")")

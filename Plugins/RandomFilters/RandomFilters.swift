@@ -6,12 +6,9 @@ struct RandomFilters: Strategy {
     static let name = "random-filters"
     static let version = "1.0"
     static let summary = "first n layers random and frozen, the rest trained (Jarrett et al.'s baseline)"
-    static let parameters = [StrategyParameter("n", .int, default: "3", range: "0..", help: "how many leading layers stay random and frozen")]
+    @Parameter(range: "0..", help: "how many leading layers stay random and frozen") var n = 3
 
-    let n: Int
-    init(_ values: StrategyValues) { n = values.int("n") }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let frozen = try LayerSelection.first(n, of: net.layers)
         try engine.setLearningRateMultiplier(0, for: frozen, of: net)

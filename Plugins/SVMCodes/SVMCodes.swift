@@ -11,22 +11,13 @@ struct SVMCodes: Strategy {
     /// 1.2: layer defaults to penultimate, which names the same features in every network.
     static let version = "1.2"
     static let summary = "features at one source layer fed to a linear SVM (LIBLINEAR) or softmax regression; the network is not trained"
-    static let parameters = [
-        StrategyParameter("layer", .string, default: "penultimate",
-                          help: "layer whose output is the code: penultimate (what the classifier reads: relu7 in the default network) or a name (relu6, pool5)"),
-        StrategyParameter("classifier", .string, default: "svm", range: "svm|softmax", help: "svm (LIBLINEAR) or softmax"),
-        StrategyParameter("c", .double, default: "1.0", range: "1e-9..", help: "SVM cost C (inverse regularisation); softmax uses weight decay 1/(C*n)"),
-    ]
+    @Parameter(help: "layer whose output is the code: penultimate (what the classifier reads: relu7 in the default network) or a name (relu6, pool5)")
+    var layer = "penultimate"
+    // classifier and c are checked by the host against their declared ranges.
+    @Parameter(range: "svm|softmax", help: "svm (LIBLINEAR) or softmax") var classifier = "svm"
+    @Parameter(range: "1e-9..", help: "SVM cost C (inverse regularisation); softmax uses weight decay 1/(C*n)") var c = 1.0
 
-    let layer: String, classifier: String, c: Double
-    init(_ values: StrategyValues) {
-        // classifier and c are checked by the host against their declared ranges.
-        layer = values.string("layer")
-        classifier = values.string("classifier")
-        c = values.double("c")
-    }
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let (train, width) = try engine.features(of: task.source, at: layer, for: task.train)
         let (eval, _) = try engine.features(of: task.source, at: layer, for: task.eval)
         let labels = task.train.labels!

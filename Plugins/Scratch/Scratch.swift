@@ -5,11 +5,8 @@ struct Scratch: Strategy {
     static let name = "scratch"
     static let version = "1.0"
     static let summary = "random initialisation, every layer trained (the baseline)"
-    static let parameters: [StrategyParameter] = []
 
-    init(_ values: StrategyValues) {}
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         let net = try engine.newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         try engine.train(net, on: task.train, Training())
         return try engine.predict(net, task.eval)

@@ -6,11 +6,8 @@ struct SourceOnly: Strategy {
     static let name = "source-only"
     static let version = "1.0"
     static let summary = "domain-adaptation baseline: the source network predicts the target's images unchanged"
-    static let parameters: [StrategyParameter] = []
 
-    init(_ values: StrategyValues) {}
-
-    func run(_ task: Task, engine: Engine) throws -> [Int32] {
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
         _ = try task.adaptationLabelledImages(strategy: Self.name)  // the same classes on both sides
         return try engine.predict(task.source, task.eval)
     }

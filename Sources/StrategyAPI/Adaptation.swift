@@ -3,7 +3,7 @@
 // labelled images (the source's, plus the target's few labelled ones when there are any) with
 // the terms pulling the unlabelled target images' features toward the source's, and predict.
 
-extension Task {
+extension StrategyTask {
     /// The labelled images an adaptation strategy trains on: the source's training images and
     /// any labelled target images. Throws when the scenario has no source images or other classes.
     public func adaptationLabelledImages(strategy name: String) throws -> Images {
@@ -26,7 +26,7 @@ extension Task {
 
 extension Engine {
     /// Trains a copy of the source network with `terms` and predicts the evaluation images.
-    public func adapt(_ task: Task, strategy name: String, terms: [LossTerm]) throws -> [Int32] {
+    public func adapt(_ task: StrategyTask, strategy name: String, terms: [LossTerm]) throws -> [Int32] {
         let labelled = try task.adaptationLabelledImages(strategy: name)
         _ = try task.unlabelledTarget(strategy: name)
         let (net, _) = try transferNetwork(for: task, copying: { $0 })  // every unit, the classifier too

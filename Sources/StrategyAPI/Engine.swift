@@ -1,9 +1,11 @@
 // The host's engine as a Swift value: the operations of a transfer strategy, none of a
 // training loop, each a call through the harness_engine table of C functions.
 
+/// The settings of one `engine.train` call. nil means the cell's hyperparameters (the task's
+/// epochs, batch size, rate and weight decay; its momentum, L1 and schedule, by default 0.9, 0
+/// and onecycle). Set them only to differ; onecycle cycles momentum itself, so a momentum other
+/// than 0.9 needs another schedule.
 public struct Training {
-    /// nil: the host's defaults (the task's epochs, batch size and rate; momentum 0.9; the task's
-    /// weight decay; onecycle). Set them only to differ.
     public var epochs: Int?
     public var batchSize: Int?
     public var learningRate: Double?
@@ -19,7 +21,7 @@ public struct Training {
     public init() {}
 
     @available(*, deprecated, message: "the host's defaults are the task's: Training() is enough")
-    public init(for task: Task) {}
+    public init(for task: StrategyTask) {}
 }
 
 /// A term of the training loss, computed by the engine with its gradient (harness_loss_term).
@@ -170,7 +172,7 @@ public struct Engine {
     /// The start of every transfer: a network of the source's architecture for the task's
     /// classes, the layers `select` picks (from the new network's layer names) copied from the
     /// source, and, unless the classifier itself was copied, a new classifier started as `head` says.
-    public func transferNetwork(for task: Task, copying select: ([String]) throws -> [String],
+    public func transferNetwork(for task: StrategyTask, copying select: ([String]) throws -> [String],
                                 head: HeadStart = .xavier) throws -> (network: Network, copied: [String]) {
         let net = try newNetwork(like: task.source, classes: task.classes, seed: task.seed)
         let copied = try select(net.layers)

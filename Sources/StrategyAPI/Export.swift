@@ -15,8 +15,9 @@ private final class StateBox {
 public func export<S: Strategy>(_ type: S.Type) -> UnsafeRawPointer {
     if let d = exportedDescriptor { return UnsafeRawPointer(d) }
     exportedType = type
-    let params = UnsafeMutablePointer<harness_parameter>.allocate(capacity: max(S.parameters.count, 1))
-    for (i, p) in S.parameters.enumerated() {
+    let declared = S.parameters
+    let params = UnsafeMutablePointer<harness_parameter>.allocate(capacity: max(declared.count, 1))
+    for (i, p) in declared.enumerated() {
         let kind: harness_type = switch p.kind {
         case .int: HARNESS_INT
         case .double: HARNESS_DOUBLE
@@ -25,30 +26,38 @@ public func export<S: Strategy>(_ type: S.Type) -> UnsafeRawPointer {
         }
         params[i] = harness_parameter(name: strdup(p.name), type: kind, default_value: strdup(p.defaultValue), help: strdup(p.help))
     }
-    let ranges = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(S.parameters.count, 1))
-    for (i, p) in S.parameters.enumerated() { ranges[i] = p.range.map { UnsafePointer(strdup($0)!) } }
+    let ranges = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(declared.count, 1))
+    for (i, p) in declared.enumerated() { ranges[i] = p.range.map { UnsafePointer(strdup($0)!) } }
     let d = UnsafeMutablePointer<harness_strategy>.allocate(capacity: 1)
     d.initialize(to: harness_strategy(
         abi_version: UInt32(HARNESS_STRATEGY_ABI_VERSION), struct_size: UInt32(MemoryLayout<harness_strategy>.size),
         name: strdup(S.name), version: strdup(S.version), summary: strdup(S.summary),
-        parameters: params, parameter_count: UInt32(S.parameters.count),
+        parameters: params, parameter_count: UInt32(declared.count),
         configure: nil, configure_values: configureThunk, run: runThunk, release: releaseThunk,
         parameter_ranges: UnsafePointer(ranges), configure_error: configureErrorThunk))
     exportedDescriptor = d
     return UnsafeRawPointer(d)
 }
 
+/// A strategy value with its parameters set from the host's values (in declaration order), and
+/// its own check run.
+func configured(_ type: any Strategy.Type, values: UnsafePointer<harness_value>?, count: Int) throws -> any Strategy {
+    let strategy = type.init()
+    let declared = declaredParameters(of: strategy)
+    guard count == declared.count else { throw StrategyError("the host sent \(count) values for \(declared.count) parameters") }
+    for (i, (p, holder)) in declared.enumerated() {
+        let v = values![i]
+        let string = v.type == HARNESS_STRING ? v.string.map { String(cString: $0) } : nil
+        guard holder.assign(v, string: string) else { throw StrategyError("parameter \(p.name): the host's value does not fit its type") }
+    }
+    try strategy.validate()
+    return strategy
+}
+
 private let configureThunk: @convention(c) (UnsafePointer<harness_value>?, UInt32) -> UnsafeMutableRawPointer? = { values, count in
     guard let type = exportedType else { return nil }
-    var byName: [String: harness_value] = [:], strings: [String: String] = [:]
-    for (i, p) in type.parameters.enumerated() where i < Int(count) {
-        let v = values![i]
-        byName[p.name] = v
-        if v.type == HARNESS_STRING, let s = v.string { strings[p.name] = String(cString: s) }
-    }
     do {
-        let strategy = try type.init(StrategyValues(values: byName, strings: strings))
-        return Unmanaged.passRetained(StateBox(strategy)).toOpaque()
+        return Unmanaged.passRetained(StateBox(try configured(type, values: values, count: Int(count)))).toOpaque()
     } catch {
         free(configureFailure)
         configureFailure = strdup("\(error)")
@@ -71,7 +80,7 @@ private let runThunk: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<ha
         guard Int(t.struct_size) >= MemoryLayout<harness_task>.size else {
             throw StrategyError("the host's task is older than this plugin's ABI (struct_size \(t.struct_size))")
         }
-        let predictions = try strategy.run(Task(
+        let predictions = try strategy.run(StrategyTask(
             source: Network(t.source!, engine: engine, owned: false),
             train: Images(raw: t.train), eval: Images(raw: t.eval), classes: Int(t.classes), seed: t.seed,
             epochs: Int(t.epochs), batchSize: Int(t.batch_size), learningRate: t.learning_rate, weightDecay: t.weight_decay,

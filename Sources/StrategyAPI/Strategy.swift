@@ -1,5 +1,11 @@
-// Writing a transfer strategy in Swift: conform to `Strategy`, then export it in one line:
+// Writing a transfer strategy in Swift: conform to `Strategy`, declare its parameters as
+// `@Parameter` properties, then export it in one line:
 //
+//     struct FreezeN: Strategy {
+//         static let name = "freeze-n", version = "1.1", summary = "first n layers copied and frozen, …"
+//         @Parameter(range: "0..", help: "how many layers to copy and freeze") var n = 3
+//         func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] { … }
+//     }
 //     @_cdecl("harness_strategy_entry_v2")
 //     public func entry() -> UnsafeRawPointer { export(FreezeN.self) }
 //
@@ -14,35 +20,26 @@ public protocol Strategy {
     static var name: String { get }
     static var version: String { get }
     static var summary: String { get }
-    static var parameters: [StrategyParameter] { get }
 
-    /// Receives the parameters (already type-checked and defaulted by the host); throw to refuse them.
-    init(_ values: StrategyValues) throws
+    /// Every parameter at its default; the export then sets each from the configuration.
+    init()
+
+    /// Called once the parameters are set (the host has checked each against its type and
+    /// range); throw to refuse a combination, with the reason the user will read.
+    func validate() throws
 
     /// One predicted class per evaluation image.
-    func run(_ task: Task, engine: Engine) throws -> [Int32]
+    func run(_ task: StrategyTask, engine: Engine) throws -> [Int32]
 }
 
-/// A parameter, declared once: its type, default, the values it may take and a line of help. The
-/// host checks configurations and search spaces in strategies.json against it before any run.
+extension Strategy {
+    public func validate() throws {}
 
-public struct StrategyValues {
-    let values: [String: harness_value]
-    let strings: [String: String]
-
-    public func int(_ name: String) -> Int { Int(values[name]?.integer ?? 0) }
-    public func double(_ name: String) -> Double { values[name]?.number ?? 0 }
-    public func bool(_ name: String) -> Bool { (values[name]?.integer ?? 0) != 0 }
-    public func string(_ name: String) -> String { strings[name] ?? "" }
+    /// The `@Parameter` properties, in declaration order, as the host sees them.
+    public static var parameters: [StrategyParameter] { declaredParameters(of: Self()).map(\.0) }
 }
 
 /// A failure to report to the harness, which shows it in the result row.
-
-extension StrategyValues {
-    /// The value of a `StrategyParameter.head` parameter (the host has checked it).
-    public func head(_ name: String = "head") -> HeadStart { HeadStart(rawValue: string(name)) ?? .xavier }
-}
-
 public struct StrategyError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }

@@ -1,7 +1,10 @@
-// What a strategy declares about its parameters, and the one parameter several strategies share.
+// What a strategy declares about a parameter, as the descriptor carries it to the host, and how
+// a new classifier starts, a parameter several strategies share.
 
-public struct StrategyParameter: Sendable {
-    public enum Kind: Sendable { case int, double, bool, string }
+/// A parameter, declared once: its type, default, the values it may take and a line of help. The
+/// host checks configurations and search spaces in strategies.json against it before any run.
+public struct StrategyParameter: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case int, double, bool, string }
     public var name: String
     public var kind: Kind
     public var defaultValue: String
@@ -16,18 +19,15 @@ public struct StrategyParameter: Sendable {
         self.range = range
         self.help = help
     }
-
-    /// How the new classifier starts, for strategies that put a fresh one on copied features.
-    public static let head = StrategyParameter(
-        "head", .string, default: "xavier", range: HeadStart.allCases.map(\.rawValue).joined(separator: "|"),
-        help: "how the new classifier starts: xavier (as every fresh layer), small (gaussian, sigma 0.001) or zero")
 }
 
 /// How a new classifier on copied features starts. Xavier weights on features of large norm give
 /// large logits and a first epoch far from chance; small or zero weights start at chance.
-
-public enum HeadStart: String, CaseIterable, Sendable {
+public enum HeadStart: String, CaseIterable, Sendable, ParameterValueType {
     case xavier, small, zero
+
+    /// The help line of a `head` parameter: `@Parameter(help: HeadStart.help) var head = HeadStart.xavier`.
+    public static let help = "how the new classifier starts: xavier (as every fresh layer), small (gaussian, sigma 0.001) or zero"
 
     /// The engine's initializer for it.
     var initializer: String {
@@ -38,5 +38,3 @@ public enum HeadStart: String, CaseIterable, Sendable {
         }
     }
 }
-
-/// The parameters a strategy was configured with, by name.

@@ -57,7 +57,9 @@ public struct Images {
     }
 }
 
-public struct Task {
+/// What a strategy is asked to do: the source network, the target's images and the host's
+/// training settings (its hyperparameters for this cell).
+public struct StrategyTask {
     public let source: Network
     public let train: Images
     public let eval: Images
@@ -98,4 +100,5 @@ public final class Network {
     }
 }
 
-/// Training settings; defaults are the harness's. Epochs, batch size and rate come from the task.
+@available(*, deprecated, renamed: "StrategyTask", message: "Task is Swift's concurrency type; the SDK's is StrategyTask")
+public typealias Task = StrategyTask

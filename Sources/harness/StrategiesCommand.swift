@@ -19,8 +19,19 @@ struct Strategies: ParsableCommand {
 
         @OptionGroup var plugins: PluginOptions
 
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown }
+
+        @Option(help: "text, or markdown: the tables docs/strategies.md embeds (no paths or hashes).")
+        var format: Format = .text
+
         func run() throws {
             let registry = try plugins.registry()
+            if format == .markdown {
+                let file = try plugins.strategiesFile()
+                let bound = registry.bindEach(file.configurations, checkingWith: try plugins.scanner())
+                print(StrategyCatalog.markdown(plugins: Array(registry.plugins.values), configurations: Array(zip(file.configurations, bound))))
+                return
+            }
             print("Strategy plugins (search path: \(plugins.searchPath.description)):")
             for plugin in registry.plugins.values.sorted(by: { $0.name < $1.name }) {
                 print("  \(plugin.name) \(plugin.version)  \(plugin.summary)")

@@ -7,7 +7,7 @@ final class CompareTests: XCTestCase {
     /// Small enough for the test suite: 40 source and 20 target images per class, 1-2 epochs.
     static func small(seeds: Int = 2) -> [String] {
         ["--source-per-class", "40", "--target-per-class", "20", "--eval-per-class", "20",
-         "--base-epochs", "1", "--epochs", "2", "--batch", "16", "--lr", "0.02", "--seeds", "\(seeds)"]
+         "--base-epochs", "1", "--base-batch", "16", "--base-lr", "0.02", "--epochs", "2", "--batch", "16", "--lr", "0.02", "--seeds", "\(seeds)"]
     }
 
     func environment(_ dir: String) -> [String: String] { ["HARNESS_CACHE_DIR": dir + "/cache"] }
