@@ -1,5 +1,5 @@
 // `harness import`: a PyTorch state dict saved with safetensors becomes a harness model, usable
-// with --source-model, eval and train. See the README for the PyTorch side.
+// with --source-model, eval and train. docs/guide.md ("Your own network, from PyTorch") shows the PyTorch side.
 import ArgumentParser
 import Foundation
 import HarnessCore
@@ -10,7 +10,7 @@ struct Import: ParsableCommand {
         discussion: """
             Example: harness import net.safetensors --input 1x28x28 --mean 0.2860 --std 0.3530 --out net.harness.safetensors
             With the default --network standard the PyTorch network is harness's default one (conv1-conv5, fc6-fc8; see \
-            the README); --network resnet20 takes a torchvision-style ResNet (conv1, bn1, layer1.0.conv1, ..., fc). \
+            docs/architecture.md); --network resnet20 takes a torchvision-style ResNet (conv1, bn1, layer1.0.conv1, ..., fc). \
             Its classes are read from the classifier's weight. Tensors are matched by name (conv1.weight, \
             bn1.running_mean), or through --layer-names when the PyTorch modules are named otherwise (e.g. features.0,features.3,...).
             """)
