@@ -1,32 +1,41 @@
 // The transfer curve's experiment as configurations: baseB, and for every n BnB, BnB+, AnB, AnB+
-// and random frozen filters, built on the layer-transfer, random-filters and scratch plugins.
-// With trials, each point searches what its n = 3 configuration in strategies.json searches
-// (scratch for baseB), except the layers the grid fixes.
+// and random frozen filters. Each point's template is the configuration of strategies.json whose
+// "curve" names it (with the parameter the curve sets to n), so which plugins and parameters make
+// the curve is data; this file only varies n.
 import Foundation
 import HarnessSupport
 import StrategyHost
 
 extension TransferCurve {
-    /// The configurations of the curve over `layers` (numbers of copied units).
-    public static func grid(layers: [Int], tunedLike file: StrategiesFile? = nil) -> [StrategyConfiguration] {
-        func configuration(_ name: String, _ plugin: String, _ params: [(String, ParameterValue)], source: SourceRole, like model: String) -> StrategyConfiguration {
-            var c = StrategyConfiguration(name: name, strategy: plugin, parameters: params, source: source, description: "", place: "transfer-curve")
-            if let file, let m = file.configurations.first(where: { $0.name == model }) {
-                c.training = m.training
-                c.searches = m.searches.filter { !["layers", "trainable", "n"].contains($0.name) }
+    /// The configurations of the curve over `layers` (numbers of copied units), from the
+    /// templates in `file`. Untuned, the templates' search spaces are left out; tuned, each point
+    /// searches what its template searches, except the copied count the curve fixes.
+    public static func grid(layers: [Int], from file: StrategiesFile, tuned: Bool) throws -> [StrategyConfiguration] {
+        var templates: [String: StrategyConfiguration] = [:]
+        for c in file.configurations { if let p = c.curve?.point, templates[p] == nil { templates[p] = c } }
+        func point(_ name: String, _ pointName: String, n: Int?) throws -> StrategyConfiguration {
+            guard var c = templates[pointName] else {
+                throw ComparisonError("\(file.path) has no configuration with \"curve\": { \"point\": \"\(pointName)\" }; the transfer curve "
+                                      + "takes one template for each of \(CurvePoints.all.joined(separator: ", ")) (see anb3 in the bundled strategies.json)")
             }
+            c.name = name
+            if let n, let copies = c.curve?.copies {
+                guard let i = c.parameters.firstIndex(where: { $0.0 == copies }) else {
+                    throw ComparisonError("\(c.place): the curve template for \(pointName) must fix \"\(copies)\", the parameter the curve sets to n")
+                }
+                switch c.parameters[i].1 {
+                case .int: c.parameters[i].1 = .int(n)
+                case .string: c.parameters[i].1 = .string("1-\(n)")
+                default: throw ComparisonError("\(c.place): \"\(copies)\" must be an integer (n) or a string (\"1-n\") for the curve to set it")
+                }
+                c.searches.removeAll { $0.name == copies }
+            }
+            if !tuned { c.searches = [] }
             return c
         }
-        var grid = [configuration(baseB, "scratch", [], source: .base, like: "scratch")]
+        var grid = [try point(baseB, CurvePoints.baseline, n: nil)]
         for n in layers {
-            let copied: (String, ParameterValue) = ("layers", .string("1-\(n)"))
-            grid += [
-                configuration(Treatment.bnb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .self, like: "bnb3"),
-                configuration(Treatment.bnbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .self, like: "bnb3+"),
-                configuration(Treatment.anb.configuration(n), "layer-transfer", [copied, ("trainable", .bool(false))], source: .base, like: "anb3"),
-                configuration(Treatment.anbPlus.configuration(n), "layer-transfer", [copied, ("trainable", .bool(true))], source: .base, like: "anb3+"),
-                configuration(Treatment.random.configuration(n), "random-filters", [("n", .int(n))], source: .base, like: "random3"),
-            ]
+            for t in Treatment.allCases { grid.append(try point(t.configuration(n), t.rawValue, n: n)) }
         }
         return grid
     }

@@ -132,7 +132,7 @@ public struct StrategiesFile: Sendable {
             let at = keyOffset(name, from: searchFrom)
             searchFrom = at + 1
             guard json_object_get_type(entry) == json_type_object else { throw fail(at, "'\(name)' must be an object with a \"strategy\" field") }
-            var strategy: String?, description = "", source = StrategyConfiguration.Source.base
+            var strategy: String?, description = "", source = StrategyConfiguration.Source.base, curve: StrategyConfiguration.CurvePoint?
             var params: [(String, ParameterValue)] = [], paramPlaces: [String: String] = [:]
             var training: [(Hyperparameter, ParameterValue)] = [], searches: [SearchedHyperparameter] = []
             for (field, value) in JSONObjectEntries(entry!) {
@@ -181,8 +181,28 @@ public struct StrategiesFile: Sendable {
                             searches.append(SearchedHyperparameter(name: tname, scope: .training, space: space, defaultValue: try d.map(check), place: where_(tat)))
                         }
                     }
+                case "curve":
+                    guard json_object_get_type(value) == json_type_object else {
+                        throw fail(fat, "'\(name)': \"curve\" must be an object like { \"point\": \"AnB\", \"copies\": \"layers\" }")
+                    }
+                    var point: String?, copies: String?
+                    for (cname, cvalue) in JSONObjectEntries(value!) {
+                        let text = json_object_get_type(cvalue) == json_type_string ? String(cString: json_object_get_string(cvalue)) : nil
+                        switch cname {
+                        case "point": point = text
+                        case "copies": copies = text
+                        default: throw fail(keyOffset(cname, from: fat), "'\(name)': unknown curve field \"\(cname)\" (fields: point, copies)")
+                        }
+                        guard text != nil else { throw fail(keyOffset(cname, from: fat), "'\(name)': curve \(cname) must be a string") }
+                    }
+                    guard let point else { throw fail(fat, "'\(name)': \"curve\" needs a \"point\" (\(CurvePoints.known))") }
+                    guard CurvePoints.all.contains(point) else { throw fail(fat, "'\(name)': unknown curve point \"\(point)\" (known: \(CurvePoints.known))") }
+                    guard (copies == nil) == (point == CurvePoints.baseline) else {
+                        throw fail(fat, "'\(name)': curve point \(point) " + (point == CurvePoints.baseline ? "copies nothing: leave out \"copies\"" : "needs \"copies\", the parameter set to n"))
+                    }
+                    curve = StrategyConfiguration.CurvePoint(point: point, copies: copies)
                 default:
-                    throw fail(fat, "'\(name)': unknown field \"\(field)\" (fields: strategy, parameters, training, source, description)")
+                    throw fail(fat, "'\(name)': unknown field \"\(field)\" (fields: strategy, parameters, training, source, curve, description)")
                 }
             }
             guard let strategy else { throw fail(at, "'\(name)' has no \"strategy\" field naming a plugin") }
@@ -190,6 +210,7 @@ public struct StrategiesFile: Sendable {
                                                       description: description, place: where_(at), parameterPlaces: paramPlaces)
             configuration.training = training
             configuration.searches = searches
+            configuration.curve = curve
             configs.append(configuration)
         }
         configurations = configs
@@ -252,4 +273,12 @@ struct JSONObjectEntries: Sequence {
             return (name, value)
         }
     }
+}
+
+/// The points of Yosinski et al.'s transfer curve a configuration can be the template of.
+public enum CurvePoints {
+    public static let baseline = "baseB"
+    public static let treatments = ["BnB", "BnB+", "AnB", "AnB+", "random"]
+    public static var all: [String] { [baseline] + treatments }
+    static var known: String { all.joined(separator: ", ") }
 }

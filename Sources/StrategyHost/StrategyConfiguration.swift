@@ -14,6 +14,9 @@ public struct StrategyConfiguration: Equatable, Sendable {
     /// Hyperparameters given a search space, which `--trials` draws from.
     public var searches: [SearchedHyperparameter] = []
     public var source: Source
+    /// The point of the transfer curve this configuration is the template of (its "curve" in
+    /// strategies.json), and the parameter the curve sets to each number of copied units.
+    public var curve: CurvePoint?
     public var description: String
     /// file:line:column of this entry, for messages.
     public var place: String
@@ -36,5 +39,18 @@ public struct StrategyConfiguration: Equatable, Sendable {
         a.name == b.name && a.strategy == b.strategy && a.source == b.source && a.description == b.description
             && a.parameters.map(\.0) == b.parameters.map(\.0) && a.parameters.map(\.1) == b.parameters.map(\.1)
             && a.training.map(\.0) == b.training.map(\.0) && a.training.map(\.1) == b.training.map(\.1) && a.searches == b.searches
+            && a.curve == b.curve
+    }
+
+    /// `"curve": { "point": "AnB", "copies": "layers" }`: the treatment, and the parameter set to
+    /// n (a string parameter gets "1-n", an integer n; none for baseB).
+    public struct CurvePoint: Equatable, Sendable {
+        public var point: String
+        public var copies: String?
+
+        public init(point: String, copies: String?) {
+            self.point = point
+            self.copies = copies
+        }
     }
 }

@@ -44,7 +44,7 @@ struct TransferCurveCommand: ParsableCommand {
         let network = try c.transfer.sourceModel.map { try SavedModel.read(from: $0).network.spec }
             ?? c.architecture.choice.spec(classes: 2, shape: InputShape(channels: 1, height: 28, width: 28))
         let ns = try TransferCurve.layerCounts(layers, max: network.units.count - 1)
-        let grid = TransferCurve.grid(layers: ns, tunedLike: c.trials > 1 ? try c.plugins.strategiesFile() : nil)
+        let grid = try TransferCurve.grid(layers: ns, from: try c.plugins.strategiesFile(), tuned: c.trials > 1)
         let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
         guard splitSeeds >= 1 else { throw CLIError("--split-seeds must be at least 1") }
         guard splitSeeds == 1 || c.transfer.target == nil else { throw CLIError("--split-seeds splits one data set; with --target the source and target are given") }

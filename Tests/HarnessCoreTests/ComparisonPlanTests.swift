@@ -80,10 +80,27 @@ final class ComparisonPlanTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: cache.directory), "nothing was trained or cached")
     }
 
-    func testTheTransferCurveGridIsBuiltInCore() throws {
-        let grid = TransferCurve.grid(layers: try TransferCurve.layerCounts("1-2,5", max: 7))
+    func testTheTransferCurveGridIsBuiltFromTheTemplatesInStrategiesJSON() throws {
+        let file = try StrategiesFile(path: Repository.root + "/strategies.json")
+        let grid = try TransferCurve.grid(layers: try TransferCurve.layerCounts("1-2,5", max: 7), from: file, tuned: false)
         XCTAssertEqual(grid.map(\.name), ["baseB"] + [1, 2, 5].flatMap { n in ["BnB n=\(n)", "BnB+ n=\(n)", "AnB n=\(n)", "AnB+ n=\(n)", "random n=\(n)"] })
         XCTAssertEqual(grid.filter { $0.source == .self }.count, 6)
+        let anb5 = try XCTUnwrap(grid.first { $0.name == "AnB n=5" })
+        XCTAssertEqual(anb5.strategy, "layer-transfer")
+        XCTAssertEqual(anb5.parameters.map(\.0), ["layers", "trainable"])
+        XCTAssertEqual(anb5.parameters.map(\.1), [.string("1-5"), .bool(false)])
+        XCTAssertEqual(try XCTUnwrap(grid.first { $0.name == "random n=2" }).parameters.map(\.1), [.int(2)])
+        XCTAssertTrue(grid.allSatisfy { $0.searches.isEmpty }, "untuned: no search spaces")
+        let tuned = try TransferCurve.grid(layers: [3], from: file, tuned: true)
+        XCTAssertEqual(tuned.first { $0.name == "AnB n=3" }?.searches.map(\.name), ["lr"], "the template's spaces, never the copied count")
+        XCTAssertEqual(CurvePoints.treatments, TransferCurve.Treatment.allCases.map(\.rawValue))
         XCTAssertThrowsError(try TransferCurve.layerCounts("1-8", max: 7)) { XCTAssertTrue("\($0)".contains("--layers must lie in 1-7"), "\($0)") }
+        let partial = try StrategiesFile(text: #"{ "s": { "strategy": "scratch", "curve": { "point": "baseB" } } }"#, path: "p.json")
+        XCTAssertThrowsError(try TransferCurve.grid(layers: [1], from: partial, tuned: false)) {
+            XCTAssertTrue("\($0)".hasPrefix("p.json has no configuration with \"curve\": { \"point\": \"BnB\" }"), "\($0)")
+        }
+        XCTAssertThrowsError(try StrategiesFile(text: #"{ "s": { "strategy": "scratch", "curve": { "point": "CnC" } } }"#, path: "p.json")) {
+            XCTAssertEqual("\($0)", "p.json:1:33: 's': unknown curve point \"CnC\" (known: baseB, BnB, BnB+, AnB, AnB+, random)")
+        }
     }
 }

@@ -60,7 +60,7 @@ final class StrategiesFileTests: XCTestCase {
         XCTAssertEqual(parseError("[1, 2]"), "s.json:1:1: the file must hold one JSON object of named configurations")
         XCTAssertEqual(parseError("{\n \"a\": { \"parameters\": {} }\n}"), "s.json:2:2: 'a' has no \"strategy\" field naming a plugin")
         XCTAssertEqual(parseError("{\n \"a\": { \"strategy\": \"x\", \"parameter\": {} }\n}"),
-                       "s.json:2:26: 'a': unknown field \"parameter\" (fields: strategy, parameters, training, source, description)")
+                       "s.json:2:26: 'a': unknown field \"parameter\" (fields: strategy, parameters, training, source, curve, description)")
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"source\": \"other\" } }"),
                        "s.json:1:27: 'a': \"source\" must be \"base\" (transfer from the source classes) or \"self\" (the BnB control), not \"other\"")
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"parameters\": { \"n\": [1] } } }"),
