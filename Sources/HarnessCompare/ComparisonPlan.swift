@@ -42,6 +42,7 @@ public struct ComparisonPlan: Codable, Sendable {
     public static func make(_ request: ComparisonRequest, strategies: [StrategyBinding], threadsPerCell: Int,
                             cache: NetworkCache = NetworkCache(), decoders: DecoderProcesses? = nil,
                             log: (String) -> Void = { _ in }) throws -> ComparisonPlan {
+        try request.validate()
         let r = request
         let target = r.data.target
         // A misspelt target class fails now, not after training a network.

@@ -41,3 +41,70 @@ public struct ComparisonRequest: Sendable {
 
     public init(data: DataPair) { self.data = data }
 }
+
+extension ComparisonRequest {
+    /// The choices a rule can be about, by the names a front end shows them under (the CLI's are
+    /// its flags: `ComparisonOptions` passes its own naming to `description(naming:)`).
+    public enum Field: String, CaseIterable, Sendable {
+        case seeds, trials, refit, validation, network
+        case earlyStopping = "early_stopping", targetLabels = "target_labels", targetPerClass = "target_per_class"
+        case evalPerClass = "eval_per_class", sourcePerClass = "source_per_class", sourceModel = "source_model", inputShape = "input_shape"
+    }
+
+    /// A request whose choices do not fit together, or a choice out of range, and what to do.
+    public struct Invalid: Error, CustomStringConvertible, Sendable {
+        public let fields: [Field]
+        let message: @Sendable (_ name: (Field) -> String) -> String
+
+        public var description: String { message { $0.rawValue } }
+        public func description(naming: (Field) -> String) -> String { message(naming) }
+    }
+
+    /// Every rule that ties a comparison's choices together. The plan checks it before loading
+    /// anything, so every front end gets the same rules.
+    public func validate() throws(Invalid) {
+        func fail(_ fields: Field..., message: @escaping @Sendable (_ name: (Field) -> String) -> String) -> Invalid {
+            Invalid(fields: fields, message: message)
+        }
+        guard seeds >= 1 else { throw fail(.seeds) { "\($0(.seeds)) must be at least 1" } }
+        guard trials >= 1 else { throw fail(.trials) { "\($0(.trials)) must be at least 1" } }
+        for (field, value) in [(Field.targetPerClass, targetPerClass), (.evalPerClass, evalPerClass), (.sourcePerClass, sourcePerClass)] {
+            if let k = value, k < 1 { throw fail(field) { "\($0(field)) must be at least 1 (or left out for all images), not \(k)" } }
+        }
+        let selects = trials > 1 || refit || earlyStopping
+        if (validation?.isEmpty ?? true) && selects {
+            throw fail(.trials, .refit, .earlyStopping, .validation) {
+                "\($0(.trials)), \($0(.refit)) and \($0(.earlyStopping)) choose on validation images, and \($0(.validation)) 0 holds none out"
+            }
+        }
+        if let k = targetLabels {
+            guard k >= 0 else { throw fail(.targetLabels) { "\($0(.targetLabels)) must not be negative" } }
+            if k == 0 && selects {
+                throw fail(.targetLabels, .trials) {
+                    "\($0(.targetLabels)) 0 leaves no labelled target image to hold out for validation, so \($0(.trials)), \($0(.refit)) and \($0(.earlyStopping)) cannot choose"
+                }
+            }
+            if let perClass = targetPerClass, k > perClass {
+                throw fail(.targetLabels, .targetPerClass) { "\($0(.targetLabels)) \(k) exceeds \($0(.targetPerClass)) \(perClass), the target's training images per class" }
+            }
+            if sourceModel != nil {
+                throw fail(.targetLabels, .sourceModel) {
+                    "\($0(.targetLabels)) gives adaptation strategies the source's labelled images, so it needs source data, not \($0(.sourceModel))"
+                }
+            }
+        }
+        if refit && earlyStopping {
+            throw fail(.refit, .earlyStopping) {
+                "\($0(.refit)) retrains on the validation images too, so nothing is left to stop early on; use one of \($0(.refit)) and \($0(.earlyStopping))"
+            }
+        }
+        if sourceModel != nil && network != .standard {
+            throw fail(.sourceModel, .network) {
+                "\($0(.sourceModel)) brings its own network; \($0(.network)) chooses the one a source network is trained as, not both"
+            }
+        }
+        if sourceModel != nil && inputShape != nil {
+            throw fail(.inputShape, .sourceModel) { "\($0(.inputShape)) is for a network trained here; a \($0(.sourceModel)) decides its own input" }
+        }
+    }
+}

@@ -27,8 +27,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Runs of each engine per case, alternating (default: 5, or 2 with --quick).")
     var repeats: Int?
 
-    @Option(help: "Threads for each side.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threading: ThreadOptions
+    var threads: Int { threading.threads }
 
     @Option(help: ArgumentHelp("The Python with python3-torch (Debian's, not a virtual environment's).", valueName: "path"))
     var python: String = "/usr/bin/python3"
@@ -55,8 +55,8 @@ struct Bench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard threads >= 1, (repeats ?? 1) >= 1, compareRuns >= 1 else {
-            throw ValidationError("--threads, --repeats and --compare-runs must be at least 1")
+        guard (repeats ?? 1) >= 1, compareRuns >= 1 else {
+            throw ValidationError("--repeats and --compare-runs must be at least 1")
         }
     }
 

@@ -64,8 +64,8 @@ struct SlurmTaskCommand: ParsableCommand {
     @Option(help: "Seconds before a cell is killed as hung.")
     var timeout: Double = 1800
 
-    @Option(help: "Threads for training the source networks.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threading: ThreadOptions
+    var threads: Int { threading.threads }
 
     func run() throws {
         let dir = RunDirectory(path: runDir)

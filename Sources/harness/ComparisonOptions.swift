@@ -41,8 +41,8 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "Cells run at once, each in its own worker process (default: 2 when there are 2 or more cores).")
     var jobs: Int = min(2, ProcessInfo.processInfo.activeProcessorCount)
 
-    @Option(help: "Threads in all (divided among the jobs); default: all cores.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threading: ThreadOptions
+    var threads: Int { threading.threads }
 
     @Option(help: ArgumentHelp("Seconds before a cell is killed as hung.", valueName: "seconds"))
     var timeout: Double = 1800
@@ -55,14 +55,14 @@ struct ComparisonOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Validation images held out of each target class's training images, for choosing between trials: "
                                + "K images per class, a fraction (0.2) or a percentage (20%); 0 for none.", valueName: "K|fraction"))
-    var validationPerClass: String = "20%"
+    var validationPerClass: ValidationSplit = ValidationSplit("20%")!
 
     @Option(help: ArgumentHelp("Trials per strategy: trial 0 is its default configuration, the others draw from the search spaces "
                                + "in strategies.json. Per seed, the trial with the best validation accuracy is reported.", valueName: "T"))
     var trials: Int = 1
 
     @Option(help: ArgumentHelp("How trials explore the spaces: \(SearchMethod.allCases.map(\.rawValue).joined(separator: " or ")).", valueName: "method"))
-    var search: String = SearchMethod.random.rawValue
+    var search: SearchMethod = .random
 
     @Option(help: ArgumentHelp("Stop starting cells after this many minutes (fewer trials are run, trial 0 first); running cells finish.", valueName: "minutes"))
     var budget: Double?
@@ -83,7 +83,7 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where cells run: local (worker processes here) or slurm (source networks in a first job, cells as a job array; "
                                + "the harness binary, --run-dir, the network cache and the data must be on a file system every node sees).",
                                valueName: "local|slurm"))
-    var launcher: String = "local"
+    var launcher: LauncherKind = .local
 
     @Option(help: ArgumentHelp("Options for every sbatch, e.g. \"--partition=cpu --time=1:00:00 --mem=8G --account=lab\".", valueName: "options"))
     var slurmArgs: String = ""
@@ -97,10 +97,11 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "With --launcher slurm: submit and return; harness status and harness collect follow the run.")
     var noWait = false
 
+    /// Checks of the options' own forms and of where cells run. The rules that tie a
+    /// comparison's choices together are `ComparisonRequest.validate()`'s, in Core, so every
+    /// front end shares them; `request()` runs them with these flags' names.
     func validate() throws {
-        guard seeds >= 1, jobs >= 1, threads >= 1 else {
-            throw ValidationError("--seeds, --jobs and --threads must be at least 1")
-        }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard timeout > 0, targetPerClass >= 0, evalPerClass >= 0, sourcePerClass >= 0 else {
             throw ValidationError("--timeout must be positive; --target-per-class, --eval-per-class and --source-per-class not negative")
         }
@@ -110,35 +111,9 @@ struct ComparisonOptions: ParsableArguments {
         if transfer.target != nil && (sourceClasses != nil || data.data != nil) {
             throw ValidationError("--target names the target data; --data, --source-classes and --target-classes are the shorthand for one data set split in two, not both")
         }
-        guard trials >= 1 else { throw ValidationError("--trials must be at least 1") }
-        guard SearchMethod(rawValue: search) != nil else {
-            throw ValidationError("--search takes \(SearchMethod.allCases.map(\.rawValue).joined(separator: " or ")), not '\(search)'")
-        }
-        guard let split = ValidationSplit(validationPerClass) else {
-            throw ValidationError("--validation-per-class takes images per class (20), a fraction (0.2) or a percentage (20%), not '\(validationPerClass)'")
-        }
-        if split.isEmpty && (trials > 1 || refit || earlyStopping) {
-            throw ValidationError("--trials, --refit and --early-stopping choose on validation images, and --validation-per-class 0 holds none out")
-        }
-        if let k = targetLabels {
-            guard k >= 0 else { throw ValidationError("--target-labels must not be negative") }
-            if k == 0 && (trials > 1 || refit || earlyStopping) {
-                throw ValidationError("--target-labels 0 leaves no labelled target image to hold out for validation, so --trials, --refit and --early-stopping cannot choose")
-            }
-            if k > 0 && targetPerClass > 0 && k > targetPerClass {
-                throw ValidationError("--target-labels \(k) exceeds --target-per-class \(targetPerClass), the target's training images per class")
-            }
-            if transfer.sourceModel != nil {
-                throw ValidationError("--target-labels gives adaptation strategies the source's labelled images, so it needs --source data, not --source-model")
-            }
-        }
-        if refit && earlyStopping {
-            throw ValidationError("--refit retrains on the validation images too, so nothing is left to stop early on; use one of --refit and --early-stopping")
-        }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
-        guard ["local", "slurm"].contains(launcher) else { throw ValidationError("--launcher takes local or slurm, not '\(launcher)'") }
-        if launcher == "local" && (noWait || !slurmArgs.isEmpty) { throw ValidationError("--no-wait and --slurm-args go with --launcher slurm") }
-        if launcher == "slurm" && budget != nil {
+        if launcher == .local && (noWait || !slurmArgs.isEmpty) { throw ValidationError("--no-wait and --slurm-args go with --launcher slurm") }
+        if launcher == .slurm && budget != nil {
             throw ValidationError("--budget stops starting cells here; on Slurm give the jobs a time limit instead: --slurm-args \"--time=...\"")
         }
         guard cellsPerTask >= 1 else { throw ValidationError("--cells-per-task must be at least 1") }
@@ -146,13 +121,19 @@ struct ComparisonOptions: ParsableArguments {
             throw ValidationError("--refit retrains what selection chose among finished trials, and --no-wait returns before they finish; "
                                   + "submit with --no-wait, then run the same command with --refit and without --no-wait")
         }
-        if transfer.sourceModel != nil && architecture.network != Architecture.standard.rawValue {
-            throw ValidationError("--source-model brings its own network; --network chooses the one a source network is trained as, not both")
+    }
+
+    /// The flag a request's field comes from.
+    static func flag(_ field: ComparisonRequest.Field) -> String {
+        switch field {
+        case .validation: return "--validation-per-class"
+        case .inputShape: return "--input"
+        default: return "--" + field.rawValue.replacingOccurrences(of: "_", with: "-")
         }
     }
 
     /// The validation split, or nil for none.
-    var validation: ValidationSplit? { ValidationSplit(validationPerClass).flatMap { $0.isEmpty ? nil : $0 } }
+    var validation: ValidationSplit? { validationPerClass.isEmpty ? nil : validationPerClass }
 
     /// The source and target: as given with --source/--target, or the shorthand's halves of one
     /// data set (--dataset/--data with --split or explicit classes).
@@ -191,10 +172,11 @@ struct ComparisonOptions: ParsableArguments {
         r.splitSeed = data.splitSeed
         r.validation = validation
         r.trials = trials
-        r.search = SearchMethod(rawValue: search)!
+        r.search = search
         r.refit = refit
         r.earlyStopping = earlyStopping
         r.targetLabels = targetLabels
+        do { try r.validate() } catch { throw CLIError(error.description(naming: Self.flag)) }
         return r
     }
 
@@ -215,7 +197,7 @@ struct ComparisonOptions: ParsableArguments {
         var events = CellEvents(log: note, started: progress.started, finished: progress.finished, training: display.update)
         events.begin = progress.begin
         let perCell = max(1, threads / jobs)
-        let chosen: Launcher = launcher == "slurm"
+        let chosen: Launcher = launcher == .slurm
             ? SlurmLauncher(executable: executable, runRoot: runDir, database: URL(fileURLWithPath: db).standardizedFileURL.path, cellsPerTask: cellsPerTask,
                             cpusPerTask: perCell, sourceThreads: threads, timeout: timeout, slurmArguments: slurmArgs.split(separator: " ").map(String.init),
                             wait: !noWait, parallelCells: jobs)
@@ -224,5 +206,20 @@ struct ComparisonOptions: ParsableArguments {
         run.retryFailed = retryFailed
         run.budget = budget
         return (plan, try run.execute())
+    }
+}
+
+/// Where cells run.
+enum LauncherKind: String, ExpressibleByArgument, CaseIterable { case local, slurm }
+
+extension SearchMethod: ExpressibleByArgument {}
+
+extension ValidationSplit: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String {
+        switch self {
+        case let .perClass(k): return "\(k)"
+        case let .fraction(f): return "\(ParameterRange.number(f * 100))%"
+        }
     }
 }

@@ -70,7 +70,6 @@ struct TransferOptions: ParsableArguments {
     func validate() throws {
         _ = try parsedSpec(source)
         _ = try parsedSpec(target)
-        if images.inputText != nil && sourceModel != nil { throw ValidationError("--input is for a network trained here; a --source-model decides its own input") }
     }
 
     var sourceSpec: DataSpec? { get throws { try parsedSpec(source) } }
@@ -292,19 +291,27 @@ struct TrainingOptions: ParsableArguments {
     var hyperparameters: Hyperparameters { get throws { try hyperparameterOptions.hyperparameters } }
 }
 
-/// How to run and what to print.
-struct RunOptions: ParsableArguments {
-    @Option(help: "Threads for the compute kernels (default: all cores).")
+/// --threads, declared once for every command that computes: the compute kernels' threads in
+/// all (compare divides them among its --jobs; bench gives each side this many).
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for the compute kernels, in all (compare divides them among --jobs; bench gives each side as many); default: all cores.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Flag(help: "Print one JSON object with the results as the last line of standard output.")
-    var json = false
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func apply() { EngineThreads.set(threads) }
+}
+
+/// How to run and what to print.
+struct RunOptions: ParsableArguments {
+    @OptionGroup var threading: ThreadOptions
+
+    @Flag(help: "Print one JSON object with the results as the last line of standard output.")
+    var json = false
+
+    func apply() { threading.apply() }
 }
 
 /// A failure to report in one line, with a non-zero exit.

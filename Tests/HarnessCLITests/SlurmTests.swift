@@ -138,7 +138,7 @@ final class SlurmTests: XCTestCase {
 
 final class LauncherOptionTests: XCTestCase {
     func testBadLauncherOptionsAreClearErrors() throws {
-        assertOneLineError(try harness(["compare", "--launcher", "kubernetes"]), mentions: "--launcher takes local or slurm, not 'kubernetes'")
+        assertOneLineError(try harness(["compare", "--launcher", "kubernetes"]), mentions: "The value 'kubernetes' is invalid for '--launcher <local|slurm>'. Please provide one of 'local' and 'slurm'.")
         assertOneLineError(try harness(["compare", "--no-wait"]), mentions: "--no-wait and --slurm-args go with --launcher slurm")
         assertOneLineError(try harness(["compare", "--launcher", "slurm", "--budget", "5"]), mentions: "on Slurm give the jobs a time limit instead")
         assertOneLineError(try harness(["compare", "--launcher", "slurm", "--no-wait", "--refit", "--trials", "2"]),

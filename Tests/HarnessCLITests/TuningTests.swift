@@ -142,8 +142,8 @@ final class TuningTests: XCTestCase {
         assertOneLineError(try harness(["compare", "--trials", "3", "--validation-per-class", "0"]),
                            mentions: "--trials, --refit and --early-stopping choose on validation images, and --validation-per-class 0 holds none out")
         assertOneLineError(try harness(["compare", "--validation-per-class", "half"]),
-                           mentions: "--validation-per-class takes images per class (20), a fraction (0.2) or a percentage (20%), not 'half'")
-        assertOneLineError(try harness(["compare", "--search", "bayes"]), mentions: "--search takes random or grid, not 'bayes'")
+                           mentions: "The value 'half' is invalid for '--validation-per-class <K|fraction>'")
+        assertOneLineError(try harness(["compare", "--search", "bayes"]), mentions: "The value 'bayes' is invalid for '--search <method>'. Please provide one of 'random' and 'grid'.")
         assertOneLineError(try harness(["compare", "--refit", "--early-stopping"]), mentions: "use one of --refit and --early-stopping")
     }
 }

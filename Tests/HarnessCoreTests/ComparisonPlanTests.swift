@@ -104,3 +104,33 @@ final class ComparisonPlanTests: XCTestCase {
         }
     }
 }
+
+final class ComparisonRequestTests: XCTestCase {
+    func testTheRulesThatTieChoicesTogetherAreCoresAndThePlanChecksThemFirst() throws {
+        var r = ComparisonRequest(data: try DataPair.splitting(try DataSource(named: "fashion-mnist"), by: .random, seed: 1))
+        XCTAssertNoThrow(try r.validate())
+        r.refit = true
+        r.earlyStopping = true
+        XCTAssertThrowsError(try r.validate()) { error in
+            let invalid = error as! ComparisonRequest.Invalid
+            XCTAssertEqual(invalid.fields, [.refit, .earlyStopping])
+            XCTAssertEqual(invalid.description, "refit retrains on the validation images too, so nothing is left to stop early on; use one of refit and early_stopping")
+            XCTAssertEqual(invalid.description(naming: { "<\($0.rawValue)>" }),
+                           "<refit> retrains on the validation images too, so nothing is left to stop early on; use one of <refit> and <early_stopping>")
+        }
+        // The plan refuses before loading anything: an unknown data set name would fail later.
+        r.data.target = try DataSpec("fashion-mnist:0-4")
+        XCTAssertThrowsError(try ComparisonPlan.make(r, strategies: [], threadsPerCell: 1, cache: NetworkCache(directory: try temporaryDirectory(self)))) {
+            XCTAssertTrue($0 is ComparisonRequest.Invalid, "\($0)")
+        }
+        r.refit = false
+        r.validation = nil
+        r.trials = 4
+        XCTAssertThrowsError(try r.validate()) {
+            XCTAssertEqual("\($0)", "trials, refit and early_stopping choose on validation images, and validation 0 holds none out")
+        }
+        r.validation = ValidationSplit("20%")
+        r.targetPerClass = 0
+        XCTAssertThrowsError(try r.validate()) { XCTAssertEqual("\($0)", "target_per_class must be at least 1 (or left out for all images), not 0") }
+    }
+}
