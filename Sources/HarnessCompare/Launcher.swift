@@ -58,7 +58,7 @@ public struct LocalLauncher: Launcher {
         }
         // The source data is freed; hand its pages back to the system before workers start.
         EngineMemory.releaseFreePages()
-        LocalProcessExecutor(executable: executable, jobs: jobs, timeout: timeout, deadline: deadline)
+        WorkerProcesses(executable: executable, jobs: jobs, timeout: timeout, deadline: deadline)
             .run(cells, started: events.started, finished: events.finished)
     }
 }

@@ -208,7 +208,7 @@ public enum SlurmTask {
         let cells = submission.tasks[index].filter { done[$0.key] == nil }
         log("task \(index) of submission \(number): \(cells.count) cells to run")
         let writeError = LockedValue<Error?>(nil)
-        LocalProcessExecutor(executable: executable, jobs: 1, timeout: timeout).run(cells, started: { log("running \($0.configuration) seed \($0.seed)") }) { cell, result in
+        WorkerProcesses(executable: executable, jobs: 1, timeout: timeout).run(cells, started: { log("running \($0.configuration) seed \($0.seed)") }) { cell, result in
             do { try dir.write(result) } catch { writeError.update { if $0 == nil { $0 = error } } }
             log("\(cell.configuration) seed \(cell.seed): \(result.status.rawValue)" + (result.error.map { " (\($0))" } ?? ""))
         }

@@ -1,8 +1,5 @@
-// `harness bench`: races the engine against PyTorch on this machine, in one invocation. Training
-// and inference throughput alternate engine and peer run by run (ratios, not timings, are what
-// survive a noisy machine), a per-layer breakdown says where the engine's time goes, the GEMM
-// peak says how close to the processor's limit it runs, and the whole default comparison is
-// timed against a PyTorch script of the same protocol.
+// `harness bench`: parses the options into a BenchRun (HarnessCore, where the races live) and
+// prints its result.
 import ArgumentParser
 import Foundation
 import HarnessCore
@@ -61,96 +58,27 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        EngineThreads.set(threads)
-        let source = try dataset.source
-        guard let idx = source.idxDirectory else {
-            throw CLIError("the benchmark's PyTorch peer reads IDX files; \(source) has none. help: use --dataset fashion-mnist or an IDX folder")
-        }
-        let peers = try peerDirectory()
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw CLIError("\(python) not found: the PyTorch peer needs Debian's python3 with python3-torch. help: bash scripts/bench.sh installs it, or pass --python")
-        }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harness-bench-\(ProcessInfo.processInfo.processIdentifier)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-
-        if loadingOnly {
-            var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion, forwardGFLOPPerImage: 0)
-            result.loading = try raceLoading(source: source, peers: peers, scratch: scratch)
-            print(BenchReport.loadingText(result.loading!, threads: threads).joined(separator: "\n"))
-            if json { try printJSON(result) }
-            return
-        }
-        var full = try source.load()
-        _ = full.normalizeWithTrainingStatistics()
-        let spec = try network.choice.spec(classes: full.classCount, shape: InputShape(full.train))
-        let plan = BenchPlan(quick: quick, repeats: repeats)
-        var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion,
-                                 forwardGFLOPPerImage: try spec.forwardFLOPsPerImage() / 1e9)
-        result.network = network.choice.description
-
-        note("measuring the GEMM peak (oneDNN sgemm, \(threads) threads)")
-        result.gemmPeakGFLOPS = GEMMPeak.measure()
-
-        note("starting the PyTorch peer (\(python) \(peers)/torch_throughput.py)")
-        // Both PyTorch scripts build their network from this file, so neither can drift from the engine's.
-        let specFile = scratch.appendingPathComponent("spec.json")
-        try HarnessJSON.encoder.encode(spec).write(to: specFile)
-        let peer = try TorchPeer(python: python, script: peers + "/torch_throughput.py", specFile: specFile, data: idx, threads: threads,
-                                 log: scratch.appendingPathComponent("torch-throughput.log"))
-        result.torch = peer.version
-
-        for c in plan.cases {
-            let network = try Network(spec: spec, seed: 1)
-            var harness: [Double] = [], nchw: [Double] = [], channelsLast: [Double] = []
-            // Every engine run is profiled: a clock read per layer and phase costs microseconds
-            // in a step of tens of milliseconds, and medians over runs make a steady breakdown.
-            var profiles: [StepProfile] = [], seconds: [Double] = [], peaks: [Double] = []
-            for r in 1...plan.repeats {
-                peaks.append(GEMMPeak.measure(sizes: [1024], repeats: 3))
-                let profile = StepProfile()
-                let mine = c.training
-                    ? try EngineBenchmark.training(network, on: full.train, batch: c.batch, steps: c.steps, warmup: c.warmup, profile: profile)
-                    : EngineBenchmark.inference(network, on: full.train, batch: c.batch, steps: c.steps, warmup: c.warmup)
-                harness.append(mine.imagesPerSecond)
-                profiles.append(profile)
-                seconds.append(mine.seconds)
-                nchw.append(try peer.measure(training: c.training, layout: .nchw, batch: c.batch, steps: c.steps, warmup: c.warmup).imagesPerSecond)
-                channelsLast.append(try peer.measure(training: c.training, layout: .channelsLast, batch: c.batch, steps: c.steps, warmup: c.warmup).imagesPerSecond)
-                note(String(format: "%@: run %d/%d: harness %.0f, torch NCHW %.0f, channels_last %.0f images/s",
-                            c.name, r, plan.repeats, harness.last!, nchw.last!, channelsLast.last!))
-            }
-            result.cases.append(CaseResult(name: c.name, training: c.training, batch: c.batch, harness: RepeatedMeasurement(harness),
-                                           torchNCHW: RepeatedMeasurement(nchw), torchChannelsLast: RepeatedMeasurement(channelsLast),
-                                           gemmPeaks: RepeatedMeasurement(peaks)))
-            if c.training {
-                result.breakdowns.append(Breakdown(batch: c.batch, steps: c.steps, seconds: seconds, profiles: profiles, network: network))
-            }
-        }
-
-        if !skipLoading { result.loading = try raceLoading(source: source, peers: peers, scratch: scratch) }
-        if !skipCompare && network.choice != .standard {
-            note("skipping the whole-comparison race: its PyTorch script reproduces the default network's protocol only (--network \(network.choice) races throughput)")
-        } else if !skipCompare {
-            let split = try dataset.classSplit(for: full)
-            result.comparison = try raceComparison(split: split, plan: plan, idx: idx, peers: peers, specFile: specFile, scratch: scratch)
-        }
-        print(BenchReport(result).text)
-        if json { try printJSON(result) }
-    }
-
-    /// Image-folder loading: a folder of JPEGs of mixed sizes and colour made from the data set,
-    /// brought to 1x28x28 by harness and by torchvision, runs alternating.
-    private func raceLoading(source: DataSource, peers: String, scratch: URL) throws -> LoadingRace {
-        let folder = scratch.appendingPathComponent("photos").path
-        let perClass = loadingPerClass ?? (quick ? 20 : 200)
-        note("image loading: writing \(perClass) train and test images per class as JPEGs of mixed sizes and colour to \(folder)")
-        let made = try LoadingRace.makeFolder(from: try source.load(), perClass: perClass, at: folder)
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary") }
-        return try LoadingRace.run(folder: folder, description: made.description, shape: InputShape(channels: 1, height: 28, width: 28),
-                                   decoders: DecoderProcesses(executable: executable, processes: threads),
-                                   repeats: repeats ?? (quick ? 2 : 5), python: python, script: peers + "/torch_imagefolder.py",
-                                   scratch: scratch.appendingPathComponent("image-cache").path, progress: { note($0) })
+        var bench = BenchRun(source: try dataset.source, threads: threads, python: python, peers: try peerDirectory(), executable: executable)
+        bench.split = dataset.splitChoice
+        bench.splitSeed = dataset.splitSeed
+        bench.dataDirectory = dataset.data
+        bench.network = network.choice
+        bench.quick = quick
+        bench.repeats = repeats
+        bench.compareRuns = compareRuns
+        bench.skipCompare = skipCompare
+        bench.skipLoading = skipLoading
+        bench.loadingOnly = loadingOnly
+        bench.loadingPerClass = loadingPerClass
+        let result: BenchResult
+        do { result = try bench.execute(log: note) } catch let failure as BenchRun.Failure { throw CLIError(failure.description) }
+        if loadingOnly, let loading = result.loading {
+            print(BenchReport.loadingText(loading, threads: threads).joined(separator: "\n"))
+        } else {
+            print(BenchReport(result).text)
+        }
+        if json { try printJSON(result) }
     }
 
     private func peerDirectory() throws -> String {
@@ -159,74 +87,5 @@ struct Bench: ParsableCommand {
             throw CLIError("no bench/torch_throughput.py in \(candidates.joined(separator: ", ")). help: pass --peer-dir with the repository's bench/ folder")
         }
         return (found as NSString).standardizingPath
-    }
-
-    /// The whole default comparison, cold (empty cache and database), against the PyTorch script
-    /// of the same protocol; the two alternate when run more than once.
-    private func raceComparison(split: ClassSplit, plan: BenchPlan, idx: String, peers: String, specFile: URL, scratch: URL) throws -> ComparisonRace {
-        guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary") }
-        let protocolArguments = plan.compareProtocol.flatMap { ["--\($0.0)", $0.1] }
-        let dataArguments = dataset.data.map { ["--data", $0] } ?? []
-        var race = ComparisonRace(protocolArguments: protocolArguments.joined(separator: " "))
-        for run in 1...compareRuns {
-            note("comparison race \(run)/\(compareRuns): harness compare --strategies freeze3,finetune,svm-codes (empty cache)")
-            /// `harness compare` with this run's cache and a database of its own (`name`).
-            func harnessCompare(_ name: String) throws -> MeasuredRun {
-                let result = try MeasuredProcess.run(
-                    executable, ["compare", "--strategies", "freeze3,finetune,svm-codes", "--db", scratch.appendingPathComponent("\(name).db").path,
-                                 "--format", "json", "--threads", "\(threads)"] + protocolArguments + dataArguments,
-                    environment: ["HARNESS_CACHE_DIR": scratch.appendingPathComponent("cache-\(run)").path],
-                    log: scratch.appendingPathComponent("\(name).log"))
-                guard result.status == 0 else { throw CLIError("harness compare (\(name)) failed (exit \(result.status)):\n\(result.log.suffix(2000))") }
-                return result
-            }
-            let mine = try harnessCompare("harness-\(run)-cold")
-            note("comparison race \(run)/\(compareRuns): the PyTorch script of the same protocol")
-            let theirs = try MeasuredProcess.run(
-                python, [peers + "/torch_compare.py", "--spec", specFile.path, "--data", idx,
-                         "--source-classes", split.a.map(String.init).joined(separator: ","),
-                         "--target-classes", split.b.map(String.init).joined(separator: ","),
-                         "--threads", "\(threads)", "--layout", "channels_last"] + protocolArguments,
-                log: scratch.appendingPathComponent("torch-compare-\(run).log"))
-            guard theirs.status == 0 else { throw CLIError("the PyTorch comparison script failed (exit \(theirs.status)):\n\(theirs.log.suffix(2000))") }
-            race.record(harness: mine, torch: theirs)
-            note("comparison race \(run)/\(compareRuns): harness compare again with the source network cached (a fresh results database)")
-            let warm = try harnessCompare("harness-\(run)-cached-source")
-            race.harnessWarmSeconds.append(warm.seconds)
-            race.harnessPeakBytes = max(race.harnessPeakBytes, warm.peakResidentBytes)
-            note(String(format: "comparison race %d/%d: harness %.1f s (%.1f s with the source network cached), PyTorch %.1f s",
-                        run, compareRuns, mine.seconds, warm.seconds, theirs.seconds))
-        }
-        return race
-    }
-
-}
-
-/// What one invocation measures, full or quick.
-struct BenchPlan {
-    struct Case {
-        var name: String
-        var training: Bool
-        var batch: Int
-        var steps: Int
-        var warmup: Int
-    }
-    let cases: [Case]
-    let repeats: Int
-    /// The comparison's options on both sides: the defaults in full, a toy protocol in quick mode.
-    let compareProtocol: [(String, String)]
-
-    init(quick: Bool, repeats: Int?) {
-        self.repeats = repeats ?? (quick ? 2 : 5)
-        cases = quick
-            ? [Case(name: "train batch 64", training: true, batch: 64, steps: 6, warmup: 1),
-               Case(name: "train batch 256", training: true, batch: 256, steps: 2, warmup: 1),
-               Case(name: "infer batch 256", training: false, batch: 256, steps: 4, warmup: 1)]
-            : [Case(name: "train batch 64", training: true, batch: 64, steps: 60, warmup: 5),
-               Case(name: "train batch 256", training: true, batch: 256, steps: 15, warmup: 2),
-               Case(name: "infer batch 256", training: false, batch: 256, steps: 30, warmup: 2)]
-        compareProtocol = quick
-            ? [("seeds", "1"), ("epochs", "1"), ("base-epochs", "1"), ("source-per-class", "40"), ("target-per-class", "10"), ("eval-per-class", "20")]
-            : []
     }
 }

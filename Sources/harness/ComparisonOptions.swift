@@ -180,17 +180,12 @@ struct ComparisonOptions: ParsableArguments {
         return r
     }
 
-    /// The plan of this comparison over the configured strategies (loads and checks the data;
-    /// trains nothing).
-    func plan(_ configured: [StrategyBinding]) throws -> ComparisonPlan {
-        try ComparisonPlan.make(try request(), strategies: configured, threadsPerCell: max(1, threads / jobs),
-                                decoders: Installation.decoders, log: note)
-    }
-
-    /// Plans and runs the comparison (skipping cells already stored); returns its stored cells.
-    func run(_ configured: [StrategyBinding]) throws -> (ComparisonPlan, [StoredCell]) {
+    /// Plans and runs the comparison these options ask for, or `request` (the transfer curve's
+    /// further splits), skipping cells already stored; returns its stored cells.
+    func run(_ configured: [StrategyBinding], request given: ComparisonRequest? = nil) throws -> (ComparisonPlan, [StoredCell]) {
         EngineThreads.set(threads)
-        let plan = try self.plan(configured)
+        let plan = try ComparisonPlan.make(try given ?? request(), strategies: configured, threadsPerCell: max(1, threads / jobs),
+                                           decoders: Installation.decoders, log: note)
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
         let progress = CellProgress()
         let display = ProgressDisplay()

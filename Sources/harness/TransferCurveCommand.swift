@@ -46,59 +46,24 @@ struct TransferCurveCommand: ParsableCommand {
         let ns = try TransferCurve.layerCounts(layers, max: network.units.count - 1)
         let grid = try TransferCurve.grid(layers: ns, from: try c.plugins.strategiesFile(), tuned: c.trials > 1)
         let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
-        guard splitSeeds >= 1 else { throw CLIError("--split-seeds must be at least 1") }
-        guard splitSeeds == 1 || c.transfer.target == nil else { throw CLIError("--split-seeds splits one data set; with --target the source and target are given") }
         guard splitSeeds == 1 || c.data.split == "random" else { throw CLIError("--split-seeds needs --split random: the dissimilar split is one fixed split") }
-        var cells: [StoredCell] = []
-        var baseA: [Double] = []
-        let firstSplit = c.data.splitSeed
-        for s in 0..<UInt64(splitSeeds) {
-            c.data.splitSeed = firstSplit + s
-            let (plan, these) = try c.run(configured)
-            cells += these
-            if let a = plan.sourceAccuracy { baseA.append(a) }
+        var run = TransferCurveRun(request: try c.request(), layers: ns, out: out, database: c.db)
+        run.splitSeeds = splitSeeds
+        if c.transfer.target == nil {
+            run.resplit = { seed in
+                var options = c
+                options.data.splitSeed = seed
+                return try options.dataPair()
+            }
         }
-        if c.noWait {
+        do { try run.validate() } catch { throw CLIError("\(error)") }
+        guard let outcome = try run.execute(strategies: configured, wait: !c.noWait, compare: { try c.run(configured, request: $0) }) else {
             note("submitted to Slurm; once the cells have run (harness status shows them), run the same command without --no-wait to write the curve")
             return
         }
-        let curve = TransferCurve(cells: cells, layers: ns)
-        let setting = cells.first?.cell.setting
-        let splits = splitSeeds == 1 ? setting.map { "\($0.splitName): \($0.sourceClasses) -> \($0.targetClasses)" } ?? ""
-            : "random splits, split seeds \(firstSplit)-\(firstSplit + UInt64(splitSeeds) - 1)"
-        let title = "\(setting?.datasetName ?? "transfer curve"), \(splits)"
-
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        // One split: a panel for every split of this data and budget in the database (random,
-        // dissimilar). Several split seeds: one panel pooling them.
-        let all = try ResultsDatabase(path: c.db).cells()
-        let panels = splitSeeds == 1 ? setting.map { TransferCurve.panels(from: all, like: $0) } ?? [] : []
-        let figure = TransferCurveFigure.svg(panels: panels.isEmpty ? [(title, curve)] : panels)
-        let failures = cells.filter { $0.result.status == .failed }
-        let chosen = c.trials > 1
-            ? "Every point tuned: per seed, the best of up to \(c.trials) trials (\(c.search) search) by accuracy on validation images held out of the training images (\(c.validation?.description ?? "")); its test accuracy is shown."
-            : "Untuned: every point at its default configuration."
-        let text = curve.report(title: title, seeds: c.seeds, splits: splitSeeds, protocol: chosen, baseA: baseA, failures: failures)
-        try figure.write(toFile: out + "/figure.svg", atomically: true, encoding: .utf8)
-        try text.write(toFile: out + "/transfer-curve.md", atomically: true, encoding: .utf8)
-        try curve.csv.write(toFile: out + "/transfer-curve.csv", atomically: true, encoding: .utf8)
-        let png = convertToPNG(out + "/figure.svg")
-        print(text)
-        note("wrote \(out)/figure.svg\(png.map { ", \($0)" } ?? ""), transfer-curve.md and transfer-curve.csv; runs are in \(c.db)")
-        if !failures.isEmpty { throw ExitCode(3) }
-    }
-
-    /// A PNG beside the SVG, with rsvg-convert (Debian: librsvg2-bin); nil with a note if it is missing.
-    private func convertToPNG(_ svg: String) -> String? {
-        let png = (svg as NSString).deletingPathExtension + ".png"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/rsvg-convert")
-        p.arguments = ["--zoom", "2", "-o", png, svg]
-        guard (try? p.run()) != nil else {
-            note("no PNG: rsvg-convert is missing (apt-get install librsvg2-bin)")
-            return nil
-        }
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? png : nil
+        print(outcome.text)
+        outcome.notes.forEach(note)
+        note("wrote \(outcome.files.joined(separator: ", ")); runs are in \(c.db)")
+        if !outcome.failures.isEmpty { throw ExitCode(3) }
     }
 }

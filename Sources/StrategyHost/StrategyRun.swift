@@ -1,5 +1,6 @@
-// Runs one configured strategy on one task and checks what comes back. The strategy never sees
-// the evaluation labels; the caller scores the predictions.
+// A strategy's run: the task it is given (TransferTask), the order it sees images in, and the
+// call into the plugin with what comes back checked. The strategy never sees the evaluation
+// labels; the caller scores the predictions.
 import CStrategyAPI
 import Foundation
 import HarnessSupport

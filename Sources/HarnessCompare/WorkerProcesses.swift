@@ -1,15 +1,10 @@
-// How cells run: the one interface a scale-out launcher (a cluster, a queue) implements, and the
-// local implementation, which runs each cell in a worker process of the harness itself so that
-// a strategy that crashes, hangs or runs out of memory becomes a failed row, not a dead comparison.
+// Cells run in worker processes of the harness itself, a few at a time, so that a strategy that
+// crashes, hangs or runs out of memory becomes a failed row, not a dead comparison. Both
+// launchers use it: LocalLauncher on this machine, SlurmLauncher inside each array task.
 import Foundation
 import HarnessSupport
 
-public protocol CellExecutor {
-    /// Runs every cell, reporting each start and each result as it happens (one call at a time).
-    func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void)
-}
-
-public final class LocalProcessExecutor: CellExecutor, Sendable {
+public final class WorkerProcesses: Sendable {
     /// The harness binary; each worker is `harness worker --cell FILE --result FILE …`.
     let executable: String
     let jobs: Int
