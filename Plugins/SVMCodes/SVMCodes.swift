@@ -1,7 +1,9 @@
-// svm-codes: "CNN codes": the source network's activations at one layer (default relu7, fc7
-// after its ReLU) for every image, then a linear classifier on them. The network itself is never
-// trained. Classifiers: a linear SVM from LIBLINEAR (one-vs-rest, L2-regularised L2 loss, the
-// DeCAF/Razavian et al. recipe) or multinomial softmax regression trained here by minibatch SGD.
+// svm-codes: "CNN codes": the source network's activations at one layer (default penultimate:
+// relu7 in the default network) for every image, standardised, then a linear classifier on them;
+// the network itself never trains. Classifiers: a linear SVM from LIBLINEAR (one-vs-rest,
+// L2-regularised L2 loss, the DeCAF/Razavian et al. recipe), or softmax regression trained by
+// the engine's own training loop on a linear network over the codes (new_linear), so no plugin
+// keeps a training loop of its own.
 import CLinear
 import StrategyAPI
 
@@ -9,12 +11,13 @@ struct SVMCodes: Strategy {
     static let name = "svm-codes"
     /// 1.1: the SVM has its bias term (1.0 trained without one); results of 1.0 are not reused.
     /// 1.2: layer defaults to penultimate, which names the same features in every network.
-    static let version = "1.2"
-    static let summary = "features at one source layer fed to a linear SVM (LIBLINEAR) or softmax regression; the network is not trained"
+    /// 2.0: softmax trains on the engine (new_linear) instead of the plugin's own SGD loop.
+    static let version = "2.0"
+    static let summary = "features at one source layer fed to a linear SVM (LIBLINEAR) or softmax regression (on the engine); the source network is not trained"
     @Parameter(help: "layer whose output is the code: penultimate (what the classifier reads: relu7 in the default network) or a name (relu6, pool5)")
     var layer = "penultimate"
     // classifier and c are checked by the host against their declared ranges.
-    @Parameter(range: "svm|softmax", help: "svm (LIBLINEAR) or softmax") var classifier = "svm"
+    @Parameter(range: "svm|softmax", help: "svm (LIBLINEAR) or softmax (regression trained on the engine)") var classifier = "svm"
     @Parameter(range: "1e-9..", help: "SVM cost C (inverse regularisation); softmax uses weight decay 1/(C*n)") var c = 1.0
 
     func run(_ task: StrategyTask, engine: Engine) throws -> [Int32] {
@@ -34,7 +37,28 @@ struct SVMCodes: Strategy {
         engine.log("svm-codes: \(width) features at \(layer), \(classifier) on \(n) images")
         return classifier == "svm"
             ? try linearSVM(trainRows, labels, evalRows)
-            : softmax(trainRows, labels, evalRows, classes: task.classes, seed: task.seed)
+            : try softmax(trainRows, labels, evalRows, task: task, engine: engine)
+    }
+
+    /// The probe's budget, as the plugin's own solver had it: a linear model on a small target
+    /// needs more passes than a network's few epochs give.
+    static let probeEpochs = 40, probeBatch = 32
+
+    /// Multinomial logistic regression on the standardised codes: a linear network on the engine,
+    /// zero-initialised, trained by SGD with momentum 0.9 and a cosine-decayed rate from the
+    /// task's, weight decay 1/(C n) on the weights.
+    private func softmax(_ rows: [[Double]], _ labels: [Int32], _ evalRows: [[Double]], task: StrategyTask, engine: Engine) throws -> [Int32] {
+        let width = rows.first?.count ?? 0
+        let net = try engine.newLinear(width: width, classes: task.classes, seed: task.seed)
+        try engine.reinitialize(["fc"], of: net, with: "constant:0", seed: task.seed)
+        var probe = Training()
+        probe.epochs = Self.probeEpochs
+        probe.batchSize = Self.probeBatch
+        probe.schedule = "cosine"
+        probe.momentum = 0.9
+        probe.weightDecay = 1 / (c * Double(max(rows.count, 1)))
+        try engine.train(net, on: Images(features: rows.flatMap { $0.map(Float.init) }, width: width, labels: labels), probe)
+        return try engine.predict(net, Images(features: evalRows.flatMap { $0.map(Float.init) }, width: width, labels: nil))
     }
 
     private func linearSVM(_ rows: [[Double]], _ labels: [Int32], _ evalRows: [[Double]]) throws -> [Int32] {
@@ -73,70 +97,6 @@ struct SVMCodes: Strategy {
                 }
             }
         }
-    }
-
-    /// Multinomial logistic regression: minibatch SGD with momentum and a cosine-decayed rate,
-    /// on flat row-major buffers (weights: (width + 1) x classes, the last row the bias).
-    private func softmax(_ rows: [[Double]], _ labels: [Int32], _ evalRows: [[Double]], classes k: Int, seed: UInt64) -> [Int32] {
-        let width = rows.first?.count ?? 0, n = rows.count
-        let x = rows.flatMap { $0 }
-        var w = [Double](repeating: 0, count: (width + 1) * k), v = w, g = w
-        let decay = 1 / (c * Double(max(n, 1)))
-        let epochs = 40, batch = 32
-        var order = Array(0..<n)
-        var rng = SplitMix(state: seed)
-        let steps = epochs * ((n + batch - 1) / batch)
-        var step = 0
-        var s = [Double](repeating: 0, count: k)
-        func scores(_ row: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>) {
-            for c in 0..<k { s[c] = w[width * k + c] }
-            for j in 0..<width where row[j] != 0 { for c in 0..<k { s[c] += row[j] * w[j * k + c] } }
-        }
-        for _ in 0..<epochs {
-            order.shuffle(using: &rng)
-            for start in stride(from: 0, to: n, by: batch) {
-                let rate = 0.05 * (1 + cos(Double.pi * Double(step) / Double(steps))) / 2
-                step += 1
-                for j in 0..<g.count { g[j] = 0 }
-                let members = order[start..<min(start + batch, n)]
-                x.withUnsafeBufferPointer { xb in
-                    w.withUnsafeBufferPointer { wb in
-                        for i in members {
-                            let row = UnsafeBufferPointer(rebasing: xb[(i * width)..<((i + 1) * width)])
-                            scores(row, wb)
-                            let m = s.max()!
-                            var z = 0.0
-                            for c in 0..<k { s[c] = exp(s[c] - m); z += s[c] }
-                            for c in 0..<k {
-                                let d = (s[c] / z - (Int(labels[i]) == c ? 1 : 0)) / Double(members.count)
-                                for j in 0..<width { g[j * k + c] += d * row[j] }
-                                g[width * k + c] += d
-                            }
-                        }
-                    }
-                }
-                for j in 0..<w.count {
-                    v[j] = 0.9 * v[j] + g[j] + (j < width * k ? decay * w[j] : 0)
-                    w[j] -= rate * v[j]
-                }
-            }
-        }
-        return evalRows.map { row in
-            row.withUnsafeBufferPointer { r in w.withUnsafeBufferPointer { scores(r, $0) } }
-            return Int32(s.indices.max { s[$0] < s[$1] }!)
-        }
-    }
-}
-
-/// A small seeded generator, so the softmax option is reproducible from the task's seed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -100,6 +100,20 @@ public struct Engine {
         return Network(p, engine: self, owned: true)
     }
 
+    /// A linear classifier over `width` features (its one layer is "fc"): train it on feature
+    /// vectors made with `Images(features:)`. Needs a host of ABI 2.1 (new_linear).
+    public func newLinear(width: Int, classes: Int, seed: UInt64) throws -> Network {
+        let end = MemoryLayout<harness_engine>.offset(of: \harness_engine.new_linear)! + MemoryLayout<UnsafeRawPointer>.size
+        guard Int(table.pointee.struct_size) >= end, let make = table.pointee.new_linear else {
+            throw StrategyError("this harness's engine has no new_linear (ABI 2.1). help: use a newer harness")
+        }
+        guard let p = make(host, Int32(width), Int32(classes), seed) else {
+            try check(1, "new_linear")
+            fatalError("unreachable")
+        }
+        return Network(p, engine: self, owned: true)
+    }
+
     public func copy(_ layers: [String], from source: Network, to target: Network) throws {
         for layer in layers { try check(table.pointee.copy_layer(host, target.pointer, source.pointer, layer), "copy \(layer)") }
     }

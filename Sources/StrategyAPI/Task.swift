@@ -47,6 +47,15 @@ public struct Images {
         return Images(raw: raw, storage: storage)
     }
 
+    /// Feature vectors a strategy computed (`count` rows of `width`), as images of width x 1 x 1
+    /// for a network from `Engine.newLinear`; the images own their buffers.
+    public init(features: [Float], width: Int, labels: [Int32]?) {
+        let count = width > 0 ? features.count / width : 0
+        let storage = Storage(features, labels ?? [])
+        self.init(raw: harness_images(pixels: UnsafePointer(storage.pixels.baseAddress), labels: labels == nil ? nil : UnsafePointer(storage.labels.baseAddress),
+                                      count: Int64(count), channels: Int32(width), height: 1, width: 1), storage: storage)
+    }
+
     private init(raw: harness_images, storage: AnyObject) {
         self.raw = raw
         self.storage = storage

@@ -128,7 +128,7 @@ enum HostEngine {
             layer_count: layerCount, layer_name: layerName,
             copy_layer: copyLayer, reinitialize: reinitialize, set_learning_rate_multiplier: setMultiplier,
             train: train, features: features, predict: predict,
-            log: log, last_error: lastError, set_error: setError))
+            log: log, last_error: lastError, set_error: setError, new_linear: newLinear))
         return t
     }()
 
@@ -139,6 +139,23 @@ enum HostEngine {
             let base = try s.network(like)
             guard classes >= 2 else { throw EngineError.badArgument(call: "new_network", reason: "a classifier needs at least 2 classes, not \(classes)") }
             made = s.adopt(try Network(spec: base.spec.withClasses(Int(classes)), seed: seed))
+        }
+        return made
+    }
+
+    /// Feature vectors beyond this width are not codes of a network the engine runs.
+    static let maximumLinearWidth = 1 << 24
+
+    private static let newLinear: @convention(c) (OpaquePointer?, Int32, Int32, UInt64) -> OpaquePointer? = { host, width, classes, seed in
+        let s = HostSession.from(host)
+        var made: OpaquePointer?
+        _ = s.attempt {
+            guard classes >= 2 else { throw EngineError.badArgument(call: "new_linear", reason: "a classifier needs at least 2 classes, not \(classes)") }
+            guard width >= 1, Int(width) <= maximumLinearWidth else {
+                throw EngineError.badArgument(call: "new_linear", reason: "width must be 1 to \(maximumLinearWidth) features, not \(width)")
+            }
+            let spec = NetworkSpec(channels: Int(width), height: 1, width: 1, layers: [.fc("fc", Int(classes))])
+            made = s.adopt(try Network(spec: spec, seed: seed))
         }
         return made
     }

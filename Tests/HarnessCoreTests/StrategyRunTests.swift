@@ -98,12 +98,17 @@ final class StrategyRunTests: XCTestCase {
         }
     }
 
-    func testSVMCodesNeverTrainsTheNetwork() throws {
+    func testSVMCodesNeverTrainsTheNetworkAndItsSoftmaxTrainsALinearNetworkOnTheEngine() throws {
         let base = try setup().base
         let before = base.parameters.map(\.values)
-        var trainings = 0
-        for name in ["svm-codes", "softmax-codes"] { _ = try run(name) { _, _ in trainings += 1 } }
-        XCTAssertEqual(trainings, 0)
+        var trained: [Network] = []
+        _ = try run("svm-codes") { net, _ in trained.append(net) }
+        XCTAssertEqual(trained.count, 0, "LIBLINEAR trains outside the engine")
+        let accuracy = try run("softmax-codes") { net, _ in trained.append(net) }
+        // The engine's linear network over the 256 penultimate features (new_linear), not a copy of the source.
+        XCTAssertEqual(trained.map(\.units), [["fc"]])
+        XCTAssertEqual(trained.map { [$0.spec.channels, $0.spec.height, $0.spec.width, $0.classes] }, [[256, 1, 1, 5]])
+        XCTAssertGreaterThan(accuracy, 0.6, "softmax on the codes of a network trained on the other five classes")
         XCTAssertEqual(base.parameters.map(\.values), before)
     }
 

@@ -206,6 +206,14 @@ typedef struct harness_engine {
     /* Why the last call failed; also where a strategy reports its own failure (set_error). */
     const char *(*last_error)(harness_host *);
     void (*set_error)(harness_host *, const char *message);
+
+    /* Since 2.1 (HARNESS_HAS_FIELD(engine, harness_engine, new_linear) says whether the host has
+     * it): a linear classifier over feature vectors, a network whose input is `width` features
+     * (images of channels = width, height = width = 1) and whose one layer, the classifier "fc",
+     * is fully connected to `classes` outputs, initialised as new_network does. Train, predict,
+     * reinitialise and release it as any network: a linear probe on features with the engine's
+     * own training loop. */
+    harness_network *(*new_linear)(harness_host *, int32_t width, int32_t classes, uint64_t seed);
 } harness_engine;
 
 /* ---- The strategy ---------------------------------------------------------------------- */
