@@ -1,14 +1,9 @@
 // The networks --network names, and spec files: sized for any input, checked layer by layer.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
 @testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
-@testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class ArchitectureTests: XCTestCase {
     func testEveryShippedNetworkFitsGrayAndColourInputs() throws {

@@ -2,14 +2,9 @@
 // source's, and AdaBN estimates the target's.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class BatchNormStatisticsTests: XCTestCase {
     let spec = NetworkSpec(channels: 1, height: 6, width: 6, layers: [

@@ -4,13 +4,9 @@
 import XCTest
 @testable import HarnessCore
 @testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
-@testable import HarnessEngine
 @testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class ComparisonPlanTests: XCTestCase {
     func bindings(_ names: [String]) throws -> [StrategyBinding] {

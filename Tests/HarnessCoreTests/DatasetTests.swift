@@ -1,13 +1,6 @@
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
-@testable import HarnessEngine
-@testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class DatasetTests: XCTestCase {
     func testFashionMNISTFromTheDebianPackage() throws {

@@ -1,14 +1,9 @@
 // Early stopping on validation images: the network ends with the weights of its best epoch.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
 @testable import HarnessMetrics
-@testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class EarlyStoppingTests: XCTestCase {
     func testTheNetworkEndsWithItsBestValidationEpochsWeights() throws {

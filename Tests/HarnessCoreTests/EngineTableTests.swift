@@ -3,7 +3,6 @@
 import CStrategyAPI
 import XCTest
 @testable import HarnessCore
-@testable import HarnessEngine
 @testable import StrategyHost
 
 final class EngineTableTests: XCTestCase {

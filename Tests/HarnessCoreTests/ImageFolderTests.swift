@@ -1,13 +1,6 @@
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
-@testable import HarnessEngine
-@testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class ImageFolderTests: XCTestCase {
     /// Writes an image with libvips: gray (1 channel) or RGB (3 channels); the suffix names the format.

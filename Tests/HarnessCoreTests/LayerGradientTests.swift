@@ -3,14 +3,8 @@
 // gradient checked too, so both backward-data and backward-weights are covered.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
-@testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class LayerGradientTests: XCTestCase {
     let checker = GradientChecker()

@@ -2,14 +2,9 @@
 // values where they are known: zero between identical domains, growing with the shift.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
 @testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
-@testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class LossTermGradientTests: XCTestCase {
     // The distances are small numbers: a tight tolerance relative to them, not to 1.

@@ -3,14 +3,9 @@
 import Foundation
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 enum Repository {
     /// The package root, from this file's path (Tests/HarnessCoreTests/…).

@@ -1,13 +1,8 @@
 import XCTest
 @testable import HarnessCore
 @testable import HarnessSupport
-@testable import HarnessMetrics
-@testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class PluginLoadingTests: XCTestCase {
     func load(_ source: String, named name: String = "p") throws -> Result<StrategyPlugin, PluginError> {

@@ -3,14 +3,10 @@
 // order, so a strategy that predicts from the index alone scores at chance on every data path.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class PresentationOrderTests: XCTestCase {
     /// Predicts class (index x classes / count) for evaluation image index: 100% on class-sorted

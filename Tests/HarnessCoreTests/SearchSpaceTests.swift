@@ -1,14 +1,8 @@
 // Search spaces in strategies.json, declared parameter ranges, and the trials drawn from them.
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
-@testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class SearchSpaceTests: XCTestCase {
     func parse(_ entry: String) throws -> StrategyConfiguration {

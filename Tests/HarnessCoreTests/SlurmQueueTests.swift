@@ -2,12 +2,7 @@
 // inside a pending range that Slurm has not split out yet ("12_[3-7%2]", "12_[1,4-5]").
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessData
-@testable import HarnessEngine
-@testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
 
 final class SlurmQueueTests: XCTestCase {
     func testArrayTasksInPendingRangesCountAsQueued() {

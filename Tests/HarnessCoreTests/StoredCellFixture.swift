@@ -1,13 +1,8 @@
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
 @testable import HarnessMetrics
-@testable import HarnessData
-@testable import HarnessEngine
 @testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 /// A stored cell as the database would return it: `accuracy` nil makes it a crashed cell.
 func storedCell(_ configuration: String, seed: UInt64, accuracy: Double?) -> StoredCell {

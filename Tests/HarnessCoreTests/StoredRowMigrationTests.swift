@@ -9,14 +9,10 @@
 // weight_decay among them, and batch_norm adabn.)
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class StoredRowMigrationTests: XCTestCase {
     func fixture() throws -> String {

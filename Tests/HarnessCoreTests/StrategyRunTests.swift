@@ -7,9 +7,6 @@ import XCTest
 @testable import HarnessData
 @testable import HarnessEngine
 @testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class StrategyRunTests: XCTestCase {
     struct Setup {

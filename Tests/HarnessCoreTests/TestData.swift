@@ -2,14 +2,8 @@
 import Foundation
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
 @testable import HarnessData
 @testable import HarnessEngine
-@testable import StrategyHost
-@testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 /// IDX bytes for `dims` with the given payload (or a generated one).
 func idxBytes(_ dims: [Int], payload: [UInt8]? = nil) -> [UInt8] {

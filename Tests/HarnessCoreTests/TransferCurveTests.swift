@@ -1,13 +1,6 @@
 import XCTest
 @testable import HarnessCore
-@testable import HarnessSupport
-@testable import HarnessMetrics
-@testable import HarnessData
-@testable import HarnessEngine
-@testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class TransferCurveTests: XCTestCase {
     /// Four seeds per point, at v-1, v+1, v-1, v+1 percent: mean v, 95% interval ±1.84.

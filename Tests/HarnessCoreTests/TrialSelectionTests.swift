@@ -4,12 +4,7 @@ import XCTest
 @testable import HarnessCore
 @testable import HarnessSupport
 @testable import HarnessMetrics
-@testable import HarnessData
-@testable import HarnessEngine
-@testable import StrategyHost
 @testable import HarnessCompare
-@testable import HarnessBenchmark
-@testable import HarnessReport
 
 final class TrialSelectionTests: XCTestCase {
     /// A trial cell: `validation` and `test` accuracies, or a failure when both are nil.
