@@ -89,9 +89,9 @@ def build_network(spec):
             module = nn.Conv2d(shape[0], layer["outputs"], k, stride=s, padding=p, bias=bias)
             shape = (layer["outputs"], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
         elif kind == "max_pool":
-            k, s = layer["kernel"], layer.get("stride", layer["kernel"])
-            module = nn.MaxPool2d(k, s)
-            shape = (shape[0], (shape[1] - k) // s + 1, (shape[2] - k) // s + 1)
+            k, s, p = layer["kernel"], layer.get("stride", layer["kernel"]), layer.get("padding", 0)
+            module = nn.MaxPool2d(k, s, padding=p)
+            shape = (shape[0], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
         elif kind == "global_avg_pool":
             module = nn.AdaptiveAvgPool2d(1)
             shape = (shape[0], 1, 1)

@@ -117,27 +117,27 @@ public enum NetworkChoice: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The network for this input and class count, checked layer by layer (errors name the layer).
-    public func spec(classes: Int, shape: InputShape) throws -> NetworkSpec {
+    /// The network for this input and class count, checked layer by layer (errors name the
+    /// layer). `shape` nil: a spec file's own input shape (a named network's default, 1x28x28).
+    public func spec(classes: Int, shape given: InputShape?) throws -> NetworkSpec {
         let spec: NetworkSpec
         switch self {
         case let .named(a):
-            spec = a.spec(classes: classes, shape: shape)
+            spec = a.spec(classes: classes, shape: given ?? InputShape(channels: 1, height: 28, width: 28))
         case let .file(path):
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw EngineError.invalidSpec("\(path): cannot read the network spec (no such file?)")
             }
-            var decoded: NetworkSpec
-            do { decoded = try JSONDecoder().decode(NetworkSpec.self, from: data) } catch {
-                throw EngineError.invalidSpec("\(path): not a network spec (JSON with channels, height, width and layers, as `harness networks NAME --json` prints): \(error)")
+            var decoded = try NetworkSpec.parse(data, path: path)
+            if let given {
+                decoded.channels = given.channels
+                decoded.height = given.height
+                decoded.width = given.width
             }
-            decoded.channels = shape.channels
-            decoded.height = shape.height
-            decoded.width = shape.width
             spec = decoded.withClasses(classes)
         }
         do { _ = try spec.validatedShapes() } catch let EngineError.invalidSpec(why) {
-            throw EngineError.invalidSpec("network \(self) for a \(shape) input: \(why)")
+            throw EngineError.invalidSpec("network \(self) for a \(InputShape(spec)) input: \(why)")
         }
         return spec
     }

@@ -13,7 +13,8 @@ public struct ModelImport {
     /// The network the state dict belongs to, for this input shape; its classes are read from
     /// the classifier's weight.
     public var network: NetworkChoice
-    public var input: InputShape
+    /// nil: a spec file's own input shape (a named network's default).
+    public var input: InputShape?
     /// The state dict's module names of the spec's layers with parameters, in order (nil: the same names).
     public var layerNames: [String]?
     public var classNames: [String]?
@@ -21,7 +22,7 @@ public struct ModelImport {
     /// Accept tensors the spec has no place for (otherwise an error: the network differs).
     public var ignoreUnused = false
 
-    public init(path: String, network: NetworkChoice = .standard, input: InputShape, layerNames: [String]? = nil,
+    public init(path: String, network: NetworkChoice = .standard, input: InputShape?, layerNames: [String]? = nil,
                 classNames: [String]? = nil, normalization: Normalization? = nil) {
         self.path = path
         self.network = network

@@ -53,8 +53,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         LayerSpec(name: name, kind: .convolution, outputs: outputs, kernel: kernel, stride: stride, padding: padding, bias: bias)
     }
     public static func relu(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .relu) }
-    public static func maxPool(_ name: String, _ size: Int, stride: Int? = nil) -> LayerSpec {
-        LayerSpec(name: name, kind: .maxPool, kernel: size, stride: stride ?? size)
+    public static func maxPool(_ name: String, _ size: Int, stride: Int? = nil, padding: Int? = nil) -> LayerSpec {
+        LayerSpec(name: name, kind: .maxPool, kernel: size, stride: stride ?? size, padding: padding)
     }
     public static func fc(_ name: String, _ outputs: Int) -> LayerSpec {
         LayerSpec(name: name, kind: .fullyConnected, outputs: outputs)
@@ -212,11 +212,15 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 shapes.append([out, h, w])
             case .maxPool:
                 try image("pooling")
-                let k = try need(layer.kernel, "kernel"), s = try need(layer.stride ?? k, "stride")
-                let h = Pooling.outputSize(shape[1], window: k, stride: s)
-                let w = Pooling.outputSize(shape[2], window: k, stride: s)
+                let k = try need(layer.kernel, "kernel"), s = try need(layer.stride ?? k, "stride"), p = layer.padding ?? 0
+                // PyTorch's rule: a window must hold more input than padding.
+                guard p >= 0, 2 * p <= k else {
+                    throw EngineError.invalidSpec("\(layer.name): max pooling padding must be between 0 and half the window (\(k / 2)), not \(p)")
+                }
+                let h = Pooling.outputSize(shape[1], window: k, stride: s, padding: p)
+                let w = Pooling.outputSize(shape[2], window: k, stride: s, padding: p)
                 guard h > 0, w > 0 else {
-                    throw EngineError.invalidSpec("\(layer.name): a \(k)x\(k) window does not fit \(source)")
+                    throw EngineError.invalidSpec("\(layer.name): a \(k)x\(k) window\(p > 0 ? " with padding \(p)" : "") does not fit \(source)")
                 }
                 shapes.append([shape[0], h, w])
             case .globalAvgPool:

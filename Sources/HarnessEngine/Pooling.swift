@@ -1,11 +1,11 @@
 // Pooling on oneDNN, in whatever layout the layer below produced: max pooling over square
-// windows, and global average pooling (one window the size of the whole feature map, as
+// windows, padded as PyTorch pads them (padding never wins a maximum), and global average pooling (one window the size of the whole feature map, as
 // residual networks use before their classifier).
 import CDNNL
 
 final class Pooling: Layer {
     enum Window {
-        case max(size: Int, stride: Int)
+        case max(size: Int, stride: Int, padding: Int)
         case globalAverage
     }
 
@@ -26,29 +26,34 @@ final class Pooling: Layer {
         self.window = window
     }
 
-    /// Floor mode, as Caffe's and PyTorch's default: a trailing row that does not fill a window is dropped.
-    static func outputSize(_ size: Int, window: Int, stride: Int) -> Int { (size - window) / stride + 1 }
+    /// Floor mode, as Caffe's and PyTorch's default: a trailing row that does not fill a window is
+    /// dropped. `padding` is added on both sides, as PyTorch's MaxPool2d(padding=) does.
+    static func outputSize(_ size: Int, window: Int, stride: Int, padding: Int = 0) -> Int { (size + 2 * padding - window) / stride + 1 }
 
     func prepare(input: DNNLMemory, inputGradient: DNNLMemory?) -> DNNLMemory {
         self.input = input
         self.inputGradient = inputGradient
         let d = input.desc.shape
-        let (kernel, strides, algorithm): ([Int], [Int], dnnl_alg_kind_t)
+        let (kernel, strides, pad, algorithm): ([Int], [Int], Int, dnnl_alg_kind_t)
         switch window {
-        case let .max(size, stride):
+        case let .max(size, stride, padding):
             kernel = [size, size]
             strides = [stride, stride]
+            pad = padding
             algorithm = dnnl_pooling_max
         case .globalAverage:
             kernel = [d[2], d[3]]
             strides = [1, 1]
+            pad = 0
             algorithm = dnnl_pooling_avg_exclude_padding
         }
-        let outDims = [d[0], d[1], Pooling.outputSize(d[2], window: kernel[0], stride: strides[0]),
-                       Pooling.outputSize(d[3], window: kernel[1], stride: strides[1])]
+        let outDims = [d[0], d[1], Pooling.outputSize(d[2], window: kernel[0], stride: strides[0], padding: pad),
+                       Pooling.outputSize(d[3], window: kernel[1], stride: strides[1], padding: pad)]
         let k = kernel.map { dnnl_dim_t($0) }, s = strides.map { dnnl_dim_t($0) }
         let dilation: [dnnl_dim_t] = [0, 0]
-        let padding: [dnnl_dim_t] = [0, 0]
+        // Left and right alike; the floor in outputSize drops what a right pad would not fill,
+        // which is PyTorch's ceil_mode=False.
+        let padding: [dnnl_dim_t] = [dnnl_dim_t(pad), dnnl_dim_t(pad)]
 
         var src = input.desc, dst = MemoryDesc.any(outDims)
         var desc = dnnl_pooling_v2_desc_t()

@@ -23,8 +23,8 @@ struct Import: ParsableCommand {
                                valueName: "name|file"))
     var network: String = "standard"
 
-    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape the network takes.", valueName: "CxHxW"))
-    var inputText: String = "1x28x28"
+    @Option(name: .customLong("input"), help: ArgumentHelp("The input shape the network takes (default: a spec file's own; 1x28x28 for a named network).", valueName: "CxHxW"))
+    var inputText: String?
 
     @Option(help: ArgumentHelp("The state dict's module names of the layers with parameters, in order, when they are not the spec's own (conv1, …, fc8).", valueName: "list"))
     var layerNames: String?
@@ -59,7 +59,7 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        var request = ModelImport(path: stateDict, network: try NetworkChoice(network), input: InputShape(inputText)!,
+        var request = ModelImport(path: stateDict, network: try NetworkChoice(network), input: inputText.flatMap(InputShape.init),
                                   layerNames: layerNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   classNames: classNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   normalization: floats(mean).map { Normalization(mean: $0, std: floats(std)!) })

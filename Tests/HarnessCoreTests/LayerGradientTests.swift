@@ -47,6 +47,37 @@ final class LayerGradientTests: XCTestCase {
         checker.check(net, input: wellSeparated(2 * 8 * 49), batch: 2)
     }
 
+    func testMaxPoolingWithPaddingAsTheResNetStem() throws {
+        // kernel 3, stride 2, padding 1 (torchvision's ResNet stem): 7x7 -> 4x4.
+        let net = try network([.maxPool("pool", 3, stride: 2, padding: 1), .fc("fc", 3)], channels: 8, size: 7)
+        XCTAssertEqual(try net.spec.validatedShapes()[0], [8, 4, 4])
+        XCTAssertGreaterThan(checker.check(net, input: wellSeparated(2 * 8 * 49), batch: 2), 50)
+    }
+
+    func testPaddedMaxPoolingNeverPicksThePadding() throws {
+        // All inputs negative: padding read as 0 would win every border window.
+        let size = 5, channels = 2
+        let net = try network([.maxPool("pool", 3, stride: 2, padding: 1), .fc("fc", 3)], channels: channels, size: size)
+        let input = gaussian(channels * size * size, seed: 4).map { -abs($0) - 0.1 }
+        let got = try net.features(at: "pool", for: input)
+        var expected: [Float] = []
+        for c in 0..<channels {
+            for oy in 0..<3 {
+                for ox in 0..<3 {
+                    var m = -Float.infinity
+                    for dy in 0..<3 {
+                        for dx in 0..<3 {
+                            let y = oy * 2 - 1 + dy, x = ox * 2 - 1 + dx
+                            if (0..<size).contains(y), (0..<size).contains(x) { m = max(m, input[(c * size + y) * size + x]) }
+                        }
+                    }
+                    expected.append(m)
+                }
+            }
+        }
+        XCTAssertEqual(got, expected)
+    }
+
     func testReLU() throws {
         let net = try network([.relu("relu"), .fc("fc", 3)], channels: 8)
         checker.check(net, input: wellSeparated(2 * 8 * 36), batch: 2)
