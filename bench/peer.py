@@ -96,10 +96,13 @@ def build_network(spec):
             module = nn.AdaptiveAvgPool2d(1)
             shape = (shape[0], 1, 1)
         elif kind == "batch_norm":
-            module = nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
+            eps = layer.get("eps", 1e-5)
+            module = nn.BatchNorm2d(shape[0], eps=eps) if len(shape) == 3 else nn.BatchNorm1d(shape[0], eps=eps)
         elif kind == "relu":
             # In place only where nothing else reads the input (a residual block's input is read twice).
             module = nn.ReLU(inplace=inputs[i] < 0 or readers[inputs[i]] == 1)
+        elif kind in ("relu6", "sigmoid", "silu", "hardswish"):
+            module = {"relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "silu": nn.SiLU, "hardswish": nn.Hardswish}[kind]()
         elif kind == "dropout":
             module = nn.Dropout(layer["rate"])
         elif kind == "add":

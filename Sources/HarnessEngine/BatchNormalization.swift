@@ -10,7 +10,9 @@ import CDNNL
 final class BatchNormalization: Layer {
     let name: String
     let channels: Int
-    static let epsilon: Float = 1e-5
+    /// Added to the variance: PyTorch's default 1e-5, or the layer's own (EfficientNet's 1e-3).
+    let epsilon: Float
+    static let defaultEpsilon: Float = 1e-5
     /// PyTorch's default: running = (1 - momentum) * running + momentum * batch.
     static let momentum: Float = 0.1
 
@@ -43,9 +45,10 @@ final class BatchNormalization: Layer {
     /// Elements per channel in a batch (N x H x W), for the unbiased variance.
     private var perChannel = 1
 
-    init(name: String, channels: Int) {
+    init(name: String, channels: Int, epsilon: Float = BatchNormalization.defaultEpsilon) {
         self.name = name
         self.channels = channels
+        self.epsilon = epsilon
         scale = Parameter(name: "\(name).weight", shape: [channels], decayMultiplier: 0)
         shift = Parameter(name: "\(name).bias", shape: [channels], decayMultiplier: 0)
         runningMean = Parameter(name: "\(name).running_mean", shape: [channels], decayMultiplier: 0)
@@ -80,11 +83,11 @@ final class BatchNormalization: Layer {
             if running { flags |= dnnl_use_global_stats.rawValue }
             var data = input.desc, diff = input.desc
             var desc = dnnl_batch_normalization_desc_t()
-            dnnlCheck(dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &data, Self.epsilon, flags),
+            dnnlCheck(dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, &data, epsilon, flags),
                       "dnnl_batch_normalization_forward_desc_init(\(name))")
             let fwd = DNNLPrimitive("\(name) forward", opDesc: desc)
             var bdesc = dnnl_batch_normalization_desc_t()
-            dnnlCheck(dnnl_batch_normalization_backward_desc_init(&bdesc, dnnl_backward, &diff, &data, Self.epsilon, flags),
+            dnnlCheck(dnnl_batch_normalization_backward_desc_init(&bdesc, dnnl_backward, &diff, &data, epsilon, flags),
                       "dnnl_batch_normalization_backward_desc_init(\(name))")
             kernels[running] = (fwd, DNNLPrimitive("\(name) backward", opDesc: bdesc, hint: fwd))
         }

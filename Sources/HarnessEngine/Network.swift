@@ -31,11 +31,11 @@ public final class Network {
             case .globalAvgPool:
                 layers.append(Pooling(name: layer.name, window: .globalAverage))
             case .batchNorm:
-                layers.append(BatchNormalization(name: layer.name, channels: inShape[0]))
+                layers.append(BatchNormalization(name: layer.name, channels: inShape[0], epsilon: layer.eps ?? BatchNormalization.defaultEpsilon))
             case .add:
                 layers.append(Addition(name: layer.name))
-            case .relu:
-                layers.append(ReLU(name: layer.name))
+            case .relu, .relu6, .sigmoid, .silu, .hardswish:
+                layers.append(Activation(name: layer.name, function: Activation.Function(rawValue: layer.kind.rawValue)!))
             case .dropout:
                 layers.append(Dropout(name: layer.name, rate: layer.rate!, seed: seed))
             }

@@ -10,6 +10,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case convolution, relu, maxPool = "max_pool", fullyConnected = "fully_connected", dropout
         case batchNorm = "batch_norm", globalAvgPool = "global_avg_pool", add
+        case relu6, sigmoid, silu, hardswish
     }
 
     public var name: String
@@ -23,6 +24,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var padding: Int?
     /// Drop probability (dropout).
     public var rate: Float?
+    /// Batch normalisation: the epsilon added to the variance (nil: PyTorch's 1e-5).
+    public var eps: Float?
     /// The earlier layer whose output this layer reads; nil: the layer before it.
     public var input: String?
     /// `add` only: the earlier layer whose output is added to the input (the residual shortcut).
@@ -53,6 +56,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         LayerSpec(name: name, kind: .convolution, outputs: outputs, kernel: kernel, stride: stride, padding: padding, bias: bias)
     }
     public static func relu(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .relu) }
+    /// ReLU6, sigmoid, SiLU or hard-swish: element-wise, as PyTorch defines them.
+    public static func activation(_ name: String, _ kind: Kind) -> LayerSpec { LayerSpec(name: name, kind: kind) }
     public static func maxPool(_ name: String, _ size: Int, stride: Int? = nil, padding: Int? = nil) -> LayerSpec {
         LayerSpec(name: name, kind: .maxPool, kernel: size, stride: stride ?? size, padding: padding)
     }
@@ -62,7 +67,11 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public static func dropout(_ name: String, _ rate: Float) -> LayerSpec {
         LayerSpec(name: name, kind: .dropout, rate: rate)
     }
-    public static func batchNorm(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .batchNorm) }
+    public static func batchNorm(_ name: String, eps: Float? = nil) -> LayerSpec {
+        var l = LayerSpec(name: name, kind: .batchNorm)
+        l.eps = eps
+        return l
+    }
     public static func globalAvgPool(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .globalAvgPool) }
     public static func add(_ name: String, shortcut: String, input: String? = nil) -> LayerSpec {
         LayerSpec(name: name, kind: .add, input: input, shortcut: shortcut)
@@ -229,6 +238,7 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
             case .fullyConnected:
                 shapes.append([try need(layer.outputs, "outputs")])
             case .batchNorm:
+                if let e = layer.eps, !(e > 0 && e < 1) { throw EngineError.invalidSpec("\(layer.name): eps must be a small positive number, not \(e)") }
                 if let c = layer.outputs, c != shape[0] {
                     throw EngineError.invalidSpec("\(layer.name): batch normalisation of \(c) channels, but \(from) gives \(shape[0]) (shape \(text(shape)))")
                 }
@@ -245,7 +255,7 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                     throw EngineError.invalidSpec("\(layer.name): dropout rate must be in [0, 1)")
                 }
                 shapes.append(shape)
-            case .relu:
+            case .relu, .relu6, .sigmoid, .silu, .hardswish:
                 shapes.append(shape)
             }
         }

@@ -15,9 +15,9 @@ extension LayerSpec.Kind {
         case .maxPool: return (["kernel"], ["stride", "padding"])
         case .fullyConnected: return (["outputs"], ["bias"])
         case .dropout: return (["rate"], [])
-        case .batchNorm: return ([], ["outputs"])
+        case .batchNorm: return ([], ["outputs", "eps"])
         case .add: return (["shortcut"], [])
-        case .relu, .globalAvgPool: return ([], [])
+        case .relu, .relu6, .sigmoid, .silu, .hardswish, .globalAvgPool: return ([], [])
         }
     }
 

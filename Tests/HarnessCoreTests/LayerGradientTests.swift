@@ -83,6 +83,32 @@ final class LayerGradientTests: XCTestCase {
         checker.check(net, input: wellSeparated(2 * 8 * 36), batch: 2)
     }
 
+    /// Inputs over [-8, 8] kept 0.05 away from every kink of the activations (0, ±3, 6), where
+    /// a derivative does not exist and finite differences straddle it.
+    func awayFromKinks(_ count: Int) -> [Float] {
+        gaussian(count, seed: 9, sigma: 4).map { x in
+            var v = max(-8, min(8, x))
+            for kink: Float in [-3, 0, 3, 6] where abs(v - kink) < 0.05 { v = kink + (v < kink ? -0.05 : 0.05) }
+            return v
+        }
+    }
+
+    func testActivationsMatchPyTorchsDefinitionsAndTheirGradients() throws {
+        let reference: [(LayerSpec.Kind, (Float) -> Float)] = [
+            (.relu6, { min(max($0, 0), 6) }),
+            (.sigmoid, { 1 / (1 + exp(-$0)) }),
+            (.silu, { $0 / (1 + exp(-$0)) }),
+            (.hardswish, { $0 * min(max($0 + 3, 0), 6) / 6 }),
+        ]
+        for (kind, f) in reference {
+            let net = try network([.activation("act", kind), .fc("fc", 3)], channels: 8)
+            let input = awayFromKinks(8 * 36)
+            let got = try net.features(at: "act", for: input)
+            for (g, x) in zip(got, input) { XCTAssertEqual(g, f(x), accuracy: 1e-5 * max(1, abs(f(x))), "\(kind.rawValue)(\(x))") }
+            XCTAssertGreaterThan(checker.check(net, input: awayFromKinks(2 * 8 * 36), batch: 2), 50, kind.rawValue)
+        }
+    }
+
     func testFullyConnectedOnImageAndVector() throws {
         let net = try network([.fc("fc1", 5), .fc("fc2", 3)])
         checker.check(net, input: gaussian(4 * 2 * 36), batch: 4)
@@ -109,6 +135,24 @@ final class LayerGradientTests: XCTestCase {
         let net = try network([.fc("fc1", 6), .batchNorm("bn"), .fc("fc2", 3)])
         try randomizeAffine(net, "bn")
         checker.check(net, input: gaussian(5 * 2 * 36), batch: 5)
+    }
+
+    func testBatchNormalizationTakesItsOwnEpsilon() throws {
+        // EfficientNet's 1e-3 instead of PyTorch's 1e-5: read in inference from y = (x - mean) / sqrt(var + eps).
+        let net = try network([.batchNorm("bn", eps: 0.5), .fc("fc", 3)], channels: 2, size: 3)
+        let bn = try XCTUnwrap(net.layers[0] as? BatchNormalization)
+        XCTAssertEqual(bn.epsilon, 0.5)
+        bn.runningMean.values = [1, -1]
+        bn.runningVariance.values = [1, 2]
+        let input = gaussian(2 * 9, seed: 31)
+        let got = try net.features(at: "bn", for: input)
+        for (i, (g, x)) in zip(got, input).enumerated() {
+            let c = i / 9
+            XCTAssertEqual(g, (x - [1, -1][c]) / (Float([1, 2][c]) + 0.5).squareRoot(), accuracy: 1e-5)
+        }
+        let training = try network([.conv("conv", 8, kernel: 3, padding: 1), .batchNorm("bn", eps: 1e-3), .fc("fc", 3)])
+        try randomizeAffine(training, "bn")
+        XCTAssertGreaterThan(checker.check(training, input: gaussian(4 * 2 * 36), batch: 4), 100)
     }
 
     func testBatchNormalizationWithFrozenStatistics() throws {
