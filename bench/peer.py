@@ -92,6 +92,10 @@ def build_network(spec):
             k, s, p = layer["kernel"], layer.get("stride", layer["kernel"]), layer.get("padding", 0)
             module = nn.MaxPool2d(k, s, padding=p)
             shape = (shape[0], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
+        elif kind == "avg_pool":
+            k, s, p = layer["kernel"], layer.get("stride", layer["kernel"]), layer.get("padding", 0)
+            module = nn.AvgPool2d(k, s, padding=p)
+            shape = (shape[0], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
         elif kind == "global_avg_pool":
             module = nn.AdaptiveAvgPool2d(1)
             shape = (shape[0], 1, 1)

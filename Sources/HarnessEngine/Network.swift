@@ -28,6 +28,8 @@ public final class Network {
                 layers.append(FullyConnected(name: layer.name, inputs: inShape.reduce(1, *), outputs: outShape[0], bias: layer.hasBias))
             case .maxPool:
                 layers.append(Pooling(name: layer.name, window: .max(size: layer.kernel!, stride: layer.stride ?? layer.kernel!, padding: layer.padding ?? 0)))
+            case .avgPool:
+                layers.append(Pooling(name: layer.name, window: .average(size: layer.kernel!, stride: layer.stride ?? layer.kernel!, padding: layer.padding ?? 0)))
             case .globalAvgPool:
                 layers.append(Pooling(name: layer.name, window: .globalAverage))
             case .batchNorm:

@@ -8,9 +8,10 @@ import HarnessData
 
 public struct LayerSpec: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case convolution, relu, maxPool = "max_pool", fullyConnected = "fully_connected", dropout
-        case batchNorm = "batch_norm", globalAvgPool = "global_avg_pool", add
-        case relu6, sigmoid, silu, hardswish
+        case convolution, fullyConnected = "fully_connected", batchNorm = "batch_norm"
+        case relu, relu6, sigmoid, silu, hardswish
+        case maxPool = "max_pool", avgPool = "avg_pool", globalAvgPool = "global_avg_pool"
+        case dropout, add
     }
 
     public var name: String
@@ -73,6 +74,9 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         return l
     }
     public static func globalAvgPool(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .globalAvgPool) }
+    public static func avgPool(_ name: String, _ size: Int, stride: Int? = nil, padding: Int? = nil) -> LayerSpec {
+        LayerSpec(name: name, kind: .avgPool, kernel: size, stride: stride ?? size, padding: padding)
+    }
     public static func add(_ name: String, shortcut: String, input: String? = nil) -> LayerSpec {
         LayerSpec(name: name, kind: .add, input: input, shortcut: shortcut)
     }
@@ -219,12 +223,12 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                     throw EngineError.invalidSpec("\(layer.name): kernel \(k) with padding \(p) does not fit \(source)")
                 }
                 shapes.append([out, h, w])
-            case .maxPool:
+            case .maxPool, .avgPool:
                 try image("pooling")
                 let k = try need(layer.kernel, "kernel"), s = try need(layer.stride ?? k, "stride"), p = layer.padding ?? 0
                 // PyTorch's rule: a window must hold more input than padding.
                 guard p >= 0, 2 * p <= k else {
-                    throw EngineError.invalidSpec("\(layer.name): max pooling padding must be between 0 and half the window (\(k / 2)), not \(p)")
+                    throw EngineError.invalidSpec("\(layer.name): pooling padding must be between 0 and half the window (\(k / 2)), not \(p)")
                 }
                 let h = Pooling.outputSize(shape[1], window: k, stride: s, padding: p)
                 let w = Pooling.outputSize(shape[2], window: k, stride: s, padding: p)

@@ -6,6 +6,8 @@ import CDNNL
 final class Pooling: Layer {
     enum Window {
         case max(size: Int, stride: Int, padding: Int)
+        /// PyTorch's AvgPool2d: padding counts in the divisor (count_include_pad=True).
+        case average(size: Int, stride: Int, padding: Int)
         case globalAverage
     }
 
@@ -41,6 +43,11 @@ final class Pooling: Layer {
             strides = [stride, stride]
             pad = padding
             algorithm = dnnl_pooling_max
+        case let .average(size, stride, padding):
+            kernel = [size, size]
+            strides = [stride, stride]
+            pad = padding
+            algorithm = dnnl_pooling_avg_include_padding
         case .globalAverage:
             kernel = [d[2], d[3]]
             strides = [1, 1]

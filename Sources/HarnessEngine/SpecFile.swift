@@ -12,7 +12,7 @@ extension LayerSpec.Kind {
     public var keys: (required: [String], optional: [String]) {
         switch self {
         case .convolution: return (["outputs", "kernel"], ["stride", "padding", "bias"])
-        case .maxPool: return (["kernel"], ["stride", "padding"])
+        case .maxPool, .avgPool: return (["kernel"], ["stride", "padding"])
         case .fullyConnected: return (["outputs"], ["bias"])
         case .dropout: return (["rate"], [])
         case .batchNorm: return ([], ["outputs", "eps"])

@@ -54,6 +54,31 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertGreaterThan(checker.check(net, input: wellSeparated(2 * 8 * 49), batch: 2), 50)
     }
 
+    func testAveragePoolingWithAWindowAndPaddingAsPyTorch() throws {
+        // AvgPool2d(3, stride 2, padding 1): padding counts in the divisor (count_include_pad).
+        let size = 5
+        let net = try network([.avgPool("pool", 3, stride: 2, padding: 1), .fc("fc", 3)], channels: 1, size: size)
+        let input = gaussian(size * size, seed: 6)
+        let got = try net.features(at: "pool", for: input)
+        var expected: [Float] = []
+        for oy in 0..<3 {
+            for ox in 0..<3 {
+                var sum: Float = 0
+                for dy in 0..<3 {
+                    for dx in 0..<3 {
+                        let y = oy * 2 - 1 + dy, x = ox * 2 - 1 + dx
+                        if (0..<size).contains(y), (0..<size).contains(x) { sum += input[y * size + x] }
+                    }
+                }
+                expected.append(sum / 9)
+            }
+        }
+        for (g, e) in zip(got, expected) { XCTAssertEqual(g, e, accuracy: 1e-6) }
+        XCTAssertEqual(got.count, 9)
+        let checked = try network([.avgPool("pool", 3, stride: 2, padding: 1), .fc("fc", 3)], channels: 8, size: 7)
+        XCTAssertGreaterThan(checker.check(checked, input: gaussian(2 * 8 * 49), batch: 2), 50)
+    }
+
     func testPaddedMaxPoolingNeverPicksThePadding() throws {
         // All inputs negative: padding read as 0 would win every border window.
         let size = 5, channels = 2
