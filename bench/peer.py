@@ -86,7 +86,7 @@ def build_network(spec):
         bias = layer.get("bias", True)
         if kind == "convolution":
             k, s, p = layer["kernel"], layer.get("stride", 1), layer.get("padding", 0)
-            module = nn.Conv2d(shape[0], layer["outputs"], k, stride=s, padding=p, bias=bias)
+            module = nn.Conv2d(shape[0], layer["outputs"], k, stride=s, padding=p, groups=layer.get("groups", 1), bias=bias)
             shape = (layer["outputs"], (shape[1] + 2 * p - k) // s + 1, (shape[2] + 2 * p - k) // s + 1)
         elif kind == "max_pool":
             k, s, p = layer["kernel"], layer.get("stride", layer["kernel"]), layer.get("padding", 0)

@@ -13,7 +13,7 @@ extension NetworkSpec {
             switch layer.kind {
             case .convolution:
                 let k = Double(layer.kernel!)
-                result.append((layer.name, 2 * Double(output.reduce(1, *)) * Double(input[0]) * k * k))
+                result.append((layer.name, 2 * Double(output.reduce(1, *)) * Double(input[0] / (layer.groups ?? 1)) * k * k))
             case .fullyConnected:
                 result.append((layer.name, 2 * Double(input.reduce(1, *)) * Double(output[0])))
             default:

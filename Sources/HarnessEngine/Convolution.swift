@@ -1,4 +1,7 @@
-// 2-D convolution (cross-correlation, as in Caffe and PyTorch) with bias, on oneDNN.
+// 2-D convolution (cross-correlation, as in Caffe and PyTorch) with bias, on oneDNN; grouped
+// (`groups` > 1) or depthwise (groups = input channels, MobileNet's) as PyTorch's Conv2d(groups=):
+// the weight keeps PyTorch's [out, in / groups, k, k], which in memory is the kernel's
+// [groups, out / groups, in / groups, k, k].
 import CDNNL
 
 final class Convolution: WeightedLayer {
@@ -6,13 +9,20 @@ final class Convolution: WeightedLayer {
     let stride: Int
     let padding: Int
     let outChannels: Int
+    let groups: Int
 
-    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = true) {
+    init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, groups: Int = 1, bias: Bool = true) {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
         self.outChannels = outChannels
-        super.init(name: name, weightShape: [outChannels, inChannels, kernel, kernel], outputs: outChannels, bias: bias)
+        self.groups = groups
+        super.init(name: name, weightShape: [outChannels, inChannels / groups, kernel, kernel], outputs: outChannels, bias: bias)
+    }
+
+    override func kernelWeightDims(input: [Int]) -> [Int] {
+        guard groups > 1 else { return weight.shape }
+        return [groups, outChannels / groups, weight.shape[1], kernel, kernel]
     }
 
     /// Set by `prepare` when the weight gradient is computed as a GEMM (few input channels).
@@ -21,7 +31,8 @@ final class Convolution: WeightedLayer {
     override func prepare(input: DNNLMemory, inputGradient: DNNLMemory?) -> DNNLMemory {
         let output = super.prepare(input: input, inputGradient: inputGradient)
         let plain = input.desc.sameLayout(as: .plain(input.desc.shape))
-        lowered = LoweredWeightGradient.applies(inputChannels: input.desc.shape[1], inputIsPlain: plain)
+        // The lowered GEMM computes one group's weights; grouped convolutions keep oneDNN's kernel.
+        lowered = groups == 1 && LoweredWeightGradient.applies(inputChannels: input.desc.shape[1], inputIsPlain: plain)
             ? LoweredWeightGradient(input: input, outputGradient: outputGradient, weightGradient: weight.gradient.floats,
                                     biasGradient: bias?.gradient.floats, kernel: kernel, stride: stride, padding: padding)
             : nil

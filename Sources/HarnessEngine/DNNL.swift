@@ -56,7 +56,7 @@ extension MemoryDesc {
 
     /// The plain row-major layout for this many dimensions (PyTorch's default layout).
     static func plain(_ dims: [Int]) -> MemoryDesc {
-        let tags: [Int: dnnl_format_tag_t] = [1: dnnl_a, 2: dnnl_ab, 3: dnnl_abc, 4: dnnl_abcd]
+        let tags: [Int: dnnl_format_tag_t] = [1: dnnl_a, 2: dnnl_ab, 3: dnnl_abc, 4: dnnl_abcd, 5: dnnl_abcde]
         return .f32(dims, tags[dims.count]!)
     }
 

@@ -23,6 +23,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var kernel: Int?
     public var stride: Int?
     public var padding: Int?
+    /// Convolution: channel groups (PyTorch's groups; the input channels for depthwise). nil: 1.
+    public var groups: Int?
     /// Drop probability (dropout).
     public var rate: Float?
     /// Batch normalisation: the epsilon added to the variance (nil: PyTorch's 1e-5).
@@ -53,8 +55,10 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         self.block = block
     }
 
-    public static func conv(_ name: String, _ outputs: Int, kernel: Int, padding: Int, stride: Int = 1, bias: Bool? = nil) -> LayerSpec {
-        LayerSpec(name: name, kind: .convolution, outputs: outputs, kernel: kernel, stride: stride, padding: padding, bias: bias)
+    public static func conv(_ name: String, _ outputs: Int, kernel: Int, padding: Int, stride: Int = 1, groups: Int? = nil, bias: Bool? = nil) -> LayerSpec {
+        var l = LayerSpec(name: name, kind: .convolution, outputs: outputs, kernel: kernel, stride: stride, padding: padding, bias: bias)
+        l.groups = groups
+        return l
     }
     public static func relu(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .relu) }
     /// ReLU6, sigmoid, SiLU or hard-swish: element-wise, as PyTorch defines them.
@@ -216,7 +220,10 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
             case .convolution:
                 try image("a convolution")
                 let out = try need(layer.outputs, "outputs"), k = try need(layer.kernel, "kernel"), s = try need(layer.stride ?? 1, "stride")
-                let p = layer.padding ?? 0
+                let p = layer.padding ?? 0, g = try need(layer.groups ?? 1, "groups")
+                guard shape[0] % g == 0, out % g == 0 else {
+                    throw EngineError.invalidSpec("\(layer.name): \(g) groups must divide both its \(shape[0]) input channels and its \(out) outputs")
+                }
                 let h = Convolution.outputSize(shape[1], kernel: k, stride: s, padding: p)
                 let w = Convolution.outputSize(shape[2], kernel: k, stride: s, padding: p)
                 guard p >= 0, h > 0, w > 0 else {

@@ -23,6 +23,27 @@ final class EngineTests: XCTestCase {
         }
     }
 
+    func testGroupedAndDepthwiseConvolutionsMatchTheReference() throws {
+        let (n, c, h, w, k) = (2, 8, 7, 7, 3)
+        for (o, groups, stride) in [(16, 2, 1), (8, 8, 2), (16, 8, 1)] {  // grouped, depthwise (MobileNet's), depthwise with a multiplier
+            let spec = NetworkSpec(channels: c, height: h, width: w, layers: [.conv("conv", o, kernel: k, padding: 1, stride: stride, groups: groups), .fc("fc", 2)])
+            let net = try Network(spec: spec, seed: 1)
+            let conv = try net.parameters(of: "conv")
+            XCTAssertEqual(conv[0].shape, [o, c / groups, k, k], "PyTorch's weight shape")
+            conv[1].values = gaussian(o, seed: 9)
+            let x = gaussian(n * c * h * w, seed: 8)
+            let got = try net.features(at: "conv", for: x, batch: n)
+            let want = referenceConvolution(x, n: n, c: c, h: h, w: w, weight: conv[0].values, bias: conv[1].values,
+                                            outChannels: o, kernel: k, stride: stride, padding: 1, groups: groups)
+            XCTAssertEqual(got.count, want.count)
+            for (a, b) in zip(got, want) { XCTAssertEqual(a, b, accuracy: 1e-4, "groups \(groups)") }
+        }
+        let bad = NetworkSpec(channels: 6, height: 4, width: 4, layers: [.conv("dw", 8, kernel: 3, padding: 1, groups: 4), .fc("fc", 2)])
+        XCTAssertThrowsError(try Network(spec: bad, seed: 1)) {
+            XCTAssertEqual("\($0)", "invalid network spec: dw: 4 groups must divide both its 6 input channels and its 8 outputs")
+        }
+    }
+
     func testSpecValidationNamesTheLayer() {
         let tooBig = NetworkSpec(channels: 1, height: 4, width: 4, layers: [.conv("big", 2, kernel: 7, padding: 0), .fc("fc", 2)])
         XCTAssertThrowsError(try Network(spec: tooBig, seed: 1)) { XCTAssertTrue("\($0)".contains("big: kernel 7"), "\($0)") }

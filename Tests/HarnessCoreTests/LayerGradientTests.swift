@@ -31,6 +31,15 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertTrue(net.kernelImplementations.contains { $0.layer == "conv" && $0.phase == .backwardWeights && $0.implementation == "im2col+sgemm" })
     }
 
+    func testGroupedAndDepthwiseConvolutions() throws {
+        let grouped = try network([.conv("conv", 8, kernel: 3, padding: 1, groups: 2), .fc("fc", 3)], channels: 4)
+        XCTAssertGreaterThan(checker.check(grouped, input: gaussian(2 * 4 * 36), batch: 2), 100)
+        // Depthwise, strided, on one channel per group: oneDNN's kernel, never the lowered GEMM.
+        let depthwise = try network([.conv("dw", 4, kernel: 3, padding: 1, stride: 2, groups: 4), .fc("fc", 3)], channels: 4, size: 7)
+        XCTAssertGreaterThan(checker.check(depthwise, input: gaussian(2 * 4 * 49), batch: 2), 50)
+        XCTAssertFalse(depthwise.kernelImplementations.contains { $0.implementation == "im2col+sgemm" })
+    }
+
     func testStackedConvolutionsInBlockedLayout() throws {
         // 8 and 16 channels: oneDNN picks blocked layouts, so reorders between layers are exercised.
         let net = try network([.conv("c1", 8, kernel: 3, padding: 1), .conv("c2", 16, kernel: 3, padding: 1), .fc("fc", 3)], channels: 8)
