@@ -16,6 +16,18 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// every convolution, global average pooling and one fully connected classifier. Named as
     /// torchvision names a ResNet, so its PyTorch state dicts import as they are.
     case resnet20
+    /// torchvision's ImageNet backbones, under torchvision's names (Zoo.swift).
+    case resnet18, resnet34, resnet50
+    case mobilenetV2 = "mobilenet_v2"
+
+    /// The input the architecture was designed for: what `harness networks` counts at, and a
+    /// spec file or import takes when nothing else says.
+    public var nativeShape: InputShape {
+        switch self {
+        case .standard, .lenet5, .vggSmall, .resnet20: return InputShape(channels: 1, height: 28, width: 28)
+        case .resnet18, .resnet34, .resnet50, .mobilenetV2: return InputShape(channels: 3, height: 224, width: 224)
+        }
+    }
 
     public var summary: String {
         switch self {
@@ -23,6 +35,10 @@ public enum Architecture: String, CaseIterable, Sendable {
         case .lenet5: return "LeNet-5-shaped: 2 convolutional + 3 fully connected layers, ReLU and max pooling"
         case .vggSmall: return "small VGG: two blocks of two 3x3 convolutions, then 2 fully connected layers"
         case .resnet20: return "CIFAR ResNet-20: 3 stages x 3 residual blocks, batch normalisation, global average pooling"
+        case .resnet18: return "torchvision's ResNet-18: 7x7 stem, 4 stages of 2 basic blocks (ImageNet)"
+        case .resnet34: return "torchvision's ResNet-34: 7x7 stem, 4 stages of 3, 4, 6, 3 basic blocks (ImageNet)"
+        case .resnet50: return "torchvision's ResNet-50: 7x7 stem, 4 stages of 3, 4, 6, 3 bottlenecks (ImageNet)"
+        case .mobilenetV2: return "torchvision's MobileNetV2: 17 inverted residual blocks, depthwise convolutions, ReLU6 (ImageNet)"
         }
     }
 
@@ -50,6 +66,10 @@ public enum Architecture: String, CaseIterable, Sendable {
             ])
         case .resnet20:
             return .residual(blocksPerStage: 3, widths: [16, 32, 64], classes: classes, shape: shape)
+        case .resnet18: return .torchvisionResNet(depth: 18, classes: classes, shape: shape)
+        case .resnet34: return .torchvisionResNet(depth: 34, classes: classes, shape: shape)
+        case .resnet50: return .torchvisionResNet(depth: 50, classes: classes, shape: shape)
+        case .mobilenetV2: return .mobileNetV2(classes: classes, shape: shape)
         }
     }
 }
@@ -118,12 +138,12 @@ public enum NetworkChoice: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The network for this input and class count, checked layer by layer (errors name the
-    /// layer). `shape` nil: a spec file's own input shape (a named network's default, 1x28x28).
+    /// layer). `shape` nil: a spec file's own input shape (a named network's native one).
     public func spec(classes: Int, shape given: InputShape?) throws -> NetworkSpec {
         let spec: NetworkSpec
         switch self {
         case let .named(a):
-            spec = a.spec(classes: classes, shape: given ?? InputShape(channels: 1, height: 28, width: 28))
+            spec = a.spec(classes: classes, shape: given ?? a.nativeShape)
         case let .file(path):
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw EngineError.invalidSpec("\(path): cannot read the network spec (no such file?)")

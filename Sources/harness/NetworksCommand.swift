@@ -16,8 +16,8 @@ struct Networks: ParsableCommand {
     @Argument(help: ArgumentHelp("A network name or spec file to show layer by layer.", valueName: "name|file"))
     var network: String?
 
-    @Option(help: ArgumentHelp("The input shape to size the networks for.", valueName: "CxHxW"))
-    var input: String = "1x28x28"
+    @Option(help: ArgumentHelp("The input shape to size the networks for (default: each network's native input: 1x28x28, or 3x224x224 for the ImageNet backbones).", valueName: "CxHxW"))
+    var input: String?
 
     @Option(help: "Classes of the classifier.")
     var classes: Int = 10
@@ -32,24 +32,25 @@ struct Networks: ParsableCommand {
     }
 
     func run() throws {
-        let shape = try parsedInputShape(input, example: "3x32x32")!
+        let given = try parsedInputShape(input, example: "3x32x32")
         guard let network else {
-            print("Networks for a \(shape) input and \(classes) classes (--network NAME; or a spec file, see --json):")
+            print("Networks for \(given.map { "a \($0) input" } ?? "their native input") and \(classes) classes (--network NAME; or a spec file, see --json):")
             var rows: [[String]] = []
             for a in Architecture.allCases {
+                let shape = given ?? a.nativeShape
                 let spec = a.spec(classes: classes, shape: shape)
                 guard (try? spec.validatedShapes()) != nil else {
                     rows.append([a.rawValue, "—", "—", "—", "does not fit a \(shape) input"])
                     continue
                 }
-                rows.append([a.rawValue, "\(spec.units.count)", Self.count(try Network(spec: spec, seed: 1).trainableParameterCount),
+                rows.append([a.rawValue, "\(shape)", "\(spec.units.count)", Self.count(try Network(spec: spec, seed: 1).trainableParameterCount),
                              String(format: "%.1f", try spec.forwardFLOPsPerImage() / 1e6), a.summary])
             }
-            TextTable.lines(["name", "units", "parameters", "forward MFLOP/image", "what it is"], rows, leftAligned: [0, 4], rule: true)
+            TextTable.lines(["name", "input", "units", "parameters", "forward MFLOP/image", "what it is"], rows, leftAligned: [0, 5], rule: true)
                 .forEach { print($0) }
             return
         }
-        let spec = try NetworkChoice(network).spec(classes: classes, shape: shape)
+        let spec = try NetworkChoice(network).spec(classes: classes, shape: given)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -60,7 +61,7 @@ struct Networks: ParsableCommand {
         var flops: [String: Double] = [:]
         for (layer, f) in try spec.forwardFLOPs() { flops[layer] = f }
         let units = spec.units
-        print("\(network) for a \(shape) input, \(classes) classes: \(units.count) transfer units; "
+        print("\(network) for a \(InputShape(spec)) input, \(classes) classes: \(units.count) transfer units; "
               + "\"the first n layers\" (freeze-n, layer-transfer 1-n, transfer-curve) counts units as numbered here, "
               + "and copying or freezing a unit moves all its layers (a residual block, or a convolution with its batch normalisation).")
         var numbered = Set<String>()

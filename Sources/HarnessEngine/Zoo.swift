@@ -1,0 +1,89 @@
+// Standard ImageNet backbones as specs, layer for layer as torchvision builds them and under
+// torchvision's module names, so their state dicts import as they are: ResNet-18, -34 and -50
+// (He et al. 2016; Bottleneck with the stride on its 3x3 convolution, torchvision's "v1.5") and
+// MobileNetV2 (Sandler et al. 2018). Transfer units are the natural blocks: the stem, each
+// residual or inverted-residual block, the head and the classifier.
+import HarnessData
+
+extension NetworkSpec {
+    /// torchvision's ResNet: conv1 7x7/2, bn1, relu, maxpool 3/2 (padding 1), four stages of
+    /// basic blocks (18, 34) or bottlenecks (50), avgpool, fc.
+    public static func torchvisionResNet(depth: Int, classes: Int, shape: InputShape) -> NetworkSpec {
+        let (blocks, bottleneck): ([Int], Bool) = switch depth {
+        case 18: ([2, 2, 2, 2], false)
+        case 34: ([3, 4, 6, 3], false)
+        case 50: ([3, 4, 6, 3], true)
+        default: preconditionFailure("ResNet depth \(depth) is not in the zoo")
+        }
+        let expansion = bottleneck ? 4 : 1
+        var layers: [LayerSpec] = [.conv("conv1", 64, kernel: 7, padding: 3, stride: 2, bias: false), .batchNorm("bn1"), .relu("relu"),
+                                   .maxPool("maxpool", 3, stride: 2, padding: 1)]
+        var previous = "maxpool", channels = 64
+        for (stage, (count, width)) in zip(blocks, [64, 128, 256, 512]).enumerated() {
+            for b in 0..<count {
+                let block = "layer\(stage + 1).\(b)"
+                let stride = stage > 0 && b == 0 ? 2 : 1
+                let out = width * expansion
+                var body: [LayerSpec]
+                if bottleneck {
+                    body = [.conv("\(block).conv1", width, kernel: 1, padding: 0, bias: false).reading(previous), .batchNorm("\(block).bn1"), .relu("\(block).relu1"),
+                            .conv("\(block).conv2", width, kernel: 3, padding: 1, stride: stride, bias: false), .batchNorm("\(block).bn2"), .relu("\(block).relu2"),
+                            .conv("\(block).conv3", out, kernel: 1, padding: 0, bias: false), .batchNorm("\(block).bn3")]
+                } else {
+                    body = [.conv("\(block).conv1", width, kernel: 3, padding: 1, stride: stride, bias: false).reading(previous), .batchNorm("\(block).bn1"),
+                            .relu("\(block).relu1"),
+                            .conv("\(block).conv2", width, kernel: 3, padding: 1, bias: false), .batchNorm("\(block).bn2")]
+                }
+                let last = body.last!.name
+                var shortcut = previous
+                if stride != 1 || channels != out {
+                    body += [.conv("\(block).downsample.0", out, kernel: 1, padding: 0, stride: stride, bias: false).reading(previous),
+                             .batchNorm("\(block).downsample.1")]
+                    shortcut = "\(block).downsample.1"
+                }
+                body += [.add("\(block).add", shortcut: shortcut, input: last), .relu("\(block).relu")]
+                layers += body.map { $0.inBlock(block) }
+                previous = "\(block).relu"
+                channels = out
+            }
+        }
+        layers += [.globalAvgPool("avgpool"), .fc("fc", classes)]
+        return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
+    }
+
+    /// torchvision's MobileNetV2 (width 1.0): features.0 (3x3/2 conv, BN, ReLU6), seventeen
+    /// inverted residual blocks features.1-17 (1x1 expansion unless t = 1, 3x3 depthwise,
+    /// 1x1 linear projection; a residual addition where stride 1 keeps the width),
+    /// features.18 (1x1 to 1280, BN, ReLU6), average pooling, dropout 0.2 and the classifier.
+    public static func mobileNetV2(classes: Int, shape: InputShape) -> NetworkSpec {
+        func convBN(_ name: String, _ outputs: Int, kernel: Int, stride: Int = 1, groups: Int? = nil, activation: Bool = true) -> [LayerSpec] {
+            [.conv("\(name).0", outputs, kernel: kernel, padding: (kernel - 1) / 2, stride: stride, groups: groups, bias: false), .batchNorm("\(name).1")]
+                + (activation ? [.activation("\(name).2", .relu6)] : [])
+        }
+        var layers = convBN("features.0", 32, kernel: 3, stride: 2).map { $0.inBlock("features.0") }
+        var channels = 32, index = 1
+        let settings: [(t: Int, c: Int, n: Int, s: Int)] = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+        for (t, c, n, s) in settings {
+            for i in 0..<n {
+                let block = "features.\(index)", stride = i == 0 ? s : 1, hidden = channels * t
+                let input = layers.last!.name
+                var body: [LayerSpec] = []
+                var part = 0
+                if t != 1 {
+                    body += convBN("\(block).conv.0", hidden, kernel: 1)
+                    part = 1
+                }
+                body += convBN("\(block).conv.\(part)", hidden, kernel: 3, stride: stride, groups: hidden)
+                body += [.conv("\(block).conv.\(part + 1)", c, kernel: 1, padding: 0, bias: false), .batchNorm("\(block).conv.\(part + 2)")]
+                body[0] = body[0].reading(input)
+                if stride == 1 && channels == c { body.append(.add("\(block).add", shortcut: input, input: body.last!.name)) }
+                layers += body.map { $0.inBlock(block) }
+                channels = c
+                index += 1
+            }
+        }
+        layers += convBN("features.18", 1280, kernel: 1).map { $0.inBlock("features.18") }
+        layers += [.globalAvgPool("avgpool"), .dropout("classifier.0", 0.2), .fc("classifier.1", classes)]
+        return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
+    }
+}

@@ -1,0 +1,56 @@
+"""A torchvision network with random weights, and its logits on random inputs, for the zoo's
+faithfulness test: the harness imports the same state dict and must give the same logits.
+
+    /usr/bin/python3 torchvision_reference.py --network resnet18 --classes 10 --size 64 --out DIR
+
+writes DIR/NETWORK.safetensors (the state dict, as safetensors.torch.save_file writes it) and
+DIR/NETWORK.json ({"inputs": [...], "logits": [...], "shape": [N, C, H, W]}). Batch-norm running
+statistics and affine parameters are drawn too, so no batch normalisation is an identity.
+"""
+import argparse, json, struct
+
+import torch
+import torchvision
+
+
+def save_safetensors(tensors, path):
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-(8 + len(text)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--network", required=True)
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, a.network)(num_classes=a.classes)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    model.eval()
+    x = torch.randn(a.batch, 3, a.size, a.size)
+    with torch.no_grad():
+        logits = model(x)
+    save_safetensors(model.state_dict(), f"{a.out}/{a.network}.safetensors")
+    with open(f"{a.out}/{a.network}.json", "w") as f:
+        json.dump({"inputs": x.flatten().tolist(), "logits": logits.flatten().tolist(), "shape": list(x.shape)}, f)
+
+
+if __name__ == "__main__":
+    main()

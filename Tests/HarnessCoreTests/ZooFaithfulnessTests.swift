@@ -1,0 +1,55 @@
+// Every network of the zoo gives torchvision's logits: the same random weights (batch-norm
+// statistics included) in torchvision's module and in the harness, the same random inputs, at
+// a small resolution. Tolerance: 1e-4 of the largest logit, plus 1e-4 (fp32 through up to 50
+// layers, and oneDNN's summation order is not PyTorch's).
+import XCTest
+@testable import HarnessCore
+@testable import HarnessEngine
+import HarnessCompare
+
+final class ZooFaithfulnessTests: XCTestCase {
+    struct Reference: Decodable {
+        var inputs: [Float]
+        var logits: [Float]
+        var shape: [Int]
+    }
+
+    /// Runs Debian's python3 with torchvision (scripts/bootstrap.sh --bench installs it).
+    func reference(_ network: String, classes: Int, size: Int, in dir: String) throws -> Reference {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [Repository.root + "/Tests/Fixtures/torchvision_reference.py", "--network", network, "--classes", "\(classes)",
+                       "--size", "\(size)", "--out", dir]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let log = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        // A missing PyTorch is a failure, not a skip: the zoo is only as good as this comparison.
+        guard p.terminationStatus == 0 else {
+            throw ComparisonError("the PyTorch reference failed (bash scripts/bootstrap.sh --bench installs python3-torch and python3-torchvision): "
+                                  + String(decoding: log, as: UTF8.self).suffix(800))
+        }
+        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/\(network).json")))
+    }
+
+    func testEveryZooNetworkGivesTorchvisionsLogitsOnTheSameWeights() throws {
+        let dir = try temporaryDirectory(self)
+        for (architecture, size) in [(Architecture.resnet18, 64), (.resnet34, 64), (.resnet50, 64), (.mobilenetV2, 64)] {
+            let name = architecture.rawValue
+            let ref = try reference(name, classes: 10, size: size, in: dir)
+            var request = ModelImport(path: dir + "/\(name).safetensors", network: .named(architecture),
+                                      input: InputShape(channels: 3, height: size, width: size))
+            request.ignoreUnused = false
+            let model = try request.convert()
+            XCTAssertEqual(model.network.classes, 10, name)
+            let logits = model.network.logits(for: ref.inputs)
+            XCTAssertEqual(logits.count, ref.logits.count, name)
+            let scale = ref.logits.map(abs).max() ?? 1
+            let worst = zip(logits, ref.logits).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(worst, 1e-4 * scale + 1e-4, "\(name): largest difference \(worst) on logits up to \(scale)")
+            print("\(name): largest logit difference \(worst) (logits up to \(scale))")
+        }
+    }
+}
