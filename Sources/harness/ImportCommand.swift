@@ -15,7 +15,7 @@ struct Import: ParsableCommand {
             bn1.running_mean), or through --layer-names when the PyTorch modules are named otherwise (e.g. features.0,features.3,...).
             """)
 
-    @Argument(help: ArgumentHelp("The state dict, saved with safetensors (safetensors.torch.save_file).", valueName: "file"))
+    @Argument(help: ArgumentHelp("The state dict: safetensors (safetensors.torch.save_file), or a .pth/.pt file saved with torch.save (read with Debian's python3-torch, torch.load(weights_only=True)).", valueName: "file"))
     var stateDict: String
 
     @Option(name: [.customLong("network"), .customLong("spec")],
@@ -59,12 +59,24 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        var request = ModelImport(path: stateDict, network: try NetworkChoice(network), input: inputText.flatMap(InputShape.init),
+        var source = stateDict
+        if PyTorchCheckpoint.isCheckpoint(stateDict) {
+            let converted: PyTorchCheckpoint.Converted
+            do { converted = try PyTorchCheckpoint.convert(stateDict) } catch { throw CLIError("\(error)") }
+            converted.notes.forEach(note)
+            source = converted.path
+        }
+        defer { if source != stateDict { try? FileManager.default.removeItem(atPath: (source as NSString).deletingLastPathComponent) } }
+        var request = ModelImport(path: source, network: try NetworkChoice(network), input: inputText.flatMap(InputShape.init),
                                   layerNames: layerNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   classNames: classNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   normalization: floats(mean).map { Normalization(mean: $0, std: floats(std)!) })
         request.ignoreUnused = ignoreUnused
-        let model = try request.convert()
+        let model: SavedModel
+        do { model = try request.convert() } catch {
+            // Errors name the file the user gave, not the converted copy.
+            throw CLIError("\(error)".replacingOccurrences(of: source, with: stateDict))
+        }
         try model.write(to: out)
         let params = model.network.parameters.reduce(0) { $0 + $1.count }
         print("wrote \(out): \(model.network.units.count) transfer units, \(params) parameters, input \(model.inputShape), "

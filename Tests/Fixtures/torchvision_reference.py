@@ -48,6 +48,10 @@ def main():
     with torch.no_grad():
         logits = model(x)
     save_safetensors(model.state_dict(), f"{a.out}/{a.network}.safetensors")
+    # The same weights as torch.save writes them, in a checkpoint that wraps its state dict,
+    # and a whole pickled module, which torch.load(weights_only=True) must refuse.
+    torch.save({"state_dict": model.state_dict(), "epoch": 3}, f"{a.out}/{a.network}.pth")
+    torch.save(model, f"{a.out}/{a.network}-module.pth")
     with open(f"{a.out}/{a.network}.json", "w") as f:
         json.dump({"inputs": x.flatten().tolist(), "logits": logits.flatten().tolist(), "shape": list(x.shape)}, f)
 

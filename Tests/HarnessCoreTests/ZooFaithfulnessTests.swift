@@ -51,5 +51,15 @@ final class ZooFaithfulnessTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-4 * scale + 1e-4, "\(name): largest difference \(worst) on logits up to \(scale)")
             print("\(name): largest logit difference \(worst) (logits up to \(scale))")
         }
+        // The last network's weights as torch.save wrote them: the same logits, and a pickled
+        // module is refused rather than run.
+        let converted = try PyTorchCheckpoint.convert(dir + "/mobilenet_v2.pth")
+        XCTAssertEqual(converted.notes, ["read the checkpoint's 'state_dict' entry, leaving out epoch"])
+        let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/mobilenet_v2.json")))
+        let viaPth = try ModelImport(path: converted.path, network: .named(.mobilenetV2), input: InputShape(channels: 3, height: 64, width: 64)).convert()
+        XCTAssertLessThan(zip(viaPth.network.logits(for: ref.inputs), ref.logits).map { abs($0 - $1) }.max()!, 1e-4)
+        XCTAssertThrowsError(try PyTorchCheckpoint.convert(dir + "/mobilenet_v2-module.pth")) {
+            XCTAssertTrue("\($0)".contains("torch.load(weights_only=True) refused it"), "\($0)")
+        }
     }
 }
