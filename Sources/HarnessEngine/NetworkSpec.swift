@@ -23,6 +23,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var kernel: Int?
     public var stride: Int?
     public var padding: Int?
+    /// Convolution: TensorFlow's "same" padding instead of `padding` (nil: false).
+    public var tfSame: Bool?
     /// Convolution: channel groups (PyTorch's groups; the input channels for depthwise). nil: 1.
     public var groups: Int?
     /// Drop probability (dropout).
@@ -60,6 +62,15 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         l.groups = groups
         return l
     }
+    /// A convolution with TensorFlow's "same" padding (ceil(size / stride) outputs; the odd
+    /// padding pixel at the bottom and right).
+    public static func convSame(_ name: String, _ outputs: Int, kernel: Int, stride: Int = 1, groups: Int? = nil, bias: Bool? = nil) -> LayerSpec {
+        var l = LayerSpec(name: name, kind: .convolution, outputs: outputs, kernel: kernel, stride: stride, bias: bias)
+        l.tfSame = true
+        l.groups = groups
+        return l
+    }
+
     public static func relu(_ name: String) -> LayerSpec { LayerSpec(name: name, kind: .relu) }
     /// ReLU6, sigmoid, SiLU or hard-swish: element-wise, as PyTorch defines them.
     public static func activation(_ name: String, _ kind: Kind) -> LayerSpec { LayerSpec(name: name, kind: kind) }
@@ -88,6 +99,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     /// The same layer reading another layer's output, or belonging to a block.
     public func reading(_ input: String) -> LayerSpec { var l = self; l.input = input; return l }
     public func inBlock(_ block: String) -> LayerSpec { var l = self; l.block = block; return l }
+
+    /// The keys of a spec file (snake_case where a name has two words).
+    enum CodingKeys: String, CodingKey {
+        case name, kind, outputs, kernel, stride, padding, groups, rate, eps, input, shortcut, bias, block
+        case tfSame = "tf_same"
+    }
 
     /// Holds parameters (and, for batch normalisation, running statistics).
     public var isLearnable: Bool { kind == .convolution || kind == .fullyConnected || kind == .batchNorm }
@@ -220,12 +237,13 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
             case .convolution:
                 try image("a convolution")
                 let out = try need(layer.outputs, "outputs"), k = try need(layer.kernel, "kernel"), s = try need(layer.stride ?? 1, "stride")
-                let p = layer.padding ?? 0, g = try need(layer.groups ?? 1, "groups")
+                let p = layer.padding ?? 0, g = try need(layer.groups ?? 1, "groups"), same = layer.tfSame ?? false
+                if same && layer.padding != nil { throw EngineError.invalidSpec("\(layer.name): tf_same computes the padding; leave out padding") }
                 guard shape[0] % g == 0, out % g == 0 else {
                     throw EngineError.invalidSpec("\(layer.name): \(g) groups must divide both its \(shape[0]) input channels and its \(out) outputs")
                 }
-                let h = Convolution.outputSize(shape[1], kernel: k, stride: s, padding: p)
-                let w = Convolution.outputSize(shape[2], kernel: k, stride: s, padding: p)
+                let h = same ? (shape[1] + s - 1) / s : Convolution.outputSize(shape[1], kernel: k, stride: s, padding: p)
+                let w = same ? (shape[2] + s - 1) / s : Convolution.outputSize(shape[2], kernel: k, stride: s, padding: p)
                 guard p >= 0, h > 0, w > 0 else {
                     throw EngineError.invalidSpec("\(layer.name): kernel \(k) with padding \(p) does not fit \(source)")
                 }

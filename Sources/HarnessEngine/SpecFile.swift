@@ -11,7 +11,7 @@ extension LayerSpec.Kind {
     /// has) and input and block (which every layer may have).
     public var keys: (required: [String], optional: [String]) {
         switch self {
-        case .convolution: return (["outputs", "kernel"], ["stride", "padding", "groups", "bias"])
+        case .convolution: return (["outputs", "kernel"], ["stride", "padding", "tf_same", "groups", "bias"])
         case .maxPool, .avgPool: return (["kernel"], ["stride", "padding"])
         case .fullyConnected: return (["outputs"], ["bias"])
         case .dropout: return (["rate"], [])

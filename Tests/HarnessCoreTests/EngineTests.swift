@@ -44,6 +44,29 @@ final class EngineTests: XCTestCase {
         }
     }
 
+    func testTensorFlowSamePaddingPutsTheOddPixelAtTheBottomAndRight() throws {
+        let (n, c, o) = (2, 2, 3)
+        for (size, k, stride) in [(6, 3, 2), (7, 5, 2), (6, 3, 1)] {
+            let spec = NetworkSpec(channels: c, height: size, width: size, layers: [.convSame("conv", o, kernel: k, stride: stride), .fc("fc", 2)])
+            let out = (size + stride - 1) / stride
+            XCTAssertEqual(try spec.validatedShapes()[0], [o, out, out])
+            let net = try Network(spec: spec, seed: 1)
+            let conv = try net.parameters(of: "conv")
+            let x = gaussian(n * c * size * size, seed: 8)
+            // The reference: zero-pad by hand as TensorFlow does, then convolve without padding.
+            let total = max((out - 1) * stride + k - size, 0), top = total / 2, padded = size + total
+            var xp = [Float](repeating: 0, count: n * c * padded * padded)
+            for i in 0..<(n * c) { for y in 0..<size { for xx in 0..<size {
+                xp[(i * padded + y + top) * padded + xx + top] = x[(i * size + y) * size + xx]
+            } } }
+            let want = referenceConvolution(xp, n: n, c: c, h: padded, w: padded, weight: conv[0].values, bias: conv[1].values,
+                                            outChannels: o, kernel: k, stride: stride, padding: 0)
+            let got = try net.features(at: "conv", for: x, batch: n)
+            XCTAssertEqual(got.count, want.count)
+            for (a, b) in zip(got, want) { XCTAssertEqual(a, b, accuracy: 1e-4, "size \(size) kernel \(k) stride \(stride)") }
+        }
+    }
+
     func testSpecValidationNamesTheLayer() {
         let tooBig = NetworkSpec(channels: 1, height: 4, width: 4, layers: [.conv("big", 2, kernel: 7, padding: 0), .fc("fc", 2)])
         XCTAssertThrowsError(try Network(spec: tooBig, seed: 1)) { XCTAssertTrue("\($0)".contains("big: kernel 7"), "\($0)") }

