@@ -62,16 +62,32 @@ public enum StrategyFailure: Error, Equatable, CustomStringConvertible {
 /// predicting from the index, touching no pixel, would score 100%. So the host shows both the
 /// training and the evaluation images in a seeded random order, and puts the predictions back
 /// in the caller's order before anyone scores them.
+///
+/// The shuffle is public and its seed is the task's, so a strategy could recompute it and learn
+/// which of the caller's (class-sorted) images sits where. The evaluation images are therefore
+/// first put in an order of their content alone (a stable hash of each image's pixels), which
+/// says nothing about labels, and that order is shuffled: recomputing the shuffle only recovers
+/// the content order, which the strategy can compute from the pixels anyway. Everything stays
+/// a function of the data and the seed, so results are the same on every machine.
 struct PresentationOrder {
     /// `order[j]` is the caller's index of the image shown at position j.
     let train: [Int]
     let eval: [Int]
 
-    init(trainCount: Int, evalCount: Int, seed: UInt64) {
+    init(trainCount: Int, evalPixels: [Float], imageSize: Int, seed: UInt64) {
         var g = SeededGenerator(seed: seed, stream: "presentation-order/train")
         train = Array(0..<trainCount).shuffled(using: &g)
+        let count = imageSize > 0 ? evalPixels.count / imageSize : 0
+        let content: [UInt64] = evalPixels.withUnsafeBufferPointer { px in
+            (0..<count).map { i in
+                var h = StableHash()
+                h.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(px)[(i * imageSize * 4)..<((i + 1) * imageSize * 4)]))
+                return h.value
+            }
+        }
+        let byContent = (0..<count).sorted { (content[$0], $0) < (content[$1], $1) }
         var h = SeededGenerator(seed: seed, stream: "presentation-order/eval")
-        eval = Array(0..<evalCount).shuffled(using: &h)
+        eval = byContent.shuffled(using: &h)
     }
 
     /// Evaluation pixels in presentation order.
@@ -111,7 +127,7 @@ extension ConfiguredStrategy {
         let session = HostSession(log: log, progress: progress, trained: trained, task: task, unlabelled: unlabelled)
         let sourceTrain = task.sourceTrain.map { s in s.subset(Array(0..<s.count).shuffled(using: &ordering)) }
         let sourcePointer = session.lend(task.source)
-        let order = PresentationOrder(trainCount: task.train.count, evalCount: task.evalCount, seed: task.seed)
+        let order = PresentationOrder(trainCount: task.train.count, evalPixels: task.evalPixels, imageSize: task.train.imageSize, seed: task.seed)
         let train = task.train.subset(order.train)
         let evalPixels = order.shuffledEval(task.evalPixels, imageSize: task.train.imageSize)
         var predictions = [Int32](repeating: -1, count: task.evalCount)

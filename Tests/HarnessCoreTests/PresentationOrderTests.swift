@@ -27,6 +27,57 @@ final class PresentationOrderTests: XCTestCase {
         const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }
         """
 
+    /// The label leak by arithmetic: the host's shuffle is public (xoshiro256** seeded by
+    /// SplitMix64 from the task's seed XOR the FNV-1a hash of the stream name, and Swift's
+    /// Fisher-Yates with Lemire's bounded draws), so a plugin can recompute which of the caller's
+    /// images sits at each position and, data being sorted by class, its label. Touches no pixel.
+    static let recomputesTheShuffle = """
+        #include <harness_strategy.h>
+        #include <stdlib.h>
+        static uint64_t s[4];
+        static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+        static uint64_t next(void) {
+            uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+            s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45);
+            return r;
+        }
+        static void seed(uint64_t x, const char *stream) {
+            uint64_t h = 0xCBF29CE484222325ULL;
+            for (const char *c = stream; *c; c++) h = (h ^ (uint8_t)*c) * 0x100000001B3ULL;
+            x ^= h;
+            for (int i = 0; i < 4; i++) {
+                x += 0x9E3779B97F4A7C15ULL;
+                uint64_t z = x;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL; z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+                s[i] = z ^ (z >> 31);
+            }
+        }
+        static uint64_t below(uint64_t n) {
+            unsigned __int128 m = (unsigned __int128)next() * n;
+            if ((uint64_t)m < n) { uint64_t t = (0 - n) % n; while ((uint64_t)m < t) m = (unsigned __int128)next() * n; }
+            return (uint64_t)(m >> 64);
+        }
+        static void *configure(void) { static int state; return &state; }
+        static int run(void *p, const harness_task *t, const harness_engine *e, harness_host *h, int32_t *out) {
+            (void)p; (void)e; (void)h;
+            int64_t n = t->eval.count;
+            int64_t *order = malloc(sizeof(int64_t) * (size_t)n);
+            for (int64_t i = 0; i < n; i++) order[i] = i;
+            seed(t->seed, "presentation-order/eval");
+            for (int64_t amount = n, i = 0; amount > 1; i++) {
+                int64_t j = i + (int64_t)below((uint64_t)amount);
+                amount--;
+                int64_t x = order[i]; order[i] = order[j]; order[j] = x;
+            }
+            for (int64_t k = 0; k < n; k++) out[k] = (int32_t)(order[k] * t->classes / n);
+            free(order);
+            return 0;
+        }
+        static const harness_strategy strategy = { .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy),
+            .name = "position-only", .version = "1", .summary = "recomputes the shuffle", .configure = (void *)configure, .run = run };
+        const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }
+        """
+
     static let classes = 5, trainPerClass = 30, testPerClass = 20, side = 8
 
     /// Four IDX files whose images are sorted by class, as a user's own export may be.
@@ -83,12 +134,26 @@ final class PresentationOrderTests: XCTestCase {
         }
     }
 
+    func testAStrategyThatRecomputesTheHostsShuffleFromItsSeedScoresAtChance() throws {
+        let dir = try temporaryDirectory(self)
+        let plugin = try StrategyPlugin(path: try compilePlugin(Self.recomputesTheShuffle, named: "position-only", in: dir))
+        try FileManager.default.createDirectory(atPath: dir + "/idx", withIntermediateDirectories: true)
+        try writeSortedIDX(dir + "/idx")
+        // The whole sorted test set: 20 images of each class in class order.
+        let a = try accuracy(on: .directory(dir + "/idx"), evalPerClass: nil, targetPerClass: nil, plugin: plugin, in: dir)
+        XCTAssertLessThan(a, 0.45, "recomputing the shuffle must say nothing about labels: \(a)")
+    }
+
     func testPredictionsComeBackInTheCallersOrder() {
-        let order = PresentationOrder(trainCount: 7, evalCount: 50, seed: 3)
+        let pixels = (0..<50).flatMap { i in [Float(i), Float(i)] }
+        let order = PresentationOrder(trainCount: 7, evalPixels: pixels, imageSize: 2, seed: 3)
         XCTAssertEqual(Set(order.eval), Set(0..<50))
         XCTAssertNotEqual(order.eval, Array(0..<50))
-        XCTAssertEqual(order.eval, PresentationOrder(trainCount: 7, evalCount: 50, seed: 3).eval, "seeded")
-        let pixels = (0..<50).flatMap { i in [Float(i), Float(i)] }
+        XCTAssertEqual(order.eval, PresentationOrder(trainCount: 7, evalPixels: pixels, imageSize: 2, seed: 3).eval, "seeded")
+        // The order beneath the shuffle is the content's: the same images in another order are shown alike.
+        let reversed = (0..<50).reversed().flatMap { i in [Float(i), Float(i)] }
+        let other = PresentationOrder(trainCount: 7, evalPixels: reversed, imageSize: 2, seed: 3)
+        XCTAssertEqual(other.shuffledEval(reversed, imageSize: 2), order.shuffledEval(pixels, imageSize: 2))
         let shown = order.shuffledEval(pixels, imageSize: 2)
         // A strategy that reads each shown image's first pixel back as its "class" is exactly right.
         let predictions = (0..<50).map { Int32(shown[$0 * 2]) }
