@@ -49,6 +49,10 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     /// and the source's training images (as many per class as the target's) are its labelled
     /// source images. nil: every target training image is labelled, as in ordinary transfer.
     public var targetLabels: Int?
+    /// How a domain-shift task's unlabelled images are ordered beneath their seeded shuffle:
+    /// "content" (by a hash of their pixels, since the label-leak fix); nil in rows stored before
+    /// it, whose cells saw them in their class-sorted order shuffled, and so are keyed apart.
+    public var unlabelledOrder: String?
 
     public init(data: DataSource, datasetName: String, datasetFingerprint: String, splitName: String, sourceClasses: [Int],
                 targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?, training: Hyperparameters) {
@@ -71,14 +75,14 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
             var dataset: String, split: String, sourceClasses: [Int], targetClasses: [Int], targetPerClass: Int?, evalPerClass: Int?
             var training: Hyperparameters, engine: String
             var source: String?, target: String?, sourceModel: String?, inputShape: String?, normalization: Normalization?
-            var skipUndecodable: Bool?, validation: String?, earlyStopping: Bool?, targetLabels: Int?
+            var skipUndecodable: Bool?, validation: String?, earlyStopping: Bool?, targetLabels: Int?, unlabelledOrder: String?
         }
         return StableHash.ofCanonicalJSON(Identity(
             dataset: datasetFingerprint, split: splitName, sourceClasses: sourceClasses, targetClasses: targetClasses,
             targetPerClass: targetPerClass, evalPerClass: evalPerClass, training: training, engine: EngineInfo.engineVersion,
             source: source?.description, target: target?.description, sourceModel: sourceModel, inputShape: inputShape?.description,
             normalization: normalization, skipUndecodable: skipUndecodable == true ? true : nil, validation: validation?.description,
-            earlyStopping: earlyStopping == true ? true : nil, targetLabels: targetLabels))
+            earlyStopping: earlyStopping == true ? true : nil, targetLabels: targetLabels, unlabelledOrder: unlabelledOrder))
     }
 
     /// One line saying what was transferred to what, for leaderboards and reports.

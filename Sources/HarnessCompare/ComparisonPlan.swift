@@ -133,6 +133,7 @@ public struct ComparisonPlan: Codable, Sendable {
         setting.earlyStopping = r.earlyStopping ? true : nil
         if let k = r.targetLabels {
             setting.targetLabels = k
+            setting.unlabelledOrder = "content"
             if k == 0 { setting.validation = nil }  // no labelled target image to hold out
             log("domain shift: \(k) labelled training images per target class, the rest unlabelled; the source's labelled images, "
                 + "\(setting.targetPerClass.map { "\($0)" } ?? "all") per class, come with every task")

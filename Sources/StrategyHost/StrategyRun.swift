@@ -77,17 +77,29 @@ struct PresentationOrder {
     init(trainCount: Int, evalPixels: [Float], imageSize: Int, seed: UInt64) {
         var g = SeededGenerator(seed: seed, stream: "presentation-order/train")
         train = Array(0..<trainCount).shuffled(using: &g)
-        let count = imageSize > 0 ? evalPixels.count / imageSize : 0
-        let content: [UInt64] = evalPixels.withUnsafeBufferPointer { px in
+        var h = SeededGenerator(seed: seed, stream: "presentation-order/eval")
+        eval = Self.contentOrder(evalPixels, imageSize: imageSize).shuffled(using: &h)
+    }
+
+    /// The images' indices ordered by a stable hash of each image's pixels (ties by index): an
+    /// order that depends on what the images are, never on how the caller sorted them.
+    static func contentOrder(_ pixels: [Float], imageSize: Int) -> [Int] {
+        let count = imageSize > 0 ? pixels.count / imageSize : 0
+        let content: [UInt64] = pixels.withUnsafeBufferPointer { px in
             (0..<count).map { i in
                 var h = StableHash()
                 h.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(px)[(i * imageSize * 4)..<((i + 1) * imageSize * 4)]))
                 return h.value
             }
         }
-        let byContent = (0..<count).sorted { (content[$0], $0) < (content[$1], $1) }
-        var h = SeededGenerator(seed: seed, stream: "presentation-order/eval")
-        eval = byContent.shuffled(using: &h)
+        return (0..<count).sorted { (content[$0], $0) < (content[$1], $1) }
+    }
+
+    /// The order the unlabelled target images are shown in: their content order, shuffled by
+    /// the task's seed (the same stream as before, so the source images' order that follows is
+    /// unchanged).
+    static func unlabelled(_ images: ImageSet, ordering: inout SeededGenerator) -> [Int] {
+        contentOrder(images.pixels, imageSize: images.imageSize).shuffled(using: &ordering)
     }
 
     /// Evaluation pixels in presentation order.
@@ -116,11 +128,11 @@ extension ConfiguredStrategy {
     public func run(_ task: TransferTask, log: @escaping (String) -> Void = { _ in },
                     progress: ((TrainingProgress) -> Void)? = nil,
                     trained: ((Network, TrainingReport) -> Void)? = nil) throws -> [Int] {
-        // Unlabelled images in a seeded order of their own too: sorted by class, their order alone
-        // would say which class each is.
+        // Unlabelled images in a seeded order of their own too, over their content order: sorted
+        // by class, or in a shuffle a plugin can recompute, their order would say which class each is.
         var ordering = SeededGenerator(seed: task.seed, stream: "presentation-order/unlabelled")
         let unlabelled = task.unlabelled.map { u in
-            let shown = u.subset(Array(0..<u.count).shuffled(using: &ordering))
+            let shown = u.subset(PresentationOrder.unlabelled(u, ordering: &ordering))
             return ImageSet(channels: shown.channels, height: shown.height, width: shown.width, pixels: shown.pixels,
                             labels: [Int](repeating: 0, count: shown.count))
         }

@@ -144,6 +144,23 @@ final class PresentationOrderTests: XCTestCase {
         XCTAssertLessThan(a, 0.45, "recomputing the shuffle must say nothing about labels: \(a)")
     }
 
+    func testRecomputingTheUnlabelledImagesShuffleSaysNothingAboutTheirLabels() {
+        // 5 classes x 40 unlabelled target images, sorted by class, each different.
+        let classes = 5, per = 40, n = classes * per
+        var pixels: [Float] = []
+        for i in 0..<n { for k in 0..<4 { pixels.append(Float((i * 7919 + k * 31) % 1000) / 1000) } }
+        let images = ImageSet(channels: 1, height: 2, width: 2, pixels: pixels, labels: (0..<n).map { $0 / per })
+        var host = SeededGenerator(seed: 1, stream: "presentation-order/unlabelled")
+        let shown = PresentationOrder.unlabelled(images, ordering: &host)
+        XCTAssertEqual(Set(shown), Set(0..<n))
+        // What a plugin can recompute from its seed: the shuffle of 0..<n on the same stream,
+        // which was exactly the order shown before the fix (every label right).
+        var plugin = SeededGenerator(seed: 1, stream: "presentation-order/unlabelled")
+        let recomputed = Array(0..<n).shuffled(using: &plugin)
+        let right = zip(shown, recomputed).filter { images.labels[$0] == $1 / per }.count
+        XCTAssertLessThan(Double(right) / Double(n), 0.35, "chance is 0.2")
+    }
+
     func testPredictionsComeBackInTheCallersOrder() {
         let pixels = (0..<50).flatMap { i in [Float(i), Float(i)] }
         let order = PresentationOrder(trainCount: 7, evalPixels: pixels, imageSize: 2, seed: 3)
