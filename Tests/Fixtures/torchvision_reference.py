@@ -8,23 +8,14 @@ writes DIR/NETWORK.safetensors (the state dict, as safetensors.torch.save_file w
 DIR/NETWORK.json ({"inputs": [...], "logits": [...], "shape": [N, C, H, W]}). Batch-norm running
 statistics and affine parameters are drawn too, so no batch normalisation is an identity.
 """
-import argparse, json, struct
+import argparse, json, os, sys
 
 import torch
 import torchvision
 
-
-def save_safetensors(tensors, path):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * (-(8 + len(text)) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+# The writer the export example uses (what safetensors.torch.save_file writes).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples"))
+from torch_export import save_safetensors  # noqa: E402
 
 
 def main():

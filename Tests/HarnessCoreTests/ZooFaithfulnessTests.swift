@@ -15,24 +15,28 @@ final class ZooFaithfulnessTests: XCTestCase {
         var shape: [Int]
     }
 
-    /// Runs Debian's python3 with torchvision (scripts/bootstrap.sh --bench installs it).
-    func reference(_ network: String, classes: Int, size: Int, in dir: String) throws -> Reference {
+    /// Runs a reference script with Debian's python3 (python3-torch and python3-torchvision, and
+    /// the PyPI packages `scripts/bootstrap.sh --bench` unpacks into .build/python-packages). A
+    /// missing PyTorch is a failure, not a skip: the zoo is only as good as this comparison.
+    func runReference(_ script: String, _ arguments: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.environment = ["PYTHONPATH": Repository.root + "/.build/python-packages"]
-        p.arguments = [Repository.root + "/Tests/Fixtures/torchvision_reference.py", "--network", network, "--classes", "\(classes)",
-                       "--size", "\(size)", "--out", dir]
+        p.arguments = [Repository.root + "/Tests/Fixtures/" + script] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
         try p.run()
         let log = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        // A missing PyTorch is a failure, not a skip: the zoo is only as good as this comparison.
         guard p.terminationStatus == 0 else {
-            throw ComparisonError("the PyTorch reference failed (bash scripts/bootstrap.sh --bench installs python3-torch and python3-torchvision): "
+            throw ComparisonError("the PyTorch reference failed (bash scripts/bootstrap.sh --bench installs what it needs): "
                                   + String(decoding: log, as: UTF8.self).suffix(800))
         }
+    }
+
+    func reference(_ network: String, classes: Int, size: Int, in dir: String) throws -> Reference {
+        try runReference("torchvision_reference.py", ["--network", network, "--classes", "\(classes)", "--size", "\(size)", "--out", dir])
         return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/\(network).json")))
     }
 
@@ -78,20 +82,7 @@ final class ZooFaithfulnessTests: XCTestCase {
 
     func testEfficientNetLite0WithItsImageNetWeightsGivesPyTorchsTop1OnRealPhotographs() throws {
         let dir = try temporaryDirectory(self)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.environment = ["PYTHONPATH": Repository.root + "/.build/python-packages"]
-        p.arguments = [Repository.root + "/Tests/Fixtures/efficientnet_lite_photos.py", "--out", dir]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let log = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ComparisonError("the PyTorch reference failed (bash scripts/bootstrap.sh --bench fetches the weights): "
-                                  + String(decoding: log, as: UTF8.self).suffix(800))
-        }
+        try runReference("efficientnet_lite_photos.py", ["--out", dir])
         let ref = try JSONDecoder().decode(Photos.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/photos.json")))
         // The weight file as the package ships it (a .pth of 296 tensors), imported by name.
         let converted = try PyTorchCheckpoint.convert(ref.weights)
