@@ -12,6 +12,7 @@ public enum CellRunner {
         do {
             let saved = try SavedModel.read(from: cell.sourceNetwork)
             var data = try cell.setting.loadTarget(seed: cell.seed)
+            guard data.test.count > 0 else { throw DataError.mismatch("the target has no test images to score on") }
             guard InputShape(data.train) == saved.inputShape else {
                 throw DataError.mismatch("the target's images are \(InputShape(data.train)) but \(cell.sourceNetwork) takes \(saved.inputShape)")
             }

@@ -74,6 +74,17 @@ public struct ComparisonPlan: Codable, Sendable {
         guard targetData.dataset.classCount >= 2 else {
             throw ComparisonError("the target \(target) has \(targetData.dataset.classCount) class; a task needs two or more")
         }
+        // No row from nothing: a class without test images would be scored on none of them, and
+        // one without training images could not be learnt.
+        for (set, role, help) in [(targetData.dataset.test, "test", "an image folder holds out a fifth of each class for testing (at least 3 images per class "
+                                   + "give one), or give DIR/train and DIR/test"), (targetData.dataset.train, "training", "add images to those classes")] {
+            let counts = (0..<targetData.dataset.classCount).map { c in set.labels.lazy.filter { $0 == c }.count }
+            let empty = zip(targetData.dataset.classNames, counts).filter { $0.1 == 0 }.map(\.0)
+            guard empty.isEmpty else {
+                throw ComparisonError("the target \(target) has no \(role) images for \(empty.joined(separator: ", ")) "
+                                      + "(\(role) images per class: \(zip(targetData.dataset.classNames, counts).map { "\($0) \($1)" }.joined(separator: ", "))). help: \(help)")
+            }
+        }
         if r.targetLabels != nil {
             // A domain shift keeps the classes: checked before any network is trained.
             let names = (sourceData?.dataset.classNames ?? [], targetData.dataset.classNames)

@@ -45,6 +45,8 @@ public enum PyTorchCheckpoint {
         }
     }
 
+    /// Self-contained (an installed harness has no examples/ folder); it writes safetensors as
+    /// examples/torch_export.py's save_safetensors does.
     private static let script = #"""
 import json, struct, sys
 src, dst = sys.argv[1], sys.argv[2]

@@ -76,6 +76,29 @@ final class ComparisonPlanTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: cache.directory), "nothing was trained or cached")
     }
 
+    func testATargetWithoutTestImagesForAClassIsRefusedBeforeAnythingTrains() throws {
+        // Two photos per class: holding out a fifth for testing leaves none, so every row would be
+        // scored on nothing (it once printed "ok" rows at 0.00%).
+        let dir = try temporaryDirectory(self)
+        for name in ["cat", "dog"] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/photos/\(name)", withIntermediateDirectories: true)
+            for i in 0..<2 {
+                let planes = (0..<64).map { Float(($0 * 5 + i * 11 + name.count * 40) % 256) / 255 }
+                try ImageFile.write(planes, shape: InputShape(channels: 1, height: 8, width: 8), to: "\(dir)/photos/\(name)/\(i).png")
+            }
+        }
+        var r = try request()
+        r.data = DataPair(source: try DataSpec("fashion-mnist:0-4"), target: try DataSpec(dir + "/photos"), splitName: "specs")
+        r.inputShape = InputShape(channels: 1, height: 28, width: 28)
+        let cache = NetworkCache(directory: dir + "/cache")
+        XCTAssertThrowsError(try ComparisonPlan.make(r, strategies: try bindings(["scratch"]), threadsPerCell: 1, cache: cache)) {
+            XCTAssertEqual("\($0)".split(separator: "\n").first.map(String.init),
+                           "the target \(dir)/photos has no test images for cat, dog (test images per class: cat 0, dog 0). help: an image folder holds out "
+                           + "a fifth of each class for testing (at least 3 images per class give one), or give DIR/train and DIR/test")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache.directory), "nothing was trained")
+    }
+
     func testTheTransferCurveGridIsBuiltFromTheTemplatesInStrategiesJSON() throws {
         let file = try StrategiesFile(path: Repository.root + "/strategies.json")
         let grid = try TransferCurve.grid(layers: try TransferCurve.layerCounts("1-2,5", max: 7), from: file, tuned: false)
