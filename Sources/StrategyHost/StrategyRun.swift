@@ -85,10 +85,11 @@ struct PresentationOrder {
     /// order that depends on what the images are, never on how the caller sorted them.
     static func contentOrder(_ pixels: [Float], imageSize: Int) -> [Int] {
         let count = imageSize > 0 ? pixels.count / imageSize : 0
+        let bytes = imageSize * MemoryLayout<Float>.stride
         let content: [UInt64] = pixels.withUnsafeBufferPointer { px in
             (0..<count).map { i in
                 var h = StableHash()
-                h.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(px)[(i * imageSize * 4)..<((i + 1) * imageSize * 4)]))
+                h.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(px)[(i * bytes)..<((i + 1) * bytes)]))
                 return h.value
             }
         }

@@ -1,7 +1,7 @@
 // A strategy's call to train, read from its harness_training struct of either ABI into what the
 // engine runs: settings, conservation penalties and domain-adaptation terms. ABI 1 structs are
-// read as they always were; in ABI 2 a zero (or NULL) means the host's default, so defaults live
-// here and in the task, and loss terms arrive as data.
+// read as they always were; in ABI 2 a zero (or NULL) means the cell's own hyperparameter (the
+// task's Hyperparameters, whose defaults have one table), and loss terms arrive as data.
 import CStrategyAPI
 import Foundation
 import HarnessEngine
