@@ -1,6 +1,9 @@
 // The IDX format of MNIST-style data sets: a magic number (two zero bytes, a type code, the
 // number of dimensions), big-endian 32-bit dimension sizes, then the data. Files may be gzipped;
-// zlib reads both kinds through one call.
+// zlib reads both kinds through one call. Nothing a file says is trusted before it is checked:
+// only regular files are opened (a FIFO would hang, /dev/zero never end), the dimensions are
+// multiplied with overflow checks against a stated limit, and decompression stops at the size
+// the header announces, so a gzip bomb inflates no further than its header admits.
 import CZlib
 import Foundation
 
@@ -11,8 +14,26 @@ public struct IDXFile: Equatable, Sendable {
     /// Only unsigned bytes occur in the image data sets this reads (type code 0x08).
     static let unsignedByte: UInt8 = 0x08
 
+    /// The largest data an IDX file may hold: far beyond any image data set this is for
+    /// (EMNIST's largest is 0.55 GB), and within what a machine's memory holds.
+    public static let maximumBytes = 1 << 31
+
     public init(contentsOf path: String) throws {
-        try self.init(data: try IDXFile.readAll(path), path: path)
+        try self.init(data: try IDXFile.readBounded(path), path: path)
+    }
+
+    /// The size of the data a header announces, with checked arithmetic.
+    static func payloadSize(_ dims: [Int], path: String) throws -> Int {
+        var total = 1
+        for d in dims {
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= maximumBytes else {
+                throw DataError.corrupt(path: path, reason: "the header says \(dims.map(String.init).joined(separator: "x")), more than the "
+                                        + "\(maximumBytes >> 30) GiB of data an IDX file may hold here (a damaged header?)")
+            }
+            total = product
+        }
+        return total
     }
 
     /// Parses IDX bytes already in memory; `path` only names the source in errors.
@@ -39,7 +60,7 @@ public struct IDXFile: Equatable, Sendable {
             let o = 4 + 4 * d
             dims.append(Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3]))
         }
-        let expected = dims.reduce(1, *)
+        let expected = try IDXFile.payloadSize(dims, path: path)
         let found = data.count - header
         guard found == expected else {
             let shape = dims.map(String.init).joined(separator: "x")
@@ -54,28 +75,49 @@ public struct IDXFile: Equatable, Sendable {
         bytes = payload
     }
 
-    /// The whole file, decompressed if it is gzip.
-    static func readAll(_ path: String) throws -> [UInt8] {
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw DataError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+    /// The file's header and exactly the data it announces, decompressed if it is gzip; what
+    /// follows is read no further than to know it is there.
+    static func readBounded(_ path: String) throws -> [UInt8] {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw DataError.unreadable(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
         }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw DataError.unreadable(path: path, reason: "not a regular file (a directory, a device or a pipe); IDX data is a file")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw DataError.unreadable(path: path, reason: "permission denied") }
         guard let file = gzopen(path, "rb") else {
             throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         defer { gzclose(file) }
         var out: [UInt8] = []
-        // Reserve the final size up front so the buffer is not regrown (and copied) on the way.
-        out.reserveCapacity(expectedSize(path))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-            if n < 0 {
-                var code: Int32 = 0
-                let message = String(cString: gzerror(file, &code))
-                throw DataError.corrupt(path: path, reason: "gzip data is damaged (\(message))")
+        /// Appends up to `count` bytes; false at the end of the data.
+        func read(_ count: Int) throws -> Bool {
+            var left = count
+            var chunk = [UInt8](repeating: 0, count: min(count, 1 << 20))
+            while left > 0 {
+                let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32(min(left, $0.count))) }
+                if n < 0 {
+                    var code: Int32 = 0
+                    throw DataError.corrupt(path: path, reason: "gzip data is damaged (\(String(cString: gzerror(file, &code))))")
+                }
+                if n == 0 { return false }
+                out.append(contentsOf: chunk[..<Int(n)])
+                left -= Int(n)
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[..<Int(n)])
+            return true
+        }
+        // The header: four bytes, then four per dimension. Anything odd is left to init(data:),
+        // which says what is wrong.
+        guard try read(4), out[0] == 0, out[1] == 0, out[2] == unsignedByte, (1...4).contains(Int(out[3])) else { return out }
+        let rank = Int(out[3])
+        guard try read(4 * rank) else { return out }
+        let dims = (0..<rank).map { d in (4 + 4 * d..<8 + 4 * d).reduce(0) { $0 << 8 | Int(out[$1]) } }
+        let expected = try payloadSize(dims, path: path)
+        out.reserveCapacity(out.count + min(expected, 1 << 26))
+        guard try read(expected) else { return out }  // init(data:) reports the truncation
+        if try read(1) {
+            throw DataError.corrupt(path: path, reason: "trailing data after \(dims.map(String.init).joined(separator: "x")) = \(expected) bytes")
         }
         // zlib stops quietly at a cut-off gzip stream; it reports it only through gzerror.
         var code: Int32 = 0
@@ -85,15 +127,8 @@ public struct IDXFile: Equatable, Sendable {
         }
         return out
     }
-
-    /// The uncompressed size: a gzip file's ISIZE trailer (size mod 2^32, little-endian), else
-    /// the file's own size. Only a hint for reserving memory.
-    static func expectedSize(_ path: String) -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-        defer { try? handle.close() }
-        guard let size = try? handle.seekToEnd() else { return 0 }
-        guard path.hasSuffix(".gz"), size >= 4, (try? handle.seek(toOffset: size - 4)) != nil,
-              let tail = try? handle.read(upToCount: 4), tail.count == 4 else { return Int(size) }
-        return tail.reversed().reduce(0) { $0 << 8 | Int($1) }
-    }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

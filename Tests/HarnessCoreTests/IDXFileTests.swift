@@ -46,6 +46,35 @@ final class IDXFileTests: XCTestCase {
         }
     }
 
+    func testSizesFromTheHeaderAreCheckedBeforeAnythingIsAllocated() throws {
+        // 65535^4 bytes overflows 64 bits: the product once trapped the host.
+        var header: [UInt8] = [0, 0, 8, 4]
+        for _ in 0..<4 { header += [0, 0, 0xFF, 0xFF] }
+        XCTAssertThrowsError(try IDXFile(data: header, path: "/data/huge")) {
+            XCTAssertEqual("\($0)", "/data/huge is not a valid IDX file: the header says 65535x65535x65535x65535, more than the 2 GiB of data an IDX file may hold here (a damaged header?)")
+        }
+        // A gzip bomb: a header announcing one byte, then 64 MB of zeros that compress to almost
+        // nothing. Reading stops one byte past what the header admits.
+        let dir = try temporaryDirectory(self)
+        try write(idxBytes([1]) + [UInt8](repeating: 0, count: 64 << 20), to: dir + "/bomb")
+        try gzip(dir + "/bomb")
+        XCTAssertThrowsError(try IDXFile(contentsOf: dir + "/bomb.gz")) {
+            XCTAssertEqual("\($0)", "\(dir)/bomb.gz is not a valid IDX file: trailing data after 1 = 1 bytes")
+        }
+    }
+
+    func testOnlyRegularFilesAreOpened() throws {
+        let dir = try temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: dir + "/a-directory", withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(dir + "/a-pipe", 0o600), 0)
+        // A directory, an endless device and a pipe (which would block the read forever).
+        for path in [dir + "/a-directory", "/dev/zero", dir + "/a-pipe"] {
+            XCTAssertThrowsError(try IDXFile(contentsOf: path)) {
+                XCTAssertEqual("\($0)", "cannot read \(path): not a regular file (a directory, a device or a pipe); IDX data is a file")
+            }
+        }
+    }
+
     func testMissingFileIsNamed() {
         XCTAssertThrowsError(try IDXFile(contentsOf: "/nonexistent/train-images-idx3-ubyte")) { error in
             XCTAssertEqual("\(error)", "cannot read /nonexistent/train-images-idx3-ubyte: no such file")
