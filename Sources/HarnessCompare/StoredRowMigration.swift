@@ -108,9 +108,3 @@ enum StoredRowMigration {
                               c.refit == true ? "refit" : ""].joined(separator: "/"))
     }
 }
-
-struct MigrationError: Error, CustomStringConvertible {
-    let field: String
-    init(_ field: String) { self.field = field }
-    var description: String { "a stored row's \(field) is missing or not of its type" }
-}

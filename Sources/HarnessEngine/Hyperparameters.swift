@@ -177,21 +177,14 @@ public struct Hyperparameters: Hashable, Sendable {
     /// The canonical JSON form: sorted keys, defaults left out ("{}" for the defaults). Keys
     /// built from it stay the same when a hyperparameter is added.
     public var canonicalJSON: String {
-        String(decoding: (try? Self.canonicalEncoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+        String(decoding: (try? HarnessJSON.canonical.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
-
-    static let canonicalEncoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
 }
 
 public enum HyperparameterError: Error, Equatable, CustomStringConvertible {
     case outOfRange(Hyperparameter, value: ParameterValue, allowed: String)
     case momentumUnderOneCycle(Double)
     case unknown(String)
-    case wrongKind(Hyperparameter, value: String)
 
     public var description: String {
         switch self {
@@ -202,8 +195,6 @@ public enum HyperparameterError: Error, Equatable, CustomStringConvertible {
                 + "help: choose schedule constant, cosine or step:EPOCHS:GAMMA to set momentum"
         case let .unknown(name):
             return "unknown hyperparameter '\(name)' (known: \(Hyperparameter.allCases.map(\.rawValue).joined(separator: ", ")))"
-        case let .wrongKind(name, value):
-            return "hyperparameter \(name.rawValue) takes \(name.kind.article), not \(value)"
         }
     }
 }
@@ -230,8 +221,7 @@ extension Hyperparameters: Codable {
             case .double: value = .double(try c.decode(Double.self, forKey: key))
             default:
                 let text = try c.decode(String.self, forKey: key)
-                let valid = name == .schedule ? LearningRateSchedule(text) != nil : BatchNormStatistics(rawValue: text) != nil
-                guard valid else {
+                guard name.accepts(.string(text)) else {
                     throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(name.rawValue) must be \(name.range.phrase), not '\(text)'")
                 }
                 value = .string(text)

@@ -10,6 +10,14 @@ public enum HarnessJSON {
         return e
     }
 
+    /// The form keys are hashed from: sorted keys, slashes as they are. Nil fields are left out
+    /// by Codable, so a field added later as an optional changes no key.
+    public static var canonical: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
     public static var decoder: JSONDecoder {
         let d = JSONDecoder()
         d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -50,10 +50,8 @@ public struct StableHash {
     /// key takes: a field added later as an optional, or with a default left out of its
     /// encoding, does not change the keys of values that do not use it.
     public static func ofCanonicalJSON<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding these plain values cannot fail; a failure would be a programming error.
-        guard let data = try? encoder.encode(value) else { preconditionFailure("cannot encode a key of \(T.self)") }
+        guard let data = try? HarnessJSON.canonical.encode(value) else { preconditionFailure("cannot encode a key of \(T.self)") }
         return of(String(decoding: data, as: UTF8.self))
     }
 }

@@ -230,7 +230,7 @@ struct HyperparameterOptions: ParsableArguments {
     static func checked(_ h: Hyperparameters, flag: (Hyperparameter) -> String = flag) throws -> Hyperparameters {
         do { return try h.validated() } catch {
             switch error {
-            case let .outOfRange(name, _, _), let .wrongKind(name, _): throw ValidationError("\(flag(name)): \(error)")
+            case let .outOfRange(name, _, _): throw ValidationError("\(flag(name)): \(error)")
             case .momentumUnderOneCycle: throw ValidationError("--momentum: \(error)")
             case .unknown: throw ValidationError("\(error)")
             }
@@ -257,7 +257,12 @@ struct SourceHyperparameterOptions: ParsableArguments {
             if let baseLr { h.learningRate = baseLr }
             if let baseBatch { h.batchSize = baseBatch }
             return try HyperparameterOptions.checked(h) { name in
-                ["epochs": "--base-epochs", "lr": "--base-lr", "batch_size": "--base-batch"][name.rawValue] ?? HyperparameterOptions.flag(name)
+                switch name {
+                case .epochs: return "--base-epochs"
+                case .lr: return "--base-lr"
+                case .batchSize: return "--base-batch"
+                default: return HyperparameterOptions.flag(name)
+                }
             }
         }
     }
