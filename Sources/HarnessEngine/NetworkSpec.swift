@@ -2,8 +2,9 @@
 // weights, so a file always says what it holds, and validated before any kernel is built.
 //
 // Layers run in list order. Each reads the output of the layer before it unless `input` names
-// another earlier layer, and an `add` layer also adds the output of its `shortcut` layer: that
-// is all a residual network needs, and a plain chain stays a plain list.
+// another earlier layer, an `add` layer also adds the output of its `shortcut` layer, and a
+// `multiply` layer scales each channel by its `gate` layer's C x 1 x 1 output: that is all a
+// residual network and squeeze-and-excitation need, and a plain chain stays a plain list.
 import HarnessData
 
 public struct LayerSpec: Codable, Equatable, Sendable {
@@ -11,7 +12,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
         case convolution, fullyConnected = "fully_connected", batchNorm = "batch_norm"
         case relu, relu6, sigmoid, silu, hardswish
         case maxPool = "max_pool", avgPool = "avg_pool", globalAvgPool = "global_avg_pool"
-        case dropout, add
+        case dropout, add, multiply
     }
 
     public var name: String
@@ -35,6 +36,9 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public var input: String?
     /// `add` only: the earlier layer whose output is added to the input (the residual shortcut).
     public var shortcut: String?
+    /// `multiply` only: the earlier layer whose C x 1 x 1 output scales each of the input's C
+    /// channels (squeeze-and-excitation's sigmoid).
+    public var gate: String?
     /// Convolution and fully connected: false leaves out the bias (a convolution followed by batch
     /// normalisation, as in ResNets, whose shift makes a bias redundant). nil: with a bias.
     public var bias: Bool?
@@ -95,6 +99,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     public static func add(_ name: String, shortcut: String, input: String? = nil) -> LayerSpec {
         LayerSpec(name: name, kind: .add, input: input, shortcut: shortcut)
     }
+    /// Each channel of `input` (or of the layer before) times the gate's value for it.
+    public static func multiply(_ name: String, gate: String, input: String? = nil) -> LayerSpec {
+        var l = LayerSpec(name: name, kind: .multiply, input: input)
+        l.gate = gate
+        return l
+    }
 
     /// The same layer reading another layer's output, or belonging to a block.
     public func reading(_ input: String) -> LayerSpec { var l = self; l.input = input; return l }
@@ -102,7 +112,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
 
     /// The keys of a spec file (snake_case where a name has two words).
     enum CodingKeys: String, CodingKey {
-        case name, kind, outputs, kernel, stride, padding, groups, rate, eps, input, shortcut, bias, block
+        case name, kind, outputs, kernel, stride, padding, groups, rate, eps, input, shortcut, gate, bias, block
         case tfSame = "tf_same"
     }
 
@@ -178,8 +188,9 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
     }
 
     /// For each layer, the index of the layer whose output it reads (-1: the network's input),
-    /// and for an `add` the index of its shortcut. Names must refer to earlier layers.
-    package func wiring() throws -> [(input: Int, shortcut: Int?)] {
+    /// and for an `add` or a `multiply` the index of its second operand (shortcut or gate). Names
+    /// must refer to earlier layers.
+    package func wiring() throws -> [(input: Int, operand: Int?)] {
         var index: [String: Int] = [:]
         var result: [(Int, Int?)] = []
         for (i, layer) in layers.enumerated() {
@@ -192,17 +203,23 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 return j
             }
             let input = try layer.input.map { try earlier($0, "input") } ?? (i - 1)
-            var shortcut: Int?
+            var operand: Int?
             if layer.kind == .add {
                 guard let s = layer.shortcut else { throw EngineError.invalidSpec("\(layer.name): an add layer needs a shortcut (the layer whose output it adds)") }
-                shortcut = try earlier(s, "shortcut")
+                operand = try earlier(s, "shortcut")
             } else if layer.shortcut != nil {
                 throw EngineError.invalidSpec("\(layer.name): only an add layer has a shortcut")
+            }
+            if layer.kind == .multiply {
+                guard let g = layer.gate else { throw EngineError.invalidSpec("\(layer.name): a multiply layer needs a gate (the layer whose C x 1 x 1 output scales the channels)") }
+                operand = try earlier(g, "gate")
+            } else if layer.gate != nil {
+                throw EngineError.invalidSpec("\(layer.name): only a multiply layer has a gate")
             }
             guard index.updateValue(i, forKey: layer.name) == nil else {
                 throw EngineError.invalidSpec("layer name '\(layer.name)' is used twice")
             }
-            result.append((input, shortcut))
+            result.append((input, operand))
         }
         return result
     }
@@ -273,10 +290,18 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
                 }
                 shapes.append(shape)
             case .add:
-                let other = shapes[wiring[i].shortcut!]
+                let other = shapes[wiring[i].operand!]
                 guard other == shape else {
                     throw EngineError.invalidSpec("\(layer.name): cannot add shortcut \(layer.shortcut!) of shape \(text(other)) to \(from) of shape \(text(shape)); "
                                                   + "a shortcut across a change of size needs a projection (a strided 1x1 convolution)")
+                }
+                shapes.append(shape)
+            case .multiply:
+                try image("a channel-wise multiply")
+                let gate = shapes[wiring[i].operand!]
+                guard gate == [shape[0], 1, 1] else {
+                    throw EngineError.invalidSpec("\(layer.name): its gate \(layer.gate!) gives shape \(text(gate)), but scaling the \(shape[0]) channels of \(from) "
+                                                  + "needs \(shape[0])x1x1 (a 1x1 convolution of globally pooled features)")
                 }
                 shapes.append(shape)
             case .dropout:

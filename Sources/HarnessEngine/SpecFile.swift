@@ -17,6 +17,7 @@ extension LayerSpec.Kind {
         case .dropout: return (["rate"], [])
         case .batchNorm: return ([], ["outputs", "eps"])
         case .add: return (["shortcut"], [])
+        case .multiply: return (["gate"], [])
         case .relu, .relu6, .sigmoid, .silu, .hardswish, .globalAvgPool: return ([], [])
         }
     }

@@ -1,7 +1,8 @@
 // Standard ImageNet backbones as specs, layer for layer as torchvision builds them and under
 // torchvision's module names, so their state dicts import as they are: ResNet-18, -34 and -50
 // (He et al. 2016; Bottleneck with the stride on its 3x3 convolution, torchvision's "v1.5") and
-// MobileNetV2 (Sandler et al. 2018). Transfer units are the natural blocks: the stem, each
+// MobileNetV2 (Sandler et al. 2018) and EfficientNet-B0 (Tan & Le 2019, with
+// squeeze-and-excitation). Transfer units are the natural blocks: the stem, each
 // residual or inverted-residual block, the head and the classifier.
 import HarnessData
 
@@ -83,6 +84,54 @@ extension NetworkSpec {
             }
         }
         layers += convBN("features.18", 1280, kernel: 1).map { $0.inBlock("features.18") }
+        layers += [.globalAvgPool("avgpool"), .dropout("classifier.0", 0.2), .fc("classifier.1", classes)]
+        return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
+    }
+}
+
+extension NetworkSpec {
+    /// torchvision's EfficientNet-B0: features.0 (3x3/2 conv, BN, SiLU), sixteen MBConv blocks
+    /// features.S.I (1x1 expansion unless the ratio is 1, depthwise k x k, squeeze-and-excitation
+    /// to max(1, input / 4) channels with SiLU and a sigmoid gate, 1x1 linear projection; a
+    /// residual addition where stride 1 keeps the width), features.8 (1x1 to 1280, BN, SiLU),
+    /// average pooling, dropout 0.2 and the classifier. Symmetric padding (k - 1) / 2 and
+    /// PyTorch's batch-norm epsilon. Stochastic depth is the identity at inference, and the
+    /// harness trains without it.
+    public static func efficientNetB0(classes: Int, shape: InputShape) -> NetworkSpec {
+        func convBN(_ name: String, _ outputs: Int, kernel: Int, stride: Int = 1, groups: Int? = nil, activation: Bool = true) -> [LayerSpec] {
+            [.conv("\(name).0", outputs, kernel: kernel, padding: (kernel - 1) / 2, stride: stride, groups: groups, bias: false), .batchNorm("\(name).1")]
+                + (activation ? [.activation("\(name).2", .silu)] : [])
+        }
+        var layers = convBN("features.0", 32, kernel: 3, stride: 2).map { $0.inBlock("features.0") }
+        // (expansion, kernel, stride, input, output, repeats) of the seven stages.
+        let stages: [(e: Int, k: Int, s: Int, i: Int, o: Int, n: Int)] = [
+            (1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+            (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1),
+        ]
+        for (s, stage) in stages.enumerated() {
+            var input = stage.i
+            for b in 0..<stage.n {
+                let block = "features.\(s + 1).\(b)", stride = b == 0 ? stage.s : 1, hidden = input * stage.e
+                let entry = layers.last!.name
+                var body: [LayerSpec] = []
+                var part = 0
+                if hidden != input {
+                    body += convBN("\(block).block.0", hidden, kernel: 1)
+                    part = 1
+                }
+                body += convBN("\(block).block.\(part)", hidden, kernel: stage.k, stride: stride, groups: hidden)
+                let se = "\(block).block.\(part + 1)", expanded = body.last!.name
+                body += [.globalAvgPool("\(se).avgpool"), .conv("\(se).fc1", max(1, input / 4), kernel: 1, padding: 0), .activation("\(se).activation", .silu),
+                         .conv("\(se).fc2", hidden, kernel: 1, padding: 0), .activation("\(se).scale_activation", .sigmoid),
+                         .multiply("\(se).scale", gate: "\(se).scale_activation", input: expanded)]
+                body += convBN("\(block).block.\(part + 2)", stage.o, kernel: 1, activation: false)
+                body[0] = body[0].reading(entry)
+                if stride == 1 && input == stage.o { body.append(.add("\(block).add", shortcut: entry, input: body.last!.name)) }
+                layers += body.map { $0.inBlock(block) }
+                input = stage.o
+            }
+        }
+        layers += convBN("features.8", 1280, kernel: 1).map { $0.inBlock("features.8") }
         layers += [.globalAvgPool("avgpool"), .dropout("classifier.0", 0.2), .fc("classifier.1", classes)]
         return NetworkSpec(channels: shape.channels, height: shape.height, width: shape.width, layers: layers)
     }

@@ -68,7 +68,7 @@ struct Networks: ParsableCommand {
         let rows = zip(zip(spec.layers, spec.unitOfLayer), shapes).map { pair, out -> [String] in
             let (layer, unit) = pair
             let n = unit.flatMap { u in numbered.insert(u).inserted ? units.firstIndex(of: u).map { "\($0 + 1)" } : nil } ?? ""
-            let reads = [layer.input.map { "reads \($0)" }, layer.shortcut.map { "+ \($0)" }].compactMap { $0 }.joined(separator: " ")
+            let reads = [layer.input.map { "reads \($0)" }, layer.shortcut.map { "+ \($0)" }, layer.gate.map { "x \($0)" }].compactMap { $0 }.joined(separator: " ")
             return [n, unit ?? "", layer.name, layer.kind.rawValue + (reads.isEmpty ? "" : " (\(reads))"),
                     out.map(String.init).joined(separator: "x"), flops[layer.name].map { String(format: "%.2f", $0 / 1e6) } ?? ""]
         }

