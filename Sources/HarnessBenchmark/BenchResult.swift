@@ -18,6 +18,7 @@ public struct BenchResult: Codable, Sendable {
     public var breakdowns: [Breakdown] = []
     public var comparison: ComparisonRace?
     public var loading: LoadingRace?
+    public var backbones: [BackboneCase] = []
 
     public init(threads: Int, cores: Int, onednn: String, forwardGFLOPPerImage: Double) {
         self.threads = threads

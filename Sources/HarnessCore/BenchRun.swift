@@ -26,6 +26,12 @@ public struct BenchRun {
     public var skipCompare = false
     public var skipLoading = false
     public var loadingOnly = false
+    /// The backbone race: zoo networks at ImageNet size against PyTorch's own modules.
+    public var backbones: [Architecture] = [.resnet18, .efficientnetLite0]
+    public var skipBackbones = false
+    /// Input size and batch of the backbone race (default 224 and 32; 64 and 8 with --quick).
+    public var backboneSize: Int?
+    public var backboneBatch: Int?
     public var loadingPerClass: Int?
 
     public init(source: DataSource, threads: Int, python: String, peers: String, executable: String) {
@@ -106,6 +112,7 @@ public struct BenchRun {
             }
         }
 
+        if !skipBackbones && !backbones.isEmpty { result.backbones = try raceBackbones(scratch: scratch, log: log) }
         if !skipLoading { result.loading = try raceLoading(scratch: scratch, log: log) }
         if !skipCompare && network != .standard {
             log("skipping the whole-comparison race: its PyTorch script reproduces the default network's protocol only (--network \(network) races throughput)")
@@ -114,6 +121,18 @@ public struct BenchRun {
             result.comparison = try raceComparison(split: halves, plan: plan, idx: idx, specFile: specFile, scratch: scratch, log: log)
         }
         return result
+    }
+
+    /// Zoo networks at ImageNet size, each side in a process of its own (BackboneRace).
+    private func raceBackbones(scratch: URL, log: (String) -> Void) throws -> [BackboneCase] {
+        let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
+        let race = BackboneRace(networks: backbones, size: backboneSize ?? (quick ? 64 : 224), batch: backboneBatch ?? (quick ? 8 : 32),
+                                steps: quick ? 2 : 4, warmup: 1, repeats: min(repeats ?? 3, 3), threads: threads, executable: executable,
+                                python: python, script: peers + "/torch_backbone.py",
+                                pythonPath: root.appendingPathComponent(".build/python-packages").path)
+        log("backbone race: \(backbones.map(\.rawValue).joined(separator: ", ")) at \(race.size)x\(race.size), batch \(race.batch), "
+            + "\(race.repeats) alternating runs per side, each in a fresh process (PyTorch's own modules, channels_last)")
+        return try race.run(scratch: scratch, log: log)
     }
 
     /// Image-folder loading: a folder of JPEGs of mixed sizes and colour made from the data set,

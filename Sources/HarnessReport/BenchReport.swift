@@ -50,6 +50,9 @@ public struct BenchReport {
             out.append(Target(what: "whole comparison: harness peak memory", measured: Double(c.harnessPeakBytes) / 1_073_741_824,
                               goal: 1, unit: " GiB", lowerIsBetter: true))
         }
+        for b in result.backbones {
+            out.append(Target(what: "\(b.name): harness / PyTorch", measured: b.ratio, goal: 1, unit: "x"))
+        }
         if let l = result.loading {
             out.append(Target(what: "image folder, cold: harness / torchvision", measured: l.coldVersusTorchvision, goal: 1, unit: "x"))
             out.append(Target(what: "image folder: harness cached / harness cold", measured: l.cachedVersusCold, goal: 10, unit: "x"))
@@ -124,12 +127,22 @@ public struct BenchReport {
                               + names.map { n in [n, seconds1(c.harnessStages[n]), seconds1(c.torchStages[n]), percent(c.harnessAccuracy[n]), percent(c.torchAccuracy[n])] })
         }
 
+        if !r.backbones.isEmpty {
+            out.append("")
+            out.append("Standard backbones, 1000 classes, random images; images/s: median [min-max] of \(r.backbones[0].harness.values.count) alternating runs, "
+                       + "each side in a fresh process; PyTorch runs its own modules (torchvision, efficientnet-lite-pytorch) in channels_last; "
+                       + "peak memory is the largest of any run's process tree")
+            let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
+            out += Self.table(["case", "harness", "PyTorch", "harness / PyTorch", "harness peak", "PyTorch peak"],
+                              r.backbones.map { b in [b.name, Self.spread(b.harness, digits: 1), Self.spread(b.torch, digits: 1), String(format: "%.2fx", b.ratio),
+                                                      gib(b.harnessPeakBytes), gib(b.torchPeakBytes)] })
+        }
         if let l = r.loading {
             out.append("")
             out += Self.loadingText(l, threads: r.threads)
         }
         out.append("")
-        out.append("Targets (issues 6 and 11):")
+        out.append("Targets (issues 6, 11 and 23):")
         out += Self.table(["target", "measured", "goal", ""], targets.map { t in
             let fmt = t.unit == "%" ? "%.0f%%" : (t.unit == "x" ? "%.2fx" : "%.2f" + t.unit)
             let verdict: String
@@ -142,8 +155,9 @@ public struct BenchReport {
         return out.joined(separator: "\n")
     }
 
-    static func spread(_ m: RepeatedMeasurement) -> String {
-        String(format: "%.0f [%.0f-%.0f]", m.median, m.minimum, m.maximum)
+    static func spread(_ m: RepeatedMeasurement, digits: Int = 0) -> String {
+        let f = "%.\(digits)f"
+        return String(format: "\(f) [\(f)-\(f)]", m.median, m.minimum, m.maximum)
     }
 
     /// Indented, the first column left-aligned and the figures right-aligned.

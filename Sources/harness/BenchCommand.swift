@@ -48,12 +48,28 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Train and test images per class in the loading race's folder (default: 200, or 20 with --quick).", valueName: "K"))
     var loadingPerClass: Int?
 
+    @Option(help: ArgumentHelp("Zoo networks of the backbone race, against PyTorch's own modules (comma-separated).", valueName: "names"))
+    var backbones = "resnet18,efficientnet_lite0"
+
+    @Option(help: ArgumentHelp("Input size of the backbone race (default: 224, or 64 with --quick).", valueName: "pixels"))
+    var backboneSize: Int?
+
+    @Option(help: ArgumentHelp("Batch size of the backbone race (default: 32, or 8 with --quick).", valueName: "n"))
+    var backboneBatch: Int?
+
+    @Flag(help: "Skip the backbone race.")
+    var skipBackbones = false
+
     @Flag(help: "Print one JSON object with every figure as the last line of standard output.")
     var json = false
 
     func validate() throws {
         guard (repeats ?? 1) >= 1, compareRuns >= 1 else {
             throw ValidationError("--repeats and --compare-runs must be at least 1")
+        }
+        _ = try backboneNetworks()
+        guard (backboneSize ?? 224) >= 32, (backboneBatch ?? 1) >= 1 else {
+            throw ValidationError("--backbone-size must be at least 32 (the zoo networks halve it five times) and --backbone-batch at least 1")
         }
     }
 
@@ -71,6 +87,10 @@ struct Bench: ParsableCommand {
         bench.skipLoading = skipLoading
         bench.loadingOnly = loadingOnly
         bench.loadingPerClass = loadingPerClass
+        bench.backbones = try backboneNetworks()
+        bench.backboneSize = backboneSize
+        bench.backboneBatch = backboneBatch
+        bench.skipBackbones = skipBackbones
         let result: BenchResult
         do { result = try bench.execute(log: note) } catch let failure as BenchRun.Failure { throw CLIError(failure.description) }
         if loadingOnly, let loading = result.loading {
@@ -79,6 +99,15 @@ struct Bench: ParsableCommand {
             print(BenchReport(result).text)
         }
         if json { try printJSON(result) }
+    }
+
+    private func backboneNetworks() throws -> [Architecture] {
+        try backbones.split(separator: ",").map { name in
+            guard let a = Architecture(rawValue: String(name)), a.nativeShape.channels == 3 else {
+                throw ValidationError("--backbones: '\(name)' is not an ImageNet network of the zoo (resnet18, resnet34, resnet50, mobilenet_v2, efficientnet_b0, efficientnet_lite0-4)")
+            }
+            return a
+        }
     }
 
     private func peerDirectory() throws -> String {

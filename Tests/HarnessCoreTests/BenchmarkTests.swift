@@ -124,4 +124,25 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertTrue(text.contains("missed by 25%"), text)  // 1.5x of a 2x goal
         XCTAssertTrue(text.contains("missed by 100%"), text)  // 2 GiB of a 1 GiB limit
     }
+
+    func testBackboneRaceReportsPairedRatiosAndBothPeaks() {
+        var result = BenchResult(threads: 2, cores: 2, onednn: "2.6.3", forwardGFLOPPerImage: 0.04)
+        result.backbones = [BackboneCase(network: "resnet18", size: 224, batch: 32, training: true, harness: RepeatedMeasurement([30, 20]),
+                                         torch: RepeatedMeasurement([20, 25]), harnessPeakBytes: 3 << 30, torchPeakBytes: 3 << 29)]
+        let target = BenchReport(result).targets.first { $0.what == "resnet18 train 224px batch 32: harness / PyTorch" }
+        XCTAssertEqual(target?.measured ?? 0, 1.15, accuracy: 1e-9)  // median of 1.5 and 0.8
+        XCTAssertEqual(target?.met, true)
+        let text = BenchReport(result).text
+        XCTAssertTrue(text.contains("3.00 GiB") && text.contains("1.50 GiB"), text)
+        XCTAssertTrue(text.contains("25.0 [20.0-30.0]"), text)
+    }
+
+    /// The engine's side of the backbone race measures the zoo network it is given, at the size given.
+    func testBackboneRaceEngineSideTrainsAndInfersTheZooNetwork() throws {
+        let trained = try BackboneRace.engineSide(network: .efficientnetLite0, size: 32, batch: 2, steps: 1, warmup: 0, training: true)
+        XCTAssertEqual(trained.images, 2)
+        XCTAssertGreaterThan(trained.seconds, 0)
+        let inferred = try BackboneRace.engineSide(network: .resnet18, size: 32, batch: 2, steps: 2, warmup: 1, training: false)
+        XCTAssertEqual(inferred.images, 4)
+    }
 }
