@@ -2,7 +2,7 @@
 #define HARNESS_CSYSTEM_SHIM_H
 #include <signal.h>
 #include <sys/prctl.h>
-// Asks the kernel to send `signal` to this process when its parent dies, so a worker running a
-// hung plugin never outlives the comparison that started it. Returns 0 on success.
-static inline int harness_die_with_parent(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
+// Makes this process the reaper of its orphaned descendants (a daemon a plugin double-forks is
+// re-parented here, not to init), so the host can still find and kill it. Returns 0 on success.
+static inline int harness_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 #endif

@@ -3,7 +3,9 @@
 // the plugin shares stdout and stderr, which become the child's log instead. A child that hangs
 // is killed at its timeout; one that crashes is described by its signal and the tail of its log.
 // The child side guards itself too: it dies with its parent and ends at its own deadline, so a
-// plugin stuck in a loop never outlives the command that started it.
+// plugin stuck in a loop never outlives the command that started it. And a child owns what its
+// plugin starts: a forked child or a double-forked daemon is killed with it (ProcessTree), at
+// the timeout, at the child's end and at the coordinator's death.
 import CSystem
 import Foundation
 
@@ -57,6 +59,9 @@ public enum ChildProcess {
         process.environment = environment
         let timedOut = Flag()
         process.terminationHandler = { p in
+            // The child leads a process group of its own (guardChild): whatever it started and
+            // left behind in that group goes with it, even if it crashed before it could clean up.
+            kill(-p.processIdentifier, SIGKILL)
             try? log.close()
             let text = (try? Data(contentsOf: logFile)).map { String(decoding: $0.suffix(logLimit), as: UTF8.self) } ?? ""
             let result = try? Data(contentsOf: resultFile)
@@ -75,7 +80,7 @@ public enum ChildProcess {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
             guard process.isRunning else { return }
             timedOut.set()
-            kill(pid, SIGKILL)
+            ProcessTree.kill(pid, includingRoot: true)
         }
     }
 
@@ -95,14 +100,33 @@ public enum ChildProcess {
     public static func guardArguments(timeout: Double) -> [String] { ["--parent", "\(getpid())", "--deadline", "\(timeout)"] }
 
     /// Called first in a child: die with the parent (even one killed with -9) and end at the
-    /// deadline, whatever the plugin is doing (SIGALRM's default action ends the process).
-    /// Returns false if the parent is already gone.
+    /// deadline, whatever the plugin is doing, taking along every process the plugin started.
+    /// The child leads its own process group and is the reaper of its orphans, so a plugin's
+    /// daemon stays in its tree; a watcher thread kills the tree when the parent is gone or the
+    /// deadline passes (then ends with SIGALRM, as a timed-out child always has), and the tree
+    /// is killed at exit too. Returns false if the parent is already gone.
     public static func guardChild(parent: Int32?, deadline: Double?) -> Bool {
-        if let parent {
-            _ = harness_die_with_parent(SIGKILL)
-            if getppid() != parent { return false }
+        _ = setpgid(0, 0)
+        _ = harness_become_subreaper()
+        atexit { ProcessTree.kill(getpid(), includingRoot: false) }
+        if let parent, getppid() != parent { return false }
+        let end = deadline.map { Date().addingTimeInterval(min(max($0, 1), 1e9)) }
+        // A backstop, should the watcher never run: SIGALRM's default action ends the process.
+        if let deadline { alarm(UInt32(min(max(deadline.rounded(.up) + 5, 1), Double(UInt32.max)))) }
+        guard parent != nil || end != nil else { return true }
+        Thread.detachNewThread {
+            var tries = 0
+            while true {
+                let orphaned = parent.map { getppid() != $0 } ?? false, late = end.map { Date() >= $0 } ?? false
+                if orphaned || late {
+                    ProcessTree.kill(getpid(), includingRoot: false)
+                    // SIGKILL if a plugin ignores SIGALRM.
+                    kill(getpid(), orphaned || tries > 0 ? SIGKILL : SIGALRM)
+                    tries += 1
+                }
+                usleep(20_000)
+            }
         }
-        if let deadline { alarm(UInt32(min(max(deadline.rounded(.up), 1), Double(UInt32.max)))) }
         return true
     }
 

@@ -19,6 +19,9 @@ public struct ScanReport: Codable, Sendable {
     public var refusals: [String?]
     /// Beside each refusal, the plugin's own reason when it gave one (ABI 2's configure_error).
     public var reasons: [String?]?
+    /// Set by the host when the scan ran out of time: a busy machine can time out a sound
+    /// plugin, so such an outcome is reported but never remembered.
+    public var timedOut: Bool?
 
     public init(outcome: ScanOutcome, refusals: [String?], reasons: [String?]? = nil) {
         self.outcome = outcome
@@ -70,14 +73,14 @@ public struct PluginScanner: Sendable {
                 outcomes[path] = .failed(.notLoadable(path: path, reason: "\(error)"))
             }
         }
-        let scanned = ConcurrentResults<ScanOutcome>(count: todo.count)
+        let scanned = ConcurrentResults<ScanReport>(count: todo.count)
         DispatchQueue.concurrentPerform(iterations: todo.count) { [todo] i in
-            scanned.set(i, (try? run(todo[i], trying: []).outcome) ?? .failed(.notLoadable(path: todo[i], reason: "scanner failed")))
+            scanned.set(i, (try? run(todo[i], trying: [])) ?? ScanReport(outcome: .failed(.notLoadable(path: todo[i], reason: "scanner failed")), refusals: []))
         }
         for (i, path) in todo.enumerated() {
-            let outcome = scanned.values[i]!
-            outcomes[path] = outcome
-            if let hash = hashes[path] { remembered[hash] = outcome }
+            let report = scanned.values[i]!
+            outcomes[path] = report.outcome
+            if let hash = hashes[path], report.timedOut != true { remembered[hash] = report.outcome }
         }
         if !todo.isEmpty { saveCache(remembered) }
         return outcomes
@@ -115,7 +118,9 @@ public struct PluginScanner: Sendable {
                                        logFile: scratch.appendingPathComponent("log"), timeout: timeout)
         if let data = outcome.result, let report = try? HarnessJSON.decoder.decode(ScanReport.self, from: data) { return report }
         let why = outcome.failure(timeout: timeout)
-        return ScanReport(outcome: .failed(.crashedWhileLoading(path: path, reason: why)), refusals: sets.map { _ in why })
+        var report = ScanReport(outcome: .failed(.crashedWhileLoading(path: path, reason: why)), refusals: sets.map { _ in why })
+        report.timedOut = outcome.timedOut || outcome.signal == SIGALRM
+        return report
     }
 
     /// Opens one file in this process: what the `scan-plugin` child itself does.
@@ -147,6 +152,14 @@ public struct PluginScanner: Sendable {
         case let .failed(error):
             return .failed(error.at(path))
         }
+    }
+
+    /// Forgets every remembered scan (`harness cache clear`); returns how many there were.
+    public func clearCache() throws -> Int {
+        guard let cacheFile, FileManager.default.fileExists(atPath: cacheFile) else { return 0 }
+        let count = loadCache().count
+        try FileManager.default.removeItem(atPath: cacheFile)
+        return count
     }
 
     private func loadCache() -> [String: ScanOutcome] {

@@ -1,11 +1,11 @@
-// `harness cache`: the cached source networks.
+// `harness cache`: the cached source networks, decoded image folders and plugin scans.
 import ArgumentParser
 import Foundation
 import HarnessCore
 
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List or clear the cached source networks and decoded image folders.",
+        abstract: "List or clear the cached source networks, decoded image folders and plugin scans.",
         subcommands: [List.self, Clear.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -19,11 +19,12 @@ struct Cache: ParsableCommand {
     }
 
     struct Clear: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete every cached network and decoded image folder.")
+        static let configuration = CommandConfiguration(abstract: "Delete every cached network, decoded image folder and remembered plugin scan.")
         func run() throws {
-            let cache = NetworkCache(), images = DecodedImageCache()
+            let cache = NetworkCache(), images = DecodedImageCache(), scans = PluginScanner(executable: "")
             print("removed \(try cache.clear()) cached networks from \(cache.directory)")
             print("removed \(try images.clear()) decoded image folders from \(images.directory)")
+            print("removed \(try scans.clearCache()) remembered plugin scans from \(PluginScanner.defaultCacheFile)")
         }
     }
 }

@@ -66,4 +66,99 @@ final class WorkerLifetimeTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 30)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/result.json"))
     }
+
+    /// C that forks a child and double-forks a daemon (setsid, so it leaves the process group),
+    /// both sleeping forever, and writes their pids to $PIDS_DIR/child.pid and daemon.pid.
+    static let forker = """
+        static void spawn_escapees(void) {
+            const char *dir = getenv("PIDS_DIR");
+            char path[4096];
+            pid_t child = fork();
+            if (child == 0) { for (;;) pause(); }
+            pid_t first = fork();
+            if (first == 0) {
+                setsid();
+                pid_t daemon = fork();
+                if (daemon == 0) { for (;;) pause(); }
+                snprintf(path, sizeof path, "%s/daemon.pid", dir);
+                FILE *f = fopen(path, "w"); fprintf(f, "%d", (int)daemon); fclose(f);
+                _exit(0);
+            }
+            waitpid(first, NULL, 0);
+            snprintf(path, sizeof path, "%s/child.pid", dir);
+            FILE *f = fopen(path, "w"); fprintf(f, "%d", (int)child); fclose(f);
+        }
+        """
+
+    /// The pids the forker wrote, once both are there.
+    func escapees(in dir: String, within seconds: Double = 300, while alive: () -> Bool = { true }) -> [Int32] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, alive() {
+            let pids = ["child", "daemon"].compactMap { try? String(contentsOfFile: "\(dir)/\($0).pid", encoding: .utf8) }.compactMap { Int32($0) }
+            if pids.count == 2 { return pids }
+            usleep(100_000)
+        }
+        return []
+    }
+
+    func assertAllDie(_ pids: [Int32], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let gone = Date().addingTimeInterval(10)
+        while pids.contains(where: { !isDead($0) }), Date() < gone { usleep(100_000) }
+        for pid in pids where !isDead(pid) {
+            XCTFail("\(what): process \(pid) is still alive", file: file, line: line)
+            kill(pid, SIGKILL)
+        }
+    }
+
+    func testAPluginsForkedChildAndDaemonDieAtTheTimeoutAndWithTheCoordinator() throws {
+        let dir = try temporaryDirectory(), plugins = dir + "/plugins", pids = dir + "/pids"
+        try FileManager.default.createDirectory(atPath: pids, withIntermediateDirectories: true)
+        let environment = ["HARNESS_CACHE_DIR": dir + "/cache", "PIDS_DIR": pids]
+        try CPluginBuilder.build(CPluginBuilder.source("forker", preamble: "#include <sys/wait.h>\n" + Self.forker,
+                                                       body: "spawn_escapees(); for (;;) pause();"), file: "forker", in: plugins)
+        let config = dir + "/strategies.json"
+        try #"{ "forker": { "strategy": "forker" } }"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let common = ["--strategies", "forker", "--no-baseline", "--plugin-path", plugins, "--config", config] + CompareTests.small(seeds: 1)
+
+        // At the timeout: the cell fails, and nothing the plugin started outlives it.
+        let started = Date()
+        let timed = try harness(["compare", "--timeout", "5", "--db", dir + "/a.sqlite"] + common, environment: environment)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 120, "the comparison does not wait for the plugin's children")
+        XCTAssertTrue(timed.stdout.contains("timed out") || timed.stderr.contains("timed out"), timed.stdout + timed.stderr)
+        let first = escapees(in: pids, within: 1)
+        XCTAssertEqual(first.count, 2, "the plugin forked its child and daemon")
+        assertAllDie(first, "after the timeout")
+
+        // At the coordinator's death (kill -9): the worker takes them along.
+        for name in ["child", "daemon"] { try? FileManager.default.removeItem(atPath: "\(pids)/\(name).pid") }
+        let coordinator = Process()
+        coordinator.executableURL = HarnessCLI.binary
+        coordinator.arguments = ["compare", "--timeout", "600", "--db", dir + "/b.sqlite"] + common
+        coordinator.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+        let second = escapees(in: pids) { coordinator.isRunning }
+        XCTAssertEqual(second.count, 2, "the plugin forked its child and daemon")
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        assertAllDie(second, "after kill -9 of the coordinator")
+    }
+
+    func testAPluginWhoseConstructorStartsADaemonDoesNotStallTheScanAndLeavesNothingBehind() throws {
+        let dir = try temporaryDirectory(), plugins = dir + "/plugins", pids = dir + "/pids"
+        try FileManager.default.createDirectory(atPath: pids, withIntermediateDirectories: true)
+        let environment = ["HARNESS_CACHE_DIR": dir + "/cache", "PIDS_DIR": pids]
+        try CPluginBuilder.build(CPluginBuilder.source("daemonic", preamble: "#include <sys/wait.h>\n" + Self.forker
+                                                        + "\n__attribute__((constructor)) static void on_load(void) { spawn_escapees(); }",
+                                                       body: "return 1;"), file: "daemonic", in: plugins)
+        let started = Date()
+        let listed = try harness(["strategies", "--plugin-path", plugins], environment: environment)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 25, "the scan does not wait for the daemon (its timeout is 30 s)")
+        XCTAssertTrue(listed.stdout.contains("daemonic"), listed.stdout)
+        let spawned = escapees(in: pids, within: 1)
+        XCTAssertEqual(spawned.count, 2, "the constructor forked its child and daemon")
+        assertAllDie(spawned, "after the scan")
+    }
 }

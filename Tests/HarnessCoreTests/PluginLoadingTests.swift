@@ -54,6 +54,29 @@ final class PluginLoadingTests: XCTestCase {
         }
     }
 
+    /// A scan that ran out of time (a busy machine, a slow disk) says so, and is not remembered
+    /// as broken: the next scan tries again. A crash is deterministic and is remembered.
+    func testATimedOutScanIsNotRememberedButACrashIs() throws {
+        let dir = try temporaryDirectory(self)
+        let slow = try compilePlugin("#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { sleep(4); }\n" + cPlugin(name: "slow"),
+                                     named: "slow", in: dir)
+        let crash = try compilePlugin("#include <stdlib.h>\n__attribute__((constructor)) static void crash(void) { abort(); }\n" + cPlugin(name: "crash"),
+                                      named: "crash", in: dir)
+        var scanner = PluginScanner(executable: Repository.harness, cacheFile: dir + "/scans.json")
+        scanner.timeout = 1
+        let first = scanner.scan([slow, crash])
+        guard case let .failed(e)? = first[slow] else { return XCTFail("the slow plugin timed out: \(String(describing: first[slow]))") }
+        XCTAssertTrue("\(e)".contains("timed out after 1s"), "\(e)")
+        let remembered = try String(contentsOfFile: dir + "/scans.json", encoding: .utf8)
+        XCTAssertTrue(remembered.contains("crash.so"), remembered)
+        XCTAssertFalse(remembered.contains("slow.so"), remembered)
+        scanner.timeout = 30
+        guard case let .loaded(info)? = scanner.scan([slow])[slow] else { return XCTFail("given time, the slow plugin loads") }
+        XCTAssertEqual(info.name, "slow")
+        XCTAssertEqual(try scanner.clearCache(), 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/scans.json"))
+    }
+
     func testRefusedParametersAndWrongTypesNameTheirPlace() throws {
         let plugin = try load(cPlugin()).get()
         func configure(_ params: [(String, ParameterValue)]) -> String {
