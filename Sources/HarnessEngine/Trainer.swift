@@ -88,6 +88,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The domain discriminator's loss became NaN or infinite.
     case discriminatorDiverged(layer: String)
     case shapeMismatch(network: [Int], data: [Int])
+    /// A label outside 0..<classes: the loss would index past the network's outputs.
+    case labelOutOfRange(label: Int, image: Int, classes: Int)
 
     public var description: String {
         switch self {
@@ -102,6 +104,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "the domain discriminator on \(layer) diverged (its loss became NaN or infinite). help: lower the adversarial weight or the learning rate"
         case let .shapeMismatch(n, d):
             return "the network expects images of shape \(n) but the data has \(d)"
+        case let .labelOutOfRange(label, image, classes):
+            return "image \(image) has label \(label), but the network has \(classes) classes (labels 0 to \(classes - 1))"
         }
     }
 }
@@ -120,6 +124,9 @@ public enum Trainer {
         let netShape = [network.spec.channels, network.spec.height, network.spec.width]
         guard netShape == [data.channels, data.height, data.width] else {
             throw TrainingError.shapeMismatch(network: netShape, data: [data.channels, data.height, data.width])
+        }
+        if let bad = data.labels.firstIndex(where: { $0 < 0 || $0 >= network.classes }) {
+            throw TrainingError.labelOutOfRange(label: data.labels[bad], image: bad, classes: network.classes)
         }
         let batch = min(h.batchSize, data.count)
         // The target images of an adaptation run ride behind the labelled ones in each batch.

@@ -94,27 +94,43 @@ final class HostSession {
 
 enum StrategyRunError: Error, CustomStringConvertible {
     case badHandle
-    case badImages(String)
 
     var description: String {
         switch self {
         case .badHandle: return "a network handle that this run did not hand out"
-        case let .badImages(why): return "bad images: \(why)"
         }
     }
 }
 
 extension ImageSet {
-    /// A copy of images a strategy passed back (they are the host's own buffers).
-    init(_ raw: harness_images) throws {
-        guard raw.count >= 0, raw.channels > 0, raw.height > 0, raw.width > 0, raw.pixels != nil || raw.count == 0 else {
-            throw StrategyRunError.badImages("count \(raw.count), shape \(raw.channels)x\(raw.height)x\(raw.width)")
+    /// The most images one engine call takes: far beyond any data set the host hands out, and
+    /// small enough that no size computed from it overflows.
+    static let maximumCallImages = 1 << 26
+
+    /// A copy of images a strategy passed to `call` (normally the host's own buffers), checked
+    /// before a byte is read: present, of `network`'s input shape, sizes that fit.
+    init(_ given: UnsafePointer<harness_images>?, for network: Network, call: String) throws {
+        guard let raw = given?.pointee else { throw EngineError.badArgument(call: call, reason: "the images are NULL") }
+        let shape = [Int(raw.channels), Int(raw.height), Int(raw.width)], expected = [network.spec.channels, network.spec.height, network.spec.width]
+        guard shape == expected else {
+            throw EngineError.badArgument(call: call, reason: "the images are \(shape.map(String.init).joined(separator: "x")) but the network takes "
+                                          + "\(expected.map(String.init).joined(separator: "x")); pass task images, or images of the network's input shape")
         }
-        let n = Int(raw.count), size = Int(raw.channels * raw.height * raw.width)
+        guard raw.count >= 0, raw.count <= ImageSet.maximumCallImages else {
+            throw EngineError.badArgument(call: call, reason: "an image count of \(raw.count) (0 to \(ImageSet.maximumCallImages) per call)")
+        }
+        guard raw.pixels != nil || raw.count == 0 else { throw EngineError.badArgument(call: call, reason: "\(raw.count) images but no pixels (NULL)") }
+        let n = Int(raw.count), size = network.imageSize
         let pixels = n == 0 ? [] : Array(UnsafeBufferPointer(start: raw.pixels, count: n * size))
         let labels = raw.labels.map { l in (0..<n).map { Int(l[$0]) } } ?? [Int](repeating: 0, count: n)
-        self.init(channels: Int(raw.channels), height: Int(raw.height), width: Int(raw.width), pixels: pixels, labels: labels)
+        self.init(channels: shape[0], height: shape[1], width: shape[2], pixels: pixels, labels: labels)
     }
+}
+
+/// A C string argument, or an error naming the call and the argument.
+func cString(_ p: UnsafePointer<CChar>?, _ call: String, _ what: String) throws -> String {
+    guard let p else { throw EngineError.badArgument(call: call, reason: "the \(what) is NULL") }
+    return String(cString: p)
 }
 
 enum HostEngine {
@@ -177,17 +193,17 @@ enum HostEngine {
 
     private static let copyLayer: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?) -> Int32 = { host, to, from, layer in
         let s = HostSession.from(host)
-        return s.attempt { try s.network(to).copyLayers([String(cString: layer!)], from: try s.network(from)) }
+        return s.attempt { try s.network(to).copyLayers([try cString(layer, "copy_layer", "layer name")], from: try s.network(from)) }
     }
 
     private static let reinitialize: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UInt64) -> Int32 = { host, network, layer, initializer, seed in
         let s = HostSession.from(host)
         return s.attempt {
-            let text = String(cString: initializer!)
+            let text = try cString(initializer, "reinitialize", "initializer")
             guard let i = Initializer(text) else {
                 throw EngineError.badArgument(call: "reinitialize", reason: "unknown initializer '\(text)' (use xavier, he, gaussian:SIGMA or constant:VALUE)")
             }
-            try s.network(network).reinitialize(layer: String(cString: layer!), with: i, seed: seed)
+            try s.network(network).reinitialize(layer: try cString(layer, "reinitialize", "layer name"), with: i, seed: seed)
         }
     }
 
@@ -195,7 +211,7 @@ enum HostEngine {
         let s = HostSession.from(host)
         return s.attempt {
             guard m >= 0, m.isFinite else { throw EngineError.badArgument(call: "set_learning_rate_multiplier", reason: "a learning-rate multiplier must be a finite number >= 0, not \(m)") }
-            try s.network(network).setLearningRateMultiplier(Float(m), layers: [String(cString: layer!)])
+            try s.network(network).setLearningRateMultiplier(Float(m), layers: [try cString(layer, "set_learning_rate_multiplier", "layer name")])
         }
     }
 
@@ -203,12 +219,13 @@ enum HostEngine {
         let s = HostSession.from(host)
         return s.attempt {
             let net = try s.network(network)
-            let t = settings!.pointee
+            guard let t = settings?.pointee else { throw EngineError.badArgument(call: "train", reason: "the training settings are NULL") }
+            guard data?.pointee.labels != nil else { throw EngineError.badArgument(call: "train", reason: "the images have no labels (NULL); train on task->train") }
             let request = try TrainingRequest(t, session: s, network: net)
             let h = request.hyperparameters, penalties = request.penalties, adaptation = request.adaptation
             do {
                 let keeper = s.task.earlyStopping.map(BestEpoch.init)
-                let images = try ImageSet(data!.pointee)
+                let images = try ImageSet(data, for: net, call: "train")
                 net.prepareStatistics(h.batchNorm)
                 var report = try Trainer.train(net, on: images, hyperparameters: h, seed: request.seed, penalties: penalties, adaptation: adaptation, progress: s.progress,
                                                evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
@@ -235,14 +252,14 @@ enum HostEngine {
         let s = HostSession.from(host)
         return s.attempt {
             let net = try s.network(network)
-            let name = String(cString: layer!)
+            let name = try cString(layer, "features", "layer name")
             let index = try net.layerIndex(name)
             let w = try net.spec.validatedShapes()[index].reduce(1, *)
             width?.pointee = Int64(w)
             guard let out else { return }
-            let set = try ImageSet(images!.pointee)
-            guard Int(capacity) >= set.count * w else {
-                throw StrategyRunError.badImages("features need \(set.count * w) floats, the buffer holds \(capacity)")
+            let set = try ImageSet(images, for: net, call: "features")
+            guard capacity >= 0, Int(capacity) >= set.count * w else {
+                throw EngineError.badArgument(call: "features", reason: "\(set.count) images of \(w) features need \(set.count * w) floats, the buffer holds \(capacity)")
             }
             let values = try net.features(at: name, for: set.pixels)
             try checkFinite(values, width: w, what: "features at \(name)")
@@ -254,10 +271,11 @@ enum HostEngine {
         let s = HostSession.from(host)
         return s.attempt {
             let net = try s.network(network)
-            let set = try ImageSet(images!.pointee)
+            guard let out else { throw EngineError.badArgument(call: "predict", reason: "the output buffer is NULL") }
+            let set = try ImageSet(images, for: net, call: "predict")
             let logits = net.logits(for: set.pixels)
             try checkFinite(logits, width: net.classes, what: "outputs")
-            for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out![i] = Int32(p) }
+            for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out[i] = Int32(p) }
         }
     }
 
