@@ -60,14 +60,22 @@ extension ComparisonRequest {
         public func description(naming: (Field) -> String) -> String { message(naming) }
     }
 
+    public static let maximumSeeds = 1000
+    public static let maximumTrials = 10_000
+
     /// Every rule that ties a comparison's choices together. The plan checks it before loading
     /// anything, so every front end gets the same rules.
     public func validate() throws(Invalid) {
         func fail(_ fields: Field..., message: @escaping @Sendable (_ name: (Field) -> String) -> String) -> Invalid {
             Invalid(fields: fields, message: message)
         }
-        guard seeds >= 1 else { throw fail(.seeds) { "\($0(.seeds)) must be at least 1" } }
-        guard trials >= 1 else { throw fail(.trials) { "\($0(.trials)) must be at least 1" } }
+        // Upper limits far beyond any sensible run, so that no count multiplies past an Int.
+        guard (1...ComparisonRequest.maximumSeeds).contains(seeds) else {
+            throw fail(.seeds) { "\($0(.seeds)) must be 1 to \(ComparisonRequest.maximumSeeds), not \(seeds)" }
+        }
+        guard (1...ComparisonRequest.maximumTrials).contains(trials) else {
+            throw fail(.trials) { "\($0(.trials)) must be 1 to \(ComparisonRequest.maximumTrials), not \(trials)" }
+        }
         for (field, value) in [(Field.targetPerClass, targetPerClass), (.evalPerClass, evalPerClass), (.sourcePerClass, sourcePerClass)] {
             if let k = value, k < 1 { throw fail(field) { "\($0(field)) must be at least 1 (or left out for all images), not \(k)" } }
         }

@@ -68,6 +68,10 @@ public enum IDXDataset {
         // every cell would die far from the cause.
         let trainImages = try IDXFile(contentsOf: f.trainImages), trainLabels = try IDXFile(contentsOf: f.trainLabels)
         let testImages = try IDXFile(contentsOf: f.testImages), testLabels = try IDXFile(contentsOf: f.testLabels)
+        // An empty file is a data error here, not a network of zero classes later.
+        for (path, file) in [(f.trainLabels, trainLabels), (f.testLabels, testLabels)] where file.bytes.isEmpty {
+            throw DataError.corrupt(path: path, reason: "it holds no labels (the header says 0 items), so there is nothing to train on or test")
+        }
         let classCount = try checkedClassCount(train: (f.trainLabels, trainLabels.bytes), test: (f.testLabels, testLabels.bytes),
                                                known: classNames)
         let train = try loadPair(images: trainImages, imagesPath: f.trainImages, labels: trainLabels, labelsPath: f.trainLabels, keeping: keeping)

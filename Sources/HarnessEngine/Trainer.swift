@@ -90,6 +90,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(network: [Int], data: [Int])
     /// A label outside 0..<classes: the loss would index past the network's outputs.
     case labelOutOfRange(label: Int, image: Int, classes: Int)
+    /// A classifier of one class learns nothing and scores 100%.
+    case singleClass
 
     public var description: String {
         switch self {
@@ -104,6 +106,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "the domain discriminator on \(layer) diverged (its loss became NaN or infinite). help: lower the adversarial weight or the learning rate"
         case let .shapeMismatch(n, d):
             return "the network expects images of shape \(n) but the data has \(d)"
+        case .singleClass:
+            return "the data has one class, so there is nothing to tell apart (every prediction would be right); a classifier needs two or more classes"
         case let .labelOutOfRange(label, image, classes):
             return "image \(image) has label \(label), but the network has \(classes) classes (labels 0 to \(classes - 1))"
         }
@@ -121,6 +125,7 @@ public enum Trainer {
                              progress: ((TrainingProgress) -> Void)? = nil,
                              evaluate: ((Int) -> Double)? = nil) throws -> TrainingReport {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
+        guard network.classes >= 2 else { throw TrainingError.singleClass }
         let netShape = [network.spec.channels, network.spec.height, network.spec.width]
         guard netShape == [data.channels, data.height, data.width] else {
             throw TrainingError.shapeMismatch(network: netShape, data: [data.channels, data.height, data.width])

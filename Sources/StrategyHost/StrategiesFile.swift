@@ -86,8 +86,8 @@ public struct StrategiesFile: Sendable {
                     space = .choice(values)
                     continue
                 }
-                guard values.count == 2, let lo = values[0].number, let hi = values[1].number, lo < hi else {
-                    throw fail(at, "\(what): \"\(key)\" takes two numbers [LOW, HIGH] with LOW < HIGH, not \(values.map(\.description))")
+                guard values.count == 2, let lo = values[0].number, let hi = values[1].number, lo < hi, (hi - lo).isFinite else {
+                    throw fail(at, "\(what): \"\(key)\" takes two finite numbers [LOW, HIGH] with LOW < HIGH, not \(values.map(\.description))")
                 }
                 switch key {
                 case "log-uniform":
@@ -95,6 +95,12 @@ public struct StrategiesFile: Sendable {
                     space = .logUniform(lo, hi)
                 case "int-uniform":
                     guard case let .int(a) = values[0], case let .int(b) = values[1] else { throw fail(at, "\(what): \"int-uniform\" takes two integers") }
+                    // Integer settings are C ints (plugin parameters) or bounded training
+                    // settings; within that range no draw or grid point can overflow.
+                    let limit = Int(Int32.max)
+                    guard abs(a) <= limit, abs(b) <= limit else {
+                        throw fail(at, "\(what): \"int-uniform\" bounds must lie within ±\(limit) (a C int), not [\(a), \(b)]")
+                    }
                     space = .intUniform(a, b)
                 default: space = .uniform(lo, hi)
                 }

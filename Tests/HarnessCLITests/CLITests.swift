@@ -79,6 +79,37 @@ final class CLITests: XCTestCase {
         assertOneLineError(try harness(["train", "--dataset", "imagenet"]), mentions: "known data set name")
         assertOneLineError(try harness(["train", "--lr", "abc"]), mentions: "--lr")
         assertOneLineError(try harness(["train", "--classes", "3,12"]), mentions: "class 12 does not exist")
+        // Counts that once trapped a worker (epochs 3e9) or would multiply past an Int.
+        assertOneLineError(try harness(["train", "--epochs", "3000000000"]), mentions: "--epochs: hyperparameter epochs must be between 1 and 100000, not 3000000000")
+        assertOneLineError(try harness(["compare", "--trials", "1000000000000"]), mentions: "--trials must be 1 to 10000, not 1000000000000")
+        assertOneLineError(try harness(["compare", "--seeds", "99999999999"]), mentions: "--seeds must be 1 to 1000, not 99999999999")
+    }
+
+    func testEmptyAndSingleClassDataAreDataErrors() throws {
+        let dir = try temporaryDirectory()
+        func idx(_ name: String, _ dims: [UInt32]) throws {
+            var bytes: [UInt8] = [0, 0, 8, UInt8(dims.count)]
+            for d in dims { bytes += [UInt8(d >> 24), UInt8((d >> 16) & 255), UInt8((d >> 8) & 255), UInt8(d & 255)] }
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
+        }
+        try idx("train-images-idx3-ubyte", [0, 28, 28]); try idx("train-labels-idx1-ubyte", [0])
+        try idx("t10k-images-idx3-ubyte", [0, 28, 28]); try idx("t10k-labels-idx1-ubyte", [0])
+        // Once "invalid network spec: fc8: outputs must be a positive number".
+        assertOneLineError(try harness(["train", "--data", dir]),
+                           mentions: "train-labels-idx1-ubyte is not a valid IDX file: it holds no labels (the header says 0 items)")
+
+        // One class: nothing to tell apart, once reported as 100% accuracy.
+        let one = dir + "/one"
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 28, 0, 0, 0, 28]
+        try FileManager.default.createDirectory(atPath: one, withIntermediateDirectories: true)
+        for split in ["train", "t10k"] {
+            try Data(header + (0..<(4 * 784)).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: one + "/\(split)-images-idx3-ubyte"))
+            try Data([0, 0, 8, 1, 0, 0, 0, 4, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: one + "/\(split)-labels-idx1-ubyte"))
+        }
+        let single = try harness(["train", "--data", one, "--epochs", "1"])
+        XCTAssertNotEqual(single.status, 0)
+        XCTAssertTrue(single.stderr.contains("Error: the data has one class, so there is nothing to tell apart"), single.stderr)
+        XCTAssertFalse(single.stdout.contains("accuracy"), single.stdout)
     }
 
     func testMissingDatasetSaysHowToInstallIt() throws {

@@ -45,7 +45,12 @@ final class SearchSpaceTests: XCTestCase {
         XCTAssertEqual(parseError(#"{ "strategy": "p", "parameters": { "c": { "log-uniform": [0, 2] } } }"#),
                        #"s.json:1:50: 'a': parameter 'c': "log-uniform" needs LOW > 0 (it draws the logarithm uniformly), not 0.0"#)
         XCTAssertTrue(parseError(#"{ "strategy": "p", "parameters": { "c": { "uniform": [2, 1] } } }"#)
-            .contains(#""uniform" takes two numbers [LOW, HIGH] with LOW < HIGH"#))
+            .contains(#""uniform" takes two finite numbers [LOW, HIGH] with LOW < HIGH"#))
+        // Bounds whose draws or grid points would overflow once trapped the host (exit 132).
+        XCTAssertEqual(parseError(#"{ "strategy": "p", "parameters": { "c": { "int-uniform": [0, 9223372036854775807] } } }"#),
+                       #"s.json:1:50: 'a': parameter 'c': "int-uniform" bounds must lie within ±2147483647 (a C int), not [0, 9223372036854775807]"#)
+        XCTAssertTrue(parseError(#"{ "strategy": "p", "parameters": { "c": { "uniform": [-1e308, 1e308] } } }"#)
+            .contains(#""uniform" takes two finite numbers [LOW, HIGH] with LOW < HIGH"#))
         XCTAssertEqual(parseError(#"{ "strategy": "p", "parameters": { "c": { "choice": [] } } }"#),
                        #"s.json:1:50: 'a': parameter 'c': "choice" needs at least one value"#)
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "learning_rate": 0.5 } }"#),
