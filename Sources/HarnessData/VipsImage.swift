@@ -38,11 +38,26 @@ final class VipsImage {
         return VipsImage(out)
     }
 
+    /// The largest image decoded: 100 megapixels (a 50-megapixel camera's frames fit twice). A
+    /// header can declare 100,000 x 100,000 pixels in a few bytes; its size is checked before a
+    /// pixel is decoded, so a bomb is one file's error, not gigabytes and an abort.
+    public static let maximumPixels = 100_000_000
+
+    /// Self, if its header's size is within `maximumPixels`.
+    func withinPixelLimit() throws -> VipsImage {
+        let pixels = width * height
+        guard width > 0, height > 0, pixels <= Self.maximumPixels else {
+            throw VipsError(operation: "decode", message: "its header declares \(width) x \(height) pixels, beyond the limit of \(Self.maximumPixels / 1_000_000) megapixels; "
+                            + "shrink the image, or leave it out with --skip-undecodable")
+        }
+        return self
+    }
+
     /// Opens a file's header (pixels are decoded only when read).
     static func open(_ path: String) throws -> VipsImage {
         guard started else { throw VipsError(operation: "start", message: lastError()) }
         guard let image = harness_vips_open(path) else { throw VipsError(operation: "open", message: lastError()) }
-        return VipsImage(image)
+        return try VipsImage(image).withinPixelLimit()
     }
 
     /// Decodes an image file's bytes at about `width` x `height` or larger: a JPEG is decoded at
@@ -54,7 +69,7 @@ final class VipsImage {
         guard let opened = harness_vips_new_from_buffer(bytes.baseAddress, bytes.count) else {
             throw VipsError(operation: "decode", message: lastError())
         }
-        var image = VipsImage(opened)
+        var image = try VipsImage(opened).withinPixelLimit()
         let isJPEG = bytes.count > 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
         if isJPEG, let shrink = [8, 4, 2].first(where: { image.width / $0 >= width && image.height / $0 >= height }) {
             var out: UnsafeMutablePointer<CVips.VipsImage>?

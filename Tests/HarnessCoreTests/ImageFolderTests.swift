@@ -93,6 +93,39 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertTrue(report.summary.contains("1 undecodable file skipped (first: \(root)/a/zz.jpg"), report.summary)
     }
 
+    /// A PNG of a few dozen bytes whose header declares width x height 8-bit gray pixels (its
+    /// one data chunk is an empty zlib stream): once 2.4 GB resident and an abort, now one
+    /// file's error.
+    static func pngBomb(width: UInt32, height: UInt32) -> Data {
+        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 255), UInt8((v >> 8) & 255), UInt8(v & 255)] }
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in typed {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return be(UInt32(body.count)) + typed + be(crc ^ 0xFFFF_FFFF)
+        }
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be(width) + be(height) + [8, 0, 0, 0, 0])
+                    + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", []))
+    }
+
+    func testAnImageWhoseHeaderDeclaresTooManyPixelsIsRefusedBeforeDecoding() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "b"], perClass: 3)
+        try Self.pngBomb(width: 100_000, height: 100_000).write(to: URL(fileURLWithPath: root + "/a/bomb.png"))
+        for shape in [InputShape(channels: 1, height: 5, width: 5), nil] {
+            XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(shape: shape, cache: nil))) {
+                XCTAssertTrue("\($0)".hasPrefix("\(root)/a/"), "\($0)")
+                XCTAssertTrue("\($0)".contains("its header declares 100000 x 100000 pixels, beyond the limit of 100 megapixels"), "\($0)")
+            }
+        }
+        let (d, report) = try ImageFolder.load(directory: root, options: .init(shape: InputShape(channels: 1, height: 5, width: 5), skipUndecodable: true, cache: nil))
+        XCTAssertEqual(d.train.count + d.test.count, 6)
+        XCTAssertEqual(report.skipped.count, 1)
+    }
+
     func testASecondLoadComesFromTheDecodedCacheUntilAFileChanges() throws {
         let root = try temporaryDirectory(self)
         try makeFolder(root, classes: ["a", "b"], perClass: 3, channels: 3, size: 20, suffix: "jpg")
