@@ -24,6 +24,10 @@ public struct ComparisonRun {
     /// Runs the plan's cells not yet stored, then (with refit) the selected configurations' refits.
     public func execute() throws -> [StoredCell] {
         let db = try ResultsDatabase(path: database)
+        if db.recovered.count > 0 {
+            events.log("stored \(db.recovered.count) result\(db.recovered.count == 1 ? "" : "s") an earlier run could not write to \(database), "
+                       + "from \(db.recovered.folders.joined(separator: ", "))")
+        }
         let deadline = budget.map { Date().addingTimeInterval($0 * 60) }
         var stored = try execute(plan.cells, in: db, deadline: deadline, what: "cells")
         let refits = plan.refitCells(after: stored)
@@ -73,18 +77,33 @@ public struct ComparisonRun {
             events.log("\(failedBefore) of them failed before and are not rerun; rerun them with --retry-failed")
         }
 
-        // Each result is stored as it arrives; the first failure to store ends the run with it.
-        let storeError = LockedValue<Error?>(nil)
+        // Each result is stored as it arrives. One the database will not take (locked past the
+        // wait, a full disk) is kept in a recovery file and the run goes on: no work is lost,
+        // and the run ends with an error that says what was kept where.
+        let unstored = LockedValue<[(cell: Cell, error: Error, keptIn: String?)]>([])
         let count = LockedValue(0)
         var storing = events
         storing.finished = { [events] cell, result in
-            do { try db.store(cell, result) } catch { storeError.update { if $0 == nil { $0 = error } } }
+            if let failure = db.storeOrKeep(cell, result) {
+                unstored.update { $0.append((cell, failure.error, failure.keptIn)) }
+                events.log("could not store \(cell.configuration) seed \(cell.seed) in \(db.path): \(failure.error); "
+                           + (failure.keptIn.map { "kept in \($0)" } ?? "and no recovery folder could be written either: this result is lost"))
+            }
             count.update { $0 += 1 }
             events.finished(cell, result)
         }
         events.begin(todo.count)
         try launcher.run(todo, of: plan, deadline: deadline, events: storing)
-        if let error = storeError.value { throw error }
+        let failures = unstored.value
+        if let first = failures.first {
+            let kept = failures.compactMap(\.keptIn), lost = failures.count - kept.count
+            let folders = Array(Set(kept.map { ($0 as NSString).deletingLastPathComponent })).sorted()
+            throw ComparisonError("\(failures.count) of \(count.value) finished results could not be written to \(db.path) (first: \(first.error)); "
+                + "\(count.value - failures.count) were stored"
+                + (kept.isEmpty ? "" : ", \(kept.count) are kept in \(folders.joined(separator: ", "))")
+                + (lost > 0 ? ", \(lost) are lost" : "")
+                + ". help: free the disk or end what locks the database, then rerun the same command: it stores the kept results first and runs only what is missing")
+        }
         if let deadline, Date() >= deadline, count.value < todo.count {
             events.log("--budget reached: \(todo.count - count.value) \(what) not started")
         }

@@ -13,6 +13,10 @@ public enum DatabaseError: Error, CustomStringConvertible {
     case sqlite(path: String, operation: String, message: String)
     case newerSchema(path: String, version: Int32, supported: Int32)
     case migration(path: String, key: String, reason: String)
+    /// Not a harness results database: its tables are someone else's.
+    case foreignSchema(path: String, found: String)
+    /// The file or its folder cannot be written (a read-only file system, say).
+    case unwritable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,10 @@ public enum DatabaseError: Error, CustomStringConvertible {
                 + "it was left untouched. help: use the newer harness, or another --db"
         case let .migration(path, key, reason):
             return "\(path): cannot upgrade the stored cell \(key): \(reason); nothing was changed. help: use another --db"
+        case let .foreignSchema(path, found):
+            return "\(path) is not a harness results database (\(found)); it was left untouched. help: pass --db with a new file, or a database harness wrote"
+        case let .unwritable(path, reason):
+            return "cannot write the results database \(path): \(reason). help: pass --db with a path on a writable file system"
         }
     }
 }
@@ -40,10 +48,29 @@ public final class ResultsDatabase: @unchecked Sendable {
 
     public static let defaultPath = "results/harness.sqlite"
 
-    public init(path: String) throws {
+    /// Results kept in files when storing failed, and stored again at the next open.
+    public let recovery: ResultRecovery
+    /// How many kept results this open stored (and the folders they came from).
+    public private(set) var recovered: (count: Int, folders: [String]) = (0, [])
+
+    /// `busyTimeout`: how long a write waits for another process's lock before it fails (and its
+    /// result is kept in a recovery file instead).
+    public init(path: String, busyTimeout: Double = 30) throws {
         self.path = path
+        recovery = ResultRecovery(databasePath: path)
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        do {
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        } catch {
+            throw DatabaseError.unwritable(path: path, reason: "cannot create its folder \(dir): \((error as NSError).localizedDescription)")
+        }
+        // access() reports a read-only file system even to root, before SQLite says only
+        // "unable to open database file".
+        let exists = FileManager.default.fileExists(atPath: path)
+        if access(exists ? path : (dir.isEmpty ? "." : dir), W_OK) != 0 {
+            throw DatabaseError.unwritable(path: path, reason: exists ? "the file is not writable (\(String(cString: strerror(errno))))"
+                                           : "its folder \(dir.isEmpty ? "." : dir) is not writable (\(String(cString: strerror(errno))))")
+        }
         var handle: OpaquePointer?
         guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
@@ -51,12 +78,13 @@ public final class ResultsDatabase: @unchecked Sendable {
             throw DatabaseError.sqlite(path: path, operation: "open", message: message)
         }
         db = handle
-        sqlite3_busy_timeout(db, 30_000)
-        // A newer harness's database is refused before anything here changes it.
+        sqlite3_busy_timeout(db, Int32(min(max(busyTimeout, 0), 3600) * 1000))
+        // A newer harness's database, or someone else's, is refused before anything here changes it.
         let version = try userVersion()
         guard version <= StoredRowMigration.schemaVersion else {
             throw DatabaseError.newerSchema(path: path, version: version, supported: StoredRowMigration.schemaVersion)
         }
+        try checkSchemaIsOurs()
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
         try execute("""
@@ -86,6 +114,46 @@ public final class ResultsDatabase: @unchecked Sendable {
             """)
         try execute("CREATE INDEX IF NOT EXISTS cells_setting ON cells(setting)")
         if version < StoredRowMigration.schemaVersion { try migrate() }
+        try storeRecovered()
+    }
+
+    /// The columns of the cells table, as this harness writes it.
+    static let columns: Set<String> = ["key", "setting", "configuration", "strategy", "plugin_file", "plugin_version", "parameters", "source",
+                                       "dataset", "split", "seed", "status", "error", "accuracy", "macro_f1", "seconds", "trainable_parameters",
+                                       "engine_version", "cell_json", "result_json", "finished_at"]
+
+    /// An empty database, or one whose cells table has every column this harness writes.
+    private func checkSchemaIsOurs() throws {
+        var tables: [String] = []
+        let list = try prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        while sqlite3_step(list) == SQLITE_ROW { tables.append(String(cString: sqlite3_column_text(list, 0))) }
+        sqlite3_finalize(list)
+        guard !tables.isEmpty else { return }
+        guard tables.contains("cells") else {
+            throw DatabaseError.foreignSchema(path: path, found: "it holds tables \(tables.joined(separator: ", ")) and no cells table")
+        }
+        var columns = Set<String>()
+        let info = try prepare("PRAGMA table_info(cells)")
+        while sqlite3_step(info) == SQLITE_ROW { columns.insert(String(cString: sqlite3_column_text(info, 1))) }
+        sqlite3_finalize(info)
+        let missing = Self.columns.subtracting(columns), extra = columns.subtracting(Self.columns)
+        guard missing.isEmpty, extra.isEmpty else {
+            throw DatabaseError.foreignSchema(path: path, found: "its cells table "
+                + [missing.isEmpty ? nil : "lacks \(missing.sorted().joined(separator: ", "))", extra.isEmpty ? nil : "has \(extra.sorted().joined(separator: ", "))"]
+                    .compactMap { $0 }.joined(separator: " and "))
+        }
+    }
+
+    /// Stores the results an earlier run kept in recovery files, then removes the files.
+    private func storeRecovered() throws {
+        let pending = recovery.pending()
+        guard !pending.isEmpty else { return }
+        for (file, entry) in pending {
+            try store(entry.cell, entry.result)
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        recovered = (pending.count, Array(Set(pending.map { ($0.file as NSString).deletingLastPathComponent })).sorted())
+        for folder in recovered.folders { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     private func userVersion() throws -> Int32 {
@@ -176,7 +244,25 @@ public final class ResultsDatabase: @unchecked Sendable {
         }
         sqlite3_bind_double(stmt, 16, result.seconds)
         sqlite3_bind_int64(stmt, 17, Int64(result.trainableParameters))
-        guard sqlite3_step(stmt) == SQLITE_DONE else { throw fail("store cell \(cell.configuration) seed \(cell.seed)") }
+        // busy_timeout already waited; a lock held longer still gets a few more tries.
+        var status = sqlite3_step(stmt)
+        for _ in 0..<3 where status == SQLITE_BUSY || status == SQLITE_LOCKED {
+            sqlite3_reset(stmt)
+            usleep(200_000)
+            status = sqlite3_step(stmt)
+        }
+        guard status == SQLITE_DONE else { throw fail("store cell \(cell.configuration) seed \(cell.seed)") }
+    }
+
+    /// Stores the result, or, when the database will not take it, keeps it in a recovery file
+    /// that the next open of this database stores. Returns nil when stored, else what happened.
+    public func storeOrKeep(_ cell: Cell, _ result: CellResult) -> (error: Error, keptIn: String?)? {
+        do {
+            try store(cell, result)
+            return nil
+        } catch {
+            return (error, recovery.keep(cell, result))
+        }
     }
 
     /// Keys of the cells already finished (and, unless `includeFailed`, finished well).
