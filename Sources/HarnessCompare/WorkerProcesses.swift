@@ -59,8 +59,7 @@ public final class WorkerProcesses: Sendable {
         }
         let resultFile = scratch.appendingPathComponent(name + ".result.json")
         let arguments = ["worker", "--cell", cellFile.path, "--result", resultFile.path] + ChildProcess.guardArguments(timeout: timeout)
-        ChildProcess.start(executable, arguments, resultFile: resultFile, logFile: scratch.appendingPathComponent(name + ".log"),
-                           timeout: timeout + 5) { [timeout] outcome in
+        ChildProcess.start(executable, arguments, resultFile: resultFile, timeout: timeout + 5) { [timeout] outcome in
             try? FileManager.default.removeItem(at: cellFile)
             if let data = outcome.result, var result = try? HarnessJSON.decoder.decode(CellResult.self, from: data) {
                 result.key = cell.key

@@ -60,7 +60,7 @@ public struct DecoderProcesses: Sendable {
             group.enter()
             ChildProcess.start(executable, ["decode-images", "--job", jobFile.path, "--result", resultFile.path]
                                + ChildProcess.guardArguments(timeout: deadline(range)),
-                               resultFile: resultFile, logFile: scratch.appendingPathComponent("log-\(p)"), timeout: deadline(range)) { outcome in
+                               resultFile: resultFile, timeout: deadline(range)) { outcome in
                 outcomes.set(p, outcome)
                 group.leave()
             }

@@ -34,24 +34,29 @@ public struct ChildOutcome: Sendable {
 }
 
 public enum ChildProcess {
-    /// The most of a child's log kept (its end): enough to explain a failure.
+    /// The most of a child's output kept: its first and last halves, with what was cut between
+    /// them counted. A plugin that prints hundreds of megabytes costs memory of this size and no
+    /// disk at all, so it cannot starve another cell of scratch space.
     public static let logLimit = 16_384
 
     /// Starts `executable arguments` and calls `done` once with the outcome. The result file is
-    /// the child's to write; it is read and removed when the child ends.
-    public static func start(_ executable: String, _ arguments: [String], resultFile: URL, logFile: URL, timeout: Double,
+    /// the child's to write; it is read and removed when the child ends. The child's standard
+    /// output and error come back through a pipe, kept head and tail (`logLimit`).
+    public static func start(_ executable: String, _ arguments: [String], resultFile: URL, timeout: Double,
                              done: @escaping @Sendable (ChildOutcome) -> Void) {
         let start = Date()
         try? FileManager.default.removeItem(at: resultFile)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logFile.path) else {
-            return done(ChildOutcome(status: -1, signal: nil, timedOut: false, result: nil, log: "cannot write \(logFile.path)", seconds: 0))
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            return done(ChildOutcome(status: -1, signal: nil, timedOut: false, result: nil, log: "cannot make a pipe: \(String(cString: strerror(errno)))", seconds: 0))
         }
+        let writeEnd = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
+        let log = LogCapture(fd: fds[0], limit: logLimit)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.standardOutput = log
-        process.standardError = log
+        process.standardOutput = writeEnd
+        process.standardError = writeEnd
         process.standardInput = FileHandle.nullDevice
         // Swift's crash backtracer can take seconds per crash; a crashed child needs only its signal.
         var environment = ProcessInfo.processInfo.environment
@@ -62,8 +67,7 @@ public enum ChildProcess {
             // The child leads a process group of its own (guardChild): whatever it started and
             // left behind in that group goes with it, even if it crashed before it could clean up.
             kill(-p.processIdentifier, SIGKILL)
-            try? log.close()
-            let text = (try? Data(contentsOf: logFile)).map { String(decoding: $0.suffix(logLimit), as: UTF8.self) } ?? ""
+            let text = log.finish(within: 2)
             let result = try? Data(contentsOf: resultFile)
             try? FileManager.default.removeItem(at: resultFile)
             done(ChildOutcome(status: p.terminationStatus, signal: p.terminationReason == .uncaughtSignal ? p.terminationStatus : nil,
@@ -71,8 +75,10 @@ public enum ChildProcess {
         }
         do {
             try process.run()
+            close(fds[1])  // the child has its copy; EOF comes when the child's tree closes it
         } catch {
-            try? log.close()
+            close(fds[1])
+            _ = log.finish(within: 0)
             return done(ChildOutcome(status: -1, signal: nil, timedOut: false, result: nil,
                                      log: "cannot start \(executable): \(error)", seconds: 0))
         }
@@ -85,10 +91,10 @@ public enum ChildProcess {
     }
 
     /// `start`, waiting for the outcome.
-    public static func run(_ executable: String, _ arguments: [String], resultFile: URL, logFile: URL, timeout: Double) -> ChildOutcome {
+    public static func run(_ executable: String, _ arguments: [String], resultFile: URL, timeout: Double) -> ChildOutcome {
         let box = OutcomeBox()
         let finished = DispatchSemaphore(value: 0)
-        start(executable, arguments, resultFile: resultFile, logFile: logFile, timeout: timeout) { outcome in
+        start(executable, arguments, resultFile: resultFile, timeout: timeout) { outcome in
             box.value = outcome
             finished.signal()
         }
@@ -157,6 +163,60 @@ public enum ChildProcess {
 
 private final class OutcomeBox: @unchecked Sendable {
     var value: ChildOutcome?
+}
+
+/// A child's output read from its pipe on a thread of its own: the first half of the limit as
+/// it came, then a rolling window of the last half, and a count of what fell between.
+final class LogCapture: @unchecked Sendable {
+    private let half: Int
+    private let lock = NSLock()
+    private var head: [UInt8] = []
+    private var tail: [UInt8] = []
+    private var cut = 0
+    private let ended = DispatchSemaphore(value: 0)
+
+    init(fd: Int32, limit: Int) {
+        half = limit / 2
+        Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                append(buffer[0..<n])
+            }
+            // Closed here, never by `finish`: closing under a blocked read would let the number
+            // be reused and this loop read someone else's file.
+            close(fd)
+            ended.signal()
+        }
+    }
+
+    private func append(_ bytes: ArraySlice<UInt8>) {
+        lock.lock()
+        defer { lock.unlock() }
+        var rest = bytes
+        if head.count < half {
+            let take = min(half - head.count, rest.count)
+            head += rest.prefix(take)
+            rest = rest.dropFirst(take)
+        }
+        tail += rest
+        if tail.count > half {
+            cut += tail.count - half
+            tail.removeFirst(tail.count - half)
+        }
+    }
+
+    /// The output, once the pipe ends (or as far as it came after `seconds`, should something
+    /// the host could not kill still hold the pipe open; the reader then ends with it).
+    func finish(within seconds: Double) -> String {
+        _ = ended.wait(timeout: .now() + seconds)
+        lock.lock()
+        defer { lock.unlock() }
+        let middle = cut > 0 ? "\n[... \(cut) bytes of output cut ...]\n" : ""
+        return String(decoding: head, as: UTF8.self) + middle + String(decoding: tail, as: UTF8.self)
+    }
 }
 
 final class Flag: @unchecked Sendable {

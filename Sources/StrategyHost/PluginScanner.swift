@@ -114,8 +114,7 @@ public struct PluginScanner: Sendable {
             try HarnessJSON.encoder.encode(sets).write(to: file)
             arguments += ["--try", file.path]
         }
-        let outcome = ChildProcess.run(executable, arguments, resultFile: scratch.appendingPathComponent("result.json"),
-                                       logFile: scratch.appendingPathComponent("log"), timeout: timeout)
+        let outcome = ChildProcess.run(executable, arguments, resultFile: scratch.appendingPathComponent("result.json"), timeout: timeout)
         if let data = outcome.result, let report = try? HarnessJSON.decoder.decode(ScanReport.self, from: data) { return report }
         let why = outcome.failure(timeout: timeout)
         var report = ScanReport(outcome: .failed(.crashedWhileLoading(path: path, reason: why)), refusals: sets.map { _ in why })

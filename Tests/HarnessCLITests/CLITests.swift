@@ -43,6 +43,20 @@ extension XCTestCase {
         try HarnessCLI.run(args, environment: environment, directory: directory)
     }
 
+    /// Runs Debian's python3 (python3-torch is a test dependency: scripts/bootstrap.sh --bench).
+    func python(_ args: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     func temporaryDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "harness-cli-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

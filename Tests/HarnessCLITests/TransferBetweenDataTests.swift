@@ -11,20 +11,6 @@ final class TransferBetweenDataTests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    /// Runs Debian's python3 (python3-torch is a test dependency: scripts/bootstrap.sh --bench).
-    func python(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// Predictions of `harness eval` on the test images of classes 0-4, in file order.
     func harnessPredictions(_ model: String, _ dir: String) throws -> [Int] {
         let out = dir + "/eval-\(UUID().uuidString).json"

@@ -161,4 +161,40 @@ final class WorkerLifetimeTests: XCTestCase {
         XCTAssertEqual(spawned.count, 2, "the constructor forked its child and daemon")
         assertAllDie(spawned, "after the scan")
     }
+
+    /// A plugin that printed hundreds of megabytes once filled the scratch folder, and the cells
+    /// of other strategies then failed. Output now comes back through a pipe, kept head and tail.
+    func testAPluginThatFloodsItsOutputKeepsABoundedLogAndSpoilsNoOtherCell() throws {
+        let dir = try temporaryDirectory(), plugins = dir + "/plugins"
+        let environment = ["HARNESS_CACHE_DIR": dir + "/cache"]
+        let flood = """
+            static char line[1024];
+            for (int i = 0; i < 1023; i++) line[i] = 'x';
+            line[1023] = 0;
+            printf("first line of the flood\\n");
+            for (int i = 0; i < 200000; i++) puts(line);
+            printf("last line of the flood\\n");
+            fflush(stdout);
+            """ + CPluginBuilder.trainAndPredict()
+        try CPluginBuilder.build(CPluginBuilder.source("flood", body: flood), file: "flood", in: plugins)
+        let config = dir + "/strategies.json"
+        try #"{ "flood": { "strategy": "flood" }, "svm-codes": { "strategy": "svm-codes" } }"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let db = dir + "/r.sqlite"
+        let run = try harness(["compare", "--strategies", "flood,svm-codes", "--no-baseline", "--plugin-path", plugins, "--config", config,
+                               "--db", db] + CompareTests.small(seeds: 1), environment: environment)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let query = try python(["-c", """
+            import json, sqlite3
+            for strategy, status, result in sqlite3.connect('\(db)').execute('SELECT strategy, status, result_json FROM cells ORDER BY strategy'):
+                log = json.loads(result).get('log') or ''
+                print(strategy, status, len(log), 'first line of the flood' in log, 'last line of the flood' in log, 'bytes of output cut' in log)
+            """])
+        XCTAssertEqual(query.status, 0, query.output)
+        let rows = query.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(rows.count, 2, query.output)
+        XCTAssertEqual(rows.first?.prefix(2), ["flood", "ok"], query.output)
+        XCTAssertLessThanOrEqual(Int(rows.first?[2] ?? "") ?? .max, 16_384 + 64, "the 200 MB of output is kept to its head and tail: \(query.output)")
+        XCTAssertEqual(rows.first?.suffix(3), ["True", "True", "True"], query.output)
+        XCTAssertEqual(rows.last?.prefix(2), ["svm-codes", "ok"], query.output)
+    }
 }
