@@ -25,11 +25,25 @@ public struct ChildOutcome: Sendable {
         let tail = log.split(separator: "\n").suffix(3).joined(separator: " | ")
         let context = tail.isEmpty ? "" : ": \(tail)"
         if timedOut || signal == SIGALRM { return "timed out after \(Int(timeout))s (hung?); killed" }
+        let memoryHelp = "help: run fewer cells at once (--jobs 1), or lower --batch or the image size"
+        // SIGKILL the host did not send is, on Linux, almost always the out-of-memory killer.
+        if signal == SIGKILL {
+            return "killed by signal 9 (SIGKILL), which the host did not send: most likely the kernel's out-of-memory killer "
+                + "(dmesg says so) ended it because the machine ran out of memory\(context). \(memoryHelp)"
+        }
+        if Self.saysOutOfMemory(log) { return "ran out of memory (an allocation failed)\(context). \(memoryHelp)" }
         if let signal {
             let name = strsignal(signal).map { String(cString: $0) } ?? "signal"
             return "crashed: signal \(signal) (\(name))\(context)"
         }
         return "exited with status \(status) without a result\(context)"
+    }
+
+    /// What runtimes print when an allocation fails (glibc, Swift, C++, oneDNN).
+    static func saysOutOfMemory(_ log: String) -> Bool {
+        let text = log.lowercased()
+        return ["out of memory", "cannot allocate memory", "std::bad_alloc", "could not allocate", "failed to allocate", "dnnl_out_of_memory"]
+            .contains { text.contains($0) }
     }
 }
 
