@@ -34,29 +34,16 @@ public struct StrategiesFile: Sendable {
     public init(text: String, path: String) throws {
         self.path = path
         let bytes = Array(text.utf8)
-        func place(_ offset: Int) -> (Int, Int) {
-            var line = 1, column = 1
-            for b in bytes.prefix(offset) { if b == 0x0A { line += 1; column = 1 } else { column += 1 } }
-            return (line, column)
-        }
+        // Positions are looked up, not rescanned: a file of 10,000 configurations or
+        // parameters once took minutes, each place counting lines from the file's start.
+        let index = KeyIndex(bytes)
+        func place(_ offset: Int) -> (Int, Int) { index.lineColumn(of: offset) }
         func fail(_ offset: Int, _ reason: String) -> PluginError {
             let (l, c) = place(offset)
             return .badConfigFile(path: path, line: l, column: c, reason: reason)
         }
         /// Where `"key"` appears as an object key at or after `from` (json-c keeps no positions).
-        func keyOffset(_ key: String, from: Int) -> Int {
-            let needle = Array("\"\(key)\"".utf8)
-            var i = from
-            while i + needle.count <= bytes.count {
-                if Array(bytes[i..<(i + needle.count)]) == needle {
-                    var j = i + needle.count
-                    while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D { j += 1 }
-                    if j < bytes.count, bytes[j] == UInt8(ascii: ":") { return i }
-                }
-                i += 1
-            }
-            return from
-        }
+        func keyOffset(_ key: String, from: Int) -> Int { index.firstKey(key, atOrAfter: from) ?? from }
         func where_(_ offset: Int) -> String { let (l, c) = place(offset); return "\(path):\(l):\(c)" }
 
         /// A JSON scalar as a parameter value.
@@ -287,4 +274,49 @@ public enum CurvePoints {
     public static let treatments = ["BnB", "BnB+", "AnB", "AnB+", "random"]
     public static var all: [String] { [baseline] + treatments }
     static var known: String { all.joined(separator: ", ") }
+}
+
+/// Every object key of a JSON text by name with its offsets, and where each line starts, found in
+/// one pass: a key (a string followed by a colon) is found at or after an offset, and an offset
+/// turned into line and column, by binary search.
+struct KeyIndex {
+    private var keys: [String: [Int]] = [:]
+    private var lineStarts: [Int] = [0]
+
+    init(_ bytes: [UInt8]) {
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x0A { lineStarts.append(i + 1) }
+            guard b == UInt8(ascii: "\"") else { i += 1; continue }
+            let start = i
+            i += 1
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
+                if bytes[i] == 0x0A { lineStarts.append(i + 1) }
+                i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            i += 1
+            var j = i
+            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D { j += 1 }
+            if j < bytes.count, bytes[j] == UInt8(ascii: ":") {
+                keys[String(decoding: bytes[(start + 1)..<min(i - 1, bytes.count)], as: UTF8.self), default: []].append(start)
+            }
+        }
+    }
+
+    /// The first offset of `key` as a key at or after `from`.
+    func firstKey(_ key: String, atOrAfter from: Int) -> Int? {
+        guard let offsets = keys[key] else { return nil }
+        var lo = 0, hi = offsets.count
+        while lo < hi { let mid = (lo + hi) / 2; if offsets[mid] < from { lo = mid + 1 } else { hi = mid } }
+        return lo < offsets.count ? offsets[lo] : nil
+    }
+
+    /// Line and column (both from 1) of a byte offset.
+    func lineColumn(of offset: Int) -> (Int, Int) {
+        var lo = 0, hi = lineStarts.count
+        while lo < hi { let mid = (lo + hi) / 2; if lineStarts[mid] <= offset { lo = mid + 1 } else { hi = mid } }
+        let line = max(lo - 1, 0)
+        return (line + 1, offset - lineStarts[line] + 1)
+    }
 }

@@ -60,4 +60,33 @@ final class StrategiesFileTests: XCTestCase {
                        #"s.json:1:43: 'a': parameter 'n' must be a number, boolean, string or a search space like {"log-uniform": [0.001, 0.1]}"#)
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": 3 } }"), "s.json:1:10: 'a': \"strategy\" must be a string naming a plugin")
     }
+
+    /// Positions come from one index of the file (10,000 configurations once took minutes to
+    /// list, every place counting lines from the start): it finds what a scan from the start finds.
+    func testThePositionIndexAgreesWithAScanFromTheStart() throws {
+        let text = "{\n" + (0..<300).map { i in
+            "  \"c\(i)\": { \"strategy\": \"freeze-n\", \"parameters\": { \"n\": \(i % 7), \"s\": \"a\\\"b: c\" } }"
+        }.joined(separator: ",\n") + "\n}\n"
+        let bytes = Array(text.utf8), index = KeyIndex(bytes)
+        func scan(_ key: String, from: Int) -> Int? {
+            let needle = Array("\"\(key)\":".utf8)
+            return (from..<max(from, bytes.count - needle.count + 1)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }
+        }
+        func lineColumn(_ offset: Int) -> (Int, Int) {
+            let before = bytes[..<offset]
+            let line = before.filter { $0 == 0x0A }.count + 1
+            return (line, offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1)
+        }
+        for from in stride(from: 0, to: bytes.count, by: 97) {
+            for key in ["n", "parameters", "c150", "strategy", "s", "missing"] {
+                XCTAssertEqual(index.firstKey(key, atOrAfter: from), scan(key, from: from), "\(key) from \(from)")
+            }
+            let (l, c) = index.lineColumn(of: from), (el, ec) = lineColumn(from)
+            XCTAssertEqual([l, c], [el, ec], "offset \(from)")
+        }
+        XCTAssertNil(index.firstKey("a\\\"b", atOrAfter: 0), "a string value is no key")
+        let file = try StrategiesFile(text: text, path: "big.json")
+        XCTAssertEqual(file.configurations.count, 300)
+        XCTAssertEqual(file.configurations.first { $0.name == "c299" }?.place, "big.json:301:3")
+    }
 }
