@@ -158,6 +158,7 @@ public enum ImageFolder {
         /// The first image's size, and one channel if it is grayscale (or made so), else three.
         func naturalShape(grayscale: Bool) throws -> InputShape {
             let first = roots[0].files[0].path
+            try ImageFolder.requireRegularFile(first)
             do {
                 let image = try VipsImage.open(first)
                 return InputShape(channels: grayscale || image.colourBands < 3 ? 1 : 3, height: image.height, width: image.width)
@@ -219,7 +220,18 @@ public enum ImageFolder {
     }
 
     /// One file as 8-bit channels-first pixels at `shape`.
+    /// Only regular files are read: a FIFO named like an image would block the read for ever, a
+    /// device would never end.
+    static func requireRegularFile(_ path: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw DataError.unreadable(path: path, reason: "not a regular file (a device or a pipe); an image is a file")
+        }
+    }
+
     static func decodeFile(_ path: String, shape: InputShape, grayscale: Bool) throws -> [UInt8] {
+        try requireRegularFile(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError.unreadable(path: path, reason: "cannot read the file")
         }

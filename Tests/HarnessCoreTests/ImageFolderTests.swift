@@ -126,6 +126,17 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(report.skipped.count, 1)
     }
 
+    func testAFIFONamedLikeAnImageIsRefusedNotRead() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root, classes: ["a", "b"], perClass: 3)
+        XCTAssertEqual(mkfifo(root + "/b/pipe.png", 0o644), 0)
+        for shape in [InputShape(channels: 1, height: 5, width: 5), nil] {
+            XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(shape: shape, cache: nil))) {
+                XCTAssertTrue("\($0)".contains("pipe.png") && "\($0)".contains("not a regular file (a device or a pipe)"), "\($0)")
+            }
+        }
+    }
+
     func testASecondLoadComesFromTheDecodedCacheUntilAFileChanges() throws {
         let root = try temporaryDirectory(self)
         try makeFolder(root, classes: ["a", "b"], perClass: 3, channels: 3, size: 20, suffix: "jpg")
