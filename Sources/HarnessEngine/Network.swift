@@ -108,6 +108,40 @@ public final class Network {
         for name in names { try parameters(of: name).forEach { $0.learningRateMultiplier = multiplier } }
     }
 
+    /// Kinds of parameters a strategy can select (BitFit trains the biases, BN-only tuning the
+    /// batch-norm parameters): a convolution's or fully connected layer's `weight` and `bias`, and
+    /// batch normalisation's scale and shift (`bn`). The shift is batch normalisation's bias, so
+    /// `bias` takes it too: in a network whose convolutions have no bias (a ResNet), it is the
+    /// only additive term there is.
+    public enum ParameterKind: String, CaseIterable, Sendable {
+        case all, weight, bias, bn
+
+        func contains(_ p: Parameter, inBatchNorm: Bool) -> Bool {
+            switch self {
+            case .all: return true
+            case .weight: return !inBatchNorm && p.name.hasSuffix(".weight")
+            case .bias: return p.name.hasSuffix(".bias")
+            case .bn: return inBatchNorm
+            }
+        }
+    }
+
+    /// The learning-rate multiplier of one kind of parameter of the named units or layers, or
+    /// of every layer for "*"; other parameters keep theirs. Returns how many parameters it set.
+    @discardableResult
+    public func setLearningRateMultiplier(_ multiplier: Float, kind: ParameterKind, layers names: [String]) throws -> Int {
+        let chosen = names == ["*"] ? layers : try names.flatMap { try layers(named: $0) }
+        var set = 0
+        for layer in chosen {
+            let inBatchNorm = layer is BatchNormalization
+            for p in layer.parameters where kind.contains(p, inBatchNorm: inBatchNorm) {
+                p.learningRateMultiplier = multiplier
+                set += 1
+            }
+        }
+        return set
+    }
+
     /// Draws the weights of the unit's or layer's layers afresh (biases to zero; batch
     /// normalisation back to the identity), each layer from a stream of its own so that
     /// re-initialising one layer never changes another's draw.

@@ -131,6 +131,27 @@ public struct Engine {
         }
     }
 
+    /// Kinds of parameters `setLearningRateMultiplier(_:kind:for:of:)` selects (ABI 2.2).
+    public enum ParameterKind: String, Sendable {
+        /// Convolution and fully connected weights.
+        case weight
+        /// Their biases, and batch normalisation's shift (BitFit's additive terms).
+        case bias
+        /// Batch normalisation's scale and shift.
+        case batchNorm = "bn"
+        case all
+    }
+
+    /// The multiplier of one kind of parameter of each named unit or layer; ["*"] for every
+    /// layer. Needs a host of ABI 2.2.
+    public func setLearningRateMultiplier(_ multiplier: Double, kind: ParameterKind, for layers: [String], of network: Network) throws {
+        let end = MemoryLayout<harness_engine>.offset(of: \harness_engine.set_parameter_learning_rate_multiplier)! + MemoryLayout<UnsafeRawPointer>.size
+        guard Int(table.pointee.struct_size) >= end, let set = table.pointee.set_parameter_learning_rate_multiplier else {
+            throw StrategyError("this harness's engine cannot choose parameters by kind (ABI 2.2). help: use a newer harness")
+        }
+        for layer in layers { try check(set(host, network.pointer, layer, kind.rawValue, multiplier), "lr_mult \(kind.rawValue) of \(layer)") }
+    }
+
     public func train(_ network: Network, on images: Images, _ settings: Training = Training()) throws {
         // C strings for the call's duration.
         var strings: [UnsafeMutablePointer<CChar>] = []

@@ -144,7 +144,8 @@ enum HostEngine {
             layer_count: layerCount, layer_name: layerName,
             copy_layer: copyLayer, reinitialize: reinitialize, set_learning_rate_multiplier: setMultiplier,
             train: train, features: features, predict: predict,
-            log: log, last_error: lastError, set_error: setError, new_linear: newLinear))
+            log: log, last_error: lastError, set_error: setError, new_linear: newLinear,
+            set_parameter_learning_rate_multiplier: setKindMultiplier))
         return t
     }()
 
@@ -212,6 +213,19 @@ enum HostEngine {
         return s.attempt {
             guard m >= 0, m.isFinite else { throw EngineError.badArgument(call: "set_learning_rate_multiplier", reason: "a learning-rate multiplier must be a finite number >= 0, not \(m)") }
             try s.network(network).setLearningRateMultiplier(Float(m), layers: [try cString(layer, "set_learning_rate_multiplier", "layer name")])
+        }
+    }
+
+    private static let setKindMultiplier: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Double) -> Int32 = { host, network, layer, kind, m in
+        let s = HostSession.from(host)
+        return s.attempt {
+            let call = "set_parameter_learning_rate_multiplier"
+            guard m >= 0, m.isFinite else { throw EngineError.badArgument(call: call, reason: "a learning-rate multiplier must be a finite number >= 0, not \(m)") }
+            let text = try cString(kind, call, "kind")
+            guard let k = Network.ParameterKind(rawValue: text) else {
+                throw EngineError.badArgument(call: call, reason: "unknown parameter kind '\(text)' (kinds: \(Network.ParameterKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            try s.network(network).setLearningRateMultiplier(Float(m), kind: k, layers: [try cString(layer, call, "layer name")])
         }
     }
 

@@ -214,6 +214,13 @@ typedef struct harness_engine {
      * reinitialise and release it as any network: a linear probe on features with the engine's
      * own training loop. */
     harness_network *(*new_linear)(harness_host *, int32_t width, int32_t classes, uint64_t seed);
+
+    /* Since 2.2 (HARNESS_HAS_FIELD(engine, harness_engine, set_parameter_learning_rate_multiplier)):
+     * the learning-rate multiplier of one kind of parameter of a unit or layer, or of every layer
+     * with layer = "*"; other parameters keep theirs. kind: "weight" (convolution and fully
+     * connected weights), "bias" (their biases and batch normalisation's shift), "bn" (batch
+     * normalisation's scale and shift) or "all". BitFit: "*" "all" 0, then "*" "bias" 1. */
+    int (*set_parameter_learning_rate_multiplier)(harness_host *, harness_network *, const char *layer, const char *kind, double multiplier);
 } harness_engine;
 
 /* ---- The strategy ---------------------------------------------------------------------- */
