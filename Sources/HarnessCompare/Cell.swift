@@ -34,6 +34,9 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var sourceModel: String?
     /// The source network's input; the target's images are brought to it.
     public var inputShape: InputShape?
+    /// How they are brought to it, when not stretched: a source model's framing (ImageNet's
+    /// centre crop for an imported backbone). nil: stretched, as every row before framing.
+    public var framing: Framing?
     /// What every target image is normalised with, and where those statistics came from.
     public var normalization: Normalization?
     public var normalizationOrigin: String?
@@ -76,13 +79,15 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
             var training: Hyperparameters, engine: String
             var source: String?, target: String?, sourceModel: String?, inputShape: String?, normalization: Normalization?
             var skipUndecodable: Bool?, validation: String?, earlyStopping: Bool?, targetLabels: Int?, unlabelledOrder: String?
+            var framing: String?
         }
         return StableHash.ofCanonicalJSON(Identity(
             dataset: datasetFingerprint, split: splitName, sourceClasses: sourceClasses, targetClasses: targetClasses,
             targetPerClass: targetPerClass, evalPerClass: evalPerClass, training: training, engine: EngineInfo.engineVersion,
             source: source?.description, target: target?.description, sourceModel: sourceModel, inputShape: inputShape?.description,
             normalization: normalization, skipUndecodable: skipUndecodable == true ? true : nil, validation: validation?.description,
-            earlyStopping: earlyStopping == true ? true : nil, targetLabels: targetLabels, unlabelledOrder: unlabelledOrder))
+            earlyStopping: earlyStopping == true ? true : nil, targetLabels: targetLabels, unlabelledOrder: unlabelledOrder,
+            framing: framing?.description))
     }
 
     /// One line saying what was transferred to what, for leaderboards and reports.
@@ -95,7 +100,8 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
             "normalised with mean \(n.mean.map { String(format: "%.4f", $0) }.joined(separator: ",")) std \(n.std.map { String(format: "%.4f", $0) }.joined(separator: ","))"
                 + (normalizationOrigin.map { " (\($0))" } ?? "")
         } ?? ""
-        return "\(from) -> target \(target)" + (inputShape.map { ", images at \($0)" } ?? "") + (norm.isEmpty ? "" : ", \(norm)")
+        return "\(from) -> target \(target)" + (inputShape.map { ", images at \($0)" } ?? "")
+            + (framing.flatMap { f in inputShape.map { " (\(f.caption($0)))" } } ?? "") + (norm.isEmpty ? "" : ", \(norm)")
             + (skipUndecodable == true ? ", undecodable images skipped" : "")
             + (validation.map { ", validation: \($0) held out of the training images" } ?? "")
             + (earlyStopping == true ? ", early stopping on validation accuracy" : "")
@@ -122,6 +128,7 @@ extension ComparisonSetting {
     /// class drawn by the cell's seed.
     private func loading(_ shape: InputShape, seed: UInt64, testPerClass: Int?) -> LoadingOptions {
         var options = LoadingOptions(shape: shape, skipUndecodable: skipUndecodable ?? false)
+        options.framing = framing ?? .stretch
         options.trainPerClass = targetPerClass
         options.testPerClass = testPerClass
         options.samplingSeed = seed

@@ -48,8 +48,9 @@ public struct ComparisonPlan: Codable, Sendable {
         // A misspelt target class fails now, not after training a network.
         _ = try target.classes(in: try target.source.classNames())
 
-        func loading(_ shape: InputShape?, perClass: Int?, testPerClass: Int? = nil) -> LoadingOptions {
+        func loading(_ shape: InputShape?, perClass: Int?, testPerClass: Int? = nil, framing: Framing = .stretch) -> LoadingOptions {
             var options = LoadingOptions(shape: shape, skipUndecodable: r.skipUndecodable, decoders: decoders)
+            options.framing = framing
             options.trainPerClass = perClass
             options.testPerClass = testPerClass
             options.samplingSeed = r.splitSeed
@@ -60,9 +61,13 @@ public struct ComparisonPlan: Codable, Sendable {
         var model: SourceModel?
         var sourceData: LoadedData?
         let shape: InputShape
+        // A source model carries the framing its images need (ImageNet's centre crop for an
+        // imported backbone); a network trained here takes stretched images.
+        var framing = Framing.stretch
         if let file = r.sourceModel {
             model = try SourceModel(path: file)
             shape = model!.saved.inputShape
+            framing = model!.saved.framing
         } else {
             guard let spec = r.data.source else { throw ComparisonError("a comparison needs a source: source data (a network is trained on it) or a source model") }
             sourceData = try spec.load(loading(r.inputShape, perClass: r.sourcePerClass), seed: r.splitSeed)
@@ -70,7 +75,7 @@ public struct ComparisonPlan: Codable, Sendable {
         }
         // The images the self-transfer network trains on (as baseB: the target's budget, drawn by
         // the split seed); the cells draw their own.
-        let targetData = try target.load(loading(shape, perClass: r.targetPerClass, testPerClass: r.evalPerClass), seed: 0)
+        let targetData = try target.load(loading(shape, perClass: r.targetPerClass, testPerClass: r.evalPerClass, framing: framing), seed: 0)
         guard targetData.dataset.classCount >= 2 else {
             throw ComparisonError("the target \(target) has \(targetData.dataset.classCount) class; a task needs two or more")
         }
@@ -137,6 +142,7 @@ public struct ComparisonPlan: Codable, Sendable {
         setting.target = target
         setting.sourceModel = model?.label
         setting.inputShape = shape
+        setting.framing = framing == .stretch ? nil : framing
         setting.normalization = normalization
         setting.normalizationOrigin = origin
         setting.skipUndecodable = r.skipUndecodable ? true : nil
@@ -155,7 +161,7 @@ public struct ComparisonPlan: Codable, Sendable {
         if strategies.contains(where: { $0.configuration.source == .self }) {
             sources.append(trained(.self, on: targetData, spec: baseSpec.withClasses(targetData.dataset.classCount), perClass: r.targetPerClass,
                                    training: r.training, normalization: normalization,
-                                   loading: loading(shape, perClass: r.targetPerClass, testPerClass: r.evalPerClass), transformSeed: 0,
+                                   loading: loading(shape, perClass: r.targetPerClass, testPerClass: r.evalPerClass, framing: framing), transformSeed: 0,
                                    request: r, cache: cache))
         }
 

@@ -23,6 +23,8 @@ public struct DecoderProcesses: Sendable {
         public var files: [String]
         public var shape: InputShape
         public var grayscale: Bool
+        /// nil in jobs of harness binaries before framing: stretch.
+        public var framing: Framing?
     }
 
     /// What a child decodes: every file's pixels (zeros where it failed) and the failures by index.
@@ -31,7 +33,7 @@ public struct DecoderProcesses: Sendable {
         var pixels = [UInt8](repeating: 0, count: job.files.count * size)
         var failures: [Int: DataError] = [:]
         for (i, path) in job.files.enumerated() {
-            switch ImageFolder.decodeResult(path, shape: job.shape, grayscale: job.grayscale) {
+            switch ImageFolder.decodeResult(path, shape: job.shape, grayscale: job.grayscale, framing: job.framing ?? .stretch) {
             case let .success(px): pixels.replaceSubrange((i * size)..<((i + 1) * size), with: px)
             case let .failure(error): failures[i] = error
             }
@@ -42,7 +44,7 @@ public struct DecoderProcesses: Sendable {
     }
 
     /// Decodes `files` split over the processes; per file, its pixels or why it failed.
-    func run(_ files: [String], shape: InputShape, grayscale: Bool) throws -> [Result<[UInt8], DataError>] {
+    func run(_ files: [String], shape: InputShape, grayscale: Bool, framing: Framing = .stretch) throws -> [Result<[UInt8], DataError>] {
         let n = min(processes, max(1, files.count / Self.minimumFilesPerProcess))
         let scratch = ChildProcess.scratchDirectory("decode", unique: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -55,7 +57,7 @@ public struct DecoderProcesses: Sendable {
         let group = DispatchGroup()
         for (p, range) in shares.enumerated() {
             let jobFile = scratch.appendingPathComponent("job-\(p).json")
-            try JSONEncoder().encode(Job(files: Array(files[range]), shape: shape, grayscale: grayscale)).write(to: jobFile)
+            try JSONEncoder().encode(Job(files: Array(files[range]), shape: shape, grayscale: grayscale, framing: framing)).write(to: jobFile)
             let resultFile = scratch.appendingPathComponent("result-\(p)")
             group.enter()
             ChildProcess.start(executable, ["decode-images", "--job", jobFile.path, "--result", resultFile.path]

@@ -29,9 +29,12 @@ public enum ImageFolder {
         public var cache: DecodedImageCache?
         /// Child processes to decode in, one per core (nil: one file at a time in this process).
         public var decoders: DecoderProcesses?
+        /// How each image is brought to `shape` (the model's framing).
+        public var framing: Framing
 
         public init(shape: InputShape? = nil, grayscale: Bool = false, skipUndecodable: Bool = false,
-                    cache: DecodedImageCache? = DecodedImageCache(), decoders: DecoderProcesses? = nil) {
+                    cache: DecodedImageCache? = DecodedImageCache(), decoders: DecoderProcesses? = nil, framing: Framing = .stretch) {
+            self.framing = framing
             self.shape = shape
             self.grayscale = grayscale
             self.skipUndecodable = skipUndecodable
@@ -172,6 +175,7 @@ public enum ImageFolder {
         func cacheKey(_ options: Options) -> String {
             var h = StableHash()
             h.add("decoded-images v1 vips \(vips_version(0)).\(vips_version(1)) \(options.shape!) gray \(options.grayscale)")
+            if options.framing != .stretch { h.add("framing \(options.framing)") }
             for root in roots {
                 for (label, path) in root.files {
                     let attributes = try? FileManager.default.attributesOfItem(atPath: path)
@@ -190,9 +194,9 @@ public enum ImageFolder {
         let files = root.files
         let results: [Result<[UInt8], DataError>]
         if let decoders = options.decoders, decoders.processes > 1, files.count >= 2 * DecoderProcesses.minimumFilesPerProcess {
-            results = try decoders.run(files.map(\.path), shape: shape, grayscale: options.grayscale)
+            results = try decoders.run(files.map(\.path), shape: shape, grayscale: options.grayscale, framing: options.framing)
         } else {
-            results = files.map { decodeResult($0.path, shape: shape, grayscale: options.grayscale) }
+            results = files.map { decodeResult($0.path, shape: shape, grayscale: options.grayscale, framing: options.framing) }
         }
         var bytes: [UInt8] = [], labels: [Int] = [], skipped: [String] = []
         bytes.reserveCapacity(files.count * shape.channels * shape.height * shape.width)
@@ -211,8 +215,8 @@ public enum ImageFolder {
     }
 
     /// One file decoded, or why not: every failure as a DataError naming the file.
-    static func decodeResult(_ path: String, shape: InputShape, grayscale: Bool) -> Result<[UInt8], DataError> {
-        do { return .success(try decodeFile(path, shape: shape, grayscale: grayscale)) } catch let error as DataError {
+    static func decodeResult(_ path: String, shape: InputShape, grayscale: Bool, framing: Framing = .stretch) -> Result<[UInt8], DataError> {
+        do { return .success(try decodeFile(path, shape: shape, grayscale: grayscale, framing: framing)) } catch let error as DataError {
             return .failure(error)
         } catch {
             return .failure(.undecodable(path: path, reason: "\(error)"))
@@ -230,7 +234,7 @@ public enum ImageFolder {
         }
     }
 
-    static func decodeFile(_ path: String, shape: InputShape, grayscale: Bool) throws -> [UInt8] {
+    static func decodeFile(_ path: String, shape: InputShape, grayscale: Bool, framing: Framing = .stretch) throws -> [UInt8] {
         try requireRegularFile(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError.unreadable(path: path, reason: "cannot read the file")
@@ -238,7 +242,15 @@ public enum ImageFolder {
         // Every libvips image here reads from `data` lazily, so all work happens inside.
         return try data.withUnsafeBytes { bytes in
             var image: VipsImage
-            do { image = try VipsImage.decode(bytes: bytes, atLeast: shape.width, shape.height) } catch let e as VipsError {
+            // A crop needs the shorter side at the crop's size over its fraction.
+            let least: (Int, Int)
+            if case let .centreCrop(f) = framing {
+                let side = Int((Double(max(shape.width, shape.height)) / f).rounded(.up))
+                least = (side, side)
+            } else {
+                least = (shape.width, shape.height)
+            }
+            do { image = try VipsImage.decode(bytes: bytes, atLeast: least.0, least.1) } catch let e as VipsError {
                 throw DataError.undecodable(path: path, reason: e.message)
             }
             do {
@@ -251,7 +263,7 @@ public enum ImageFolder {
                 if !plain { image = try image.colourspace(image.colourBands >= 3 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_B_W).castUChar() }
                 let colour = image.colourBands >= 3
                 if colour && shape.channels == 1 && !grayscale { throw DataError.tooManyChannels(data: path, has: image.colourBands, network: 1) }
-                image = try image.resized(width: shape.width, height: shape.height)
+                image = try image.framed(width: shape.width, height: shape.height, framing)
                 var interleaved: [UInt8] = []
                 try image.appendInterleaved(to: &interleaved)
                 return Self.planes(interleaved, bands: image.bands, colour: colour, channels: shape.channels, gray: grayscale)

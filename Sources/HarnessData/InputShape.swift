@@ -35,7 +35,7 @@ extension ImageSet {
     /// These images at `shape`: resized with libvips (bilinear), grayscale repeated into three
     /// channels. More channels than the shape takes is an error, not a silent conversion: the
     /// user says so with the `@gray` transform.
-    public func brought(to shape: InputShape, name: String) throws -> ImageSet {
+    public func brought(to shape: InputShape, name: String, framing: Framing = .stretch) throws -> ImageSet {
         if InputShape(self) == shape { return self }
         if channels > shape.channels {
             throw DataError.tooManyChannels(data: name, has: channels, network: shape.channels)
@@ -50,7 +50,7 @@ extension ImageSet {
                 let one = UnsafeBufferPointer(rebasing: px[(i * imageSize)..<((i + 1) * imageSize)])
                 let planes = (height, width) == (shape.height, shape.width)
                     ? Array(one)
-                    : try VipsImage.fromPlanes(one, channels: channels, height: height, width: width).resized(width: shape.width, height: shape.height).planes()
+                    : try VipsImage.fromPlanes(one, channels: channels, height: height, width: width).framed(width: shape.width, height: shape.height, framing).planes()
                 for _ in 0..<(shape.channels / channels) { out += planes }
             }
         }

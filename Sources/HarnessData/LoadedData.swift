@@ -26,6 +26,8 @@ public struct LoadingOptions: Sendable {
     public var trainPerClass: Int?
     public var testPerClass: Int?
     public var samplingSeed: UInt64 = 0
+    /// How each image is brought to `shape`: the model's framing (stretch for the harness's own).
+    public var framing: Framing = .stretch
 
     public init(shape: InputShape? = nil, skipUndecodable: Bool = false, cache: DecodedImageCache? = DecodedImageCache(),
                 decoders: DecoderProcesses? = nil) {
@@ -49,7 +51,7 @@ extension DataSpec {
             guard ImageFolder.isImageFolder(path) else { throw DataError.noImages(path: path) }
             let folder = ImageFolder.Options(shape: options.shape, grayscale: gray,
                                              skipUndecodable: options.skipUndecodable, cache: options.cache,
-                                             decoders: options.decoders)
+                                             decoders: options.decoders, framing: options.framing)
             (dataset, report) = try ImageFolder.load(directory: path, options: folder, seed: seed)
             classes = try self.classes(in: dataset.classNames) ?? Array(0..<dataset.classCount)
         case .fashionMNIST:
@@ -71,8 +73,8 @@ extension DataSpec {
                 try DomainTransform.gray.apply(to: &dataset.test, seed: 0, stream: "test")
             }
             if let shape = options.shape {
-                dataset.train = try dataset.train.brought(to: shape, name: description)
-                dataset.test = try dataset.test.brought(to: shape, name: description)
+                dataset.train = try dataset.train.brought(to: shape, name: description, framing: options.framing)
+                dataset.test = try dataset.test.brought(to: shape, name: description, framing: options.framing)
             }
         }
         for t in transforms where t != .gray {

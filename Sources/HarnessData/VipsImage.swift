@@ -124,6 +124,17 @@ final class VipsImage {
         return try r.fitted(width: w, height: h)
     }
 
+    /// Brought to `width` x `height` as `framing` says: stretched, or scaled so that the shorter
+    /// side is the crop's over its fraction, then the centre cropped (an image smaller than the
+    /// crop is scaled up first, so a crop never reaches past it).
+    func framed(width w: Int, height h: Int, _ framing: Framing) throws -> VipsImage {
+        guard case let .centreCrop(fraction) = framing else { return try resized(width: w, height: h) }
+        let shorter = Double(min(w, h)) / fraction
+        let scale = max(shorter / Double(min(width, height)), Double(w) / Double(width), Double(h) / Double(height))
+        let (sw, sh) = (max(w, Int((Double(width) * scale).rounded())), max(h, Int((Double(height) * scale).rounded())))
+        return try resized(width: sw, height: sh).fitted(width: w, height: h)
+    }
+
     /// The centre `width` x `height` region, cropping or extending edges when rounding left the
     /// image a pixel off.
     func fitted(width w: Int, height h: Int) throws -> VipsImage {

@@ -19,6 +19,9 @@ public struct ModelImport {
     public var layerNames: [String]?
     public var classNames: [String]?
     public var normalization: Normalization?
+    /// How images are brought to the input; nil: ImageNet's centre crop for the zoo's ImageNet
+    /// networks (how their weights were trained), stretching for the others.
+    public var framing: Framing?
     /// Accept tensors the spec has no place for (otherwise an error: the network differs).
     public var ignoreUnused = false
 
@@ -80,6 +83,15 @@ public struct ModelImport {
         var metadata = ["imported_from": (path as NSString).lastPathComponent]
         if !unused.isEmpty { metadata["unused_tensors"] = unused.joined(separator: ",") }
         return SavedModel(network: built, classNames: classNames ?? (0..<networkSpec.classes).map { "class \($0)" },
-                          normalization: normalization, metadata: metadata)
+                          normalization: normalization, framing: framing ?? network.defaultFraming, metadata: metadata)
+    }
+}
+
+extension NetworkChoice {
+    /// How images reach this network unless a user says otherwise: the zoo's ImageNet backbones
+    /// were trained on centre crops; the harness's own networks and spec files on stretched images.
+    public var defaultFraming: Framing {
+        if case let .named(a) = self, a.nativeShape.channels == 3 { return .imageNet }
+        return .stretch
     }
 }

@@ -1,6 +1,7 @@
 // A network saved with everything needed to use it again: weights as safetensors (PyTorch's
 // layouts and names, `conv1.weight`, …), and in the header's `__metadata__` the network spec,
-// class names and input normalisation, so a file alone is enough to rebuild and run the network.
+// class names, input normalisation and framing, so a file alone is enough to rebuild and run the
+// network on images prepared as it expects.
 import Foundation
 import HarnessSupport
 import HarnessData
@@ -9,10 +10,14 @@ public struct SavedModel {
     public var network: Network
     public var classNames: [String]
     public var normalization: Normalization?
+    /// How images are brought to its input: stretched (the harness's own models), or centre-cropped
+    /// as ImageNet models expect (set by `harness import`).
+    public var framing: Framing
     public var metadata: [String: String]
 
-    public init(network: Network, classNames: [String], normalization: Normalization?, metadata: [String: String] = [:]) {
+    public init(network: Network, classNames: [String], normalization: Normalization?, framing: Framing = .stretch, metadata: [String: String] = [:]) {
         self.network = network
+        self.framing = framing
         self.classNames = classNames
         self.normalization = normalization
         self.metadata = metadata
@@ -28,6 +33,7 @@ public struct SavedModel {
         meta["spec"] = try Self.json(network.spec)
         meta["class_names"] = try Self.json(classNames)
         if let normalization { meta["normalization"] = try Self.json(normalization) }
+        meta["framing"] = framing == .stretch ? nil : framing.description
         let tensors = network.state.map { p in
             (p.name, SafetensorsFile.Tensor(dtype: "F32", shape: p.shape, bytes: Data(bytes: p.valuePointer, count: p.count * 4)))
         }
@@ -53,10 +59,14 @@ public struct SavedModel {
         }
         let network = try Network(spec: spec, seed: 0)
         try network.copyWeights(from: file, path: path)
+        let framing: Framing
+        do { framing = try meta["framing"].map(Framing.init(parsing:)) ?? .stretch } catch {
+            throw EngineError.badModelFile(path: path, reason: "its framing is unreadable: \(error)")
+        }
         return SavedModel(network: network,
                           classNames: meta["class_names"].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
                           normalization: meta["normalization"].flatMap { try? decoder.decode(Normalization.self, from: Data($0.utf8)) },
-                          metadata: meta)
+                          framing: framing, metadata: meta)
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {

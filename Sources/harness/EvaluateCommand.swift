@@ -33,7 +33,8 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         execution.apply()
         let saved = try SavedModel.read(from: model)
-        var dataset = try data.loadUnnormalized(seed: seed, spec: try parsedSpec(target), shape: saved.inputShape, skipUndecodable: skipUndecodable)
+        if saved.framing != .stretch { note("images framed as \(model) expects: \(saved.framing.caption(saved.inputShape))") }
+        var dataset = try data.loadUnnormalized(seed: seed, spec: try parsedSpec(target), shape: saved.inputShape, framing: saved.framing, skipUndecodable: skipUndecodable)
         // A folder of photos for an ImageNet classifier: its classes are not the network's, so
         // there is no accuracy to give, only what the network predicts (--predictions).
         let scoreable = dataset.classCount == saved.network.classes

@@ -38,6 +38,9 @@ struct Import: ParsableCommand {
     @Option(help: ArgumentHelp("Per-channel standard deviation, with --mean.", valueName: "list"))
     var std: String?
 
+    @Option(help: ArgumentHelp("How images are brought to the input: crop (ImageNet's: shorter side to 256 for 224, centre crop; the default for the zoo's ImageNet networks), crop:FRACTION, or stretch (the default otherwise).", valueName: "framing"))
+    var framing: String?
+
     @Flag(help: "Accept tensors the spec has no place for (tensors the forward pass does not use, such as an auxiliary head).")
     var ignoreUnused = false
 
@@ -49,6 +52,7 @@ struct Import: ParsableCommand {
     func validate() throws {
         _ = try parsedInputShape(inputText, example: "1x28x28")
         do { _ = try NetworkChoice(network) } catch { throw ValidationError("\(error)") }
+        do { _ = try framing.map(Framing.init(parsing:)) } catch { throw ValidationError("--framing: \(error)") }
         guard (mean == nil) == (std == nil) else { throw ValidationError("--mean and --std go together") }
         if let m = floats(mean), let s = floats(std) {
             guard m.count == mean!.split(separator: ",").count, s.count == std!.split(separator: ",").count, m.count == s.count,
@@ -72,6 +76,7 @@ struct Import: ParsableCommand {
                                   classNames: classNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                   normalization: floats(mean).map { Normalization(mean: $0, std: floats(std)!) })
         request.ignoreUnused = ignoreUnused
+        request.framing = try framing.map(Framing.init(parsing:))
         let model: SavedModel
         do { model = try request.convert() } catch {
             // Errors name the file the user gave, not the converted copy.
@@ -80,6 +85,7 @@ struct Import: ParsableCommand {
         try model.write(to: out)
         let params = model.network.parameters.reduce(0) { $0 + $1.count }
         print("wrote \(out): \(model.network.units.count) transfer units, \(params) parameters, input \(model.inputShape), "
-              + "\(model.network.classes) classes" + (model.normalization == nil ? "; no normalisation stored (targets will use their own training statistics)" : ""))
+              + "\(model.network.classes) classes, images \(model.framing.caption(model.inputShape))"
+              + (model.normalization == nil ? "; no normalisation stored (targets will use their own training statistics)" : ""))
     }
 }

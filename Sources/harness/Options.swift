@@ -127,10 +127,12 @@ struct DataOptions: ParsableArguments {
 
     /// Loads (a SPEC when given, else --dataset/--data and --classes), brings the images to
     /// `shape` when given, and subsamples; not yet normalised.
-    func loadUnnormalized(seed: UInt64, spec: DataSpec? = nil, shape: InputShape? = nil, skipUndecodable: Bool = false) throws -> Dataset {
+    func loadUnnormalized(seed: UInt64, spec: DataSpec? = nil, shape: InputShape? = nil, framing: Framing = .stretch, skipUndecodable: Bool = false) throws -> Dataset {
         var dataset: Dataset
         if let spec {
-            let loaded = try spec.load(LoadingOptions(shape: shape, skipUndecodable: skipUndecodable, decoders: Installation.decoders), seed: seed)
+            var options = LoadingOptions(shape: shape, skipUndecodable: skipUndecodable, decoders: Installation.decoders)
+            options.framing = framing
+            let loaded = try spec.load(options, seed: seed)
             if let r = loaded.report { note("\(spec): \(r.summary)") }
             dataset = loaded.dataset
         } else {
@@ -138,8 +140,8 @@ struct DataOptions: ParsableArguments {
             let chosen = try chosenClasses(in: dataset)
             if chosen != Array(0..<dataset.classCount) { dataset = dataset.restricted(to: chosen) }
             if let shape {
-                dataset.train = try dataset.train.brought(to: shape, name: dataset.name)
-                dataset.test = try dataset.test.brought(to: shape, name: dataset.name)
+                dataset.train = try dataset.train.brought(to: shape, name: dataset.name, framing: framing)
+                dataset.test = try dataset.test.brought(to: shape, name: dataset.name, framing: framing)
             }
         }
         if let k = trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: seed) }

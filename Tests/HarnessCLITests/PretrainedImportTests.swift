@@ -24,8 +24,9 @@ final class PretrainedImportTests: XCTestCase {
 
         // The TensorFlow Lite models' normalisation, (pixel - 127) / 128, as mean and std of [0, 1] pixels.
         let mean = String(repeating: "\(127.0 / 255),", count: 3).dropLast(), std = String(repeating: "\(128.0 / 255),", count: 3).dropLast()
+        // The photos are PyTorch's 224x224 crops already: stretching them to 224x224 changes nothing.
         let imported = try harness(["import", ref.weights, "--network", "efficientnet_lite0", "--mean", String(mean), "--std", String(std),
-                                    "--out", dir + "/lite0.safetensors"])
+                                    "--framing", "stretch", "--out", dir + "/lite0.safetensors"])
         XCTAssertEqual(imported.status, 0, imported.stderr)
         XCTAssertTrue(imported.stdout.contains("1000 classes"), imported.stdout)
 
@@ -59,11 +60,12 @@ final class PretrainedImportTests: XCTestCase {
         XCTAssertGreaterThan(torch.accuracy, 0.5, "PyTorch's ResNet-18 learnt something (chance is 20%), so agreeing with it means something")
         XCTAssertGreaterThanOrEqual(Set(torch.predictions).count, 4)
 
-        let imported = try harness(["import", dir + "/resnet18.pth", "--network", "resnet18", "--input", "3x64x64",
+        // The images are the 64x64 PNGs PyTorch trained on, so they are taken as they are (stretch).
+        let imported = try harness(["import", dir + "/resnet18.pth", "--network", "resnet18", "--input", "3x64x64", "--framing", "stretch",
                                     "--mean", torch.mean.map { "\($0)" }.joined(separator: ","), "--std", torch.std.map { "\($0)" }.joined(separator: ","),
                                     "--out", dir + "/r18.safetensors"])
         XCTAssertEqual(imported.status, 0, imported.stderr)
-        XCTAssertTrue(imported.stdout.contains("10 transfer units, 11179077 parameters, input 3x64x64, 5 classes"), imported.stdout)
+        XCTAssertTrue(imported.stdout.contains("10 transfer units, 11179077 parameters, input 3x64x64, 5 classes, images stretched to 64x64"), imported.stdout)
         let eval = try harness(["eval", "--model", dir + "/r18.safetensors", "--target", dir + "/folder", "--predictions", dir + "/p.json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stdout.contains(String(format: "test accuracy %.2f%%", 100 * torch.accuracy)), eval.stdout)

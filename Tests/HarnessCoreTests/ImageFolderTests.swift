@@ -137,6 +137,31 @@ final class ImageFolderTests: XCTestCase {
         }
     }
 
+    /// ImageNet's framing keeps the centre and the proportions; stretching squeezes the edges in.
+    func testACentreCropFramingKeepsTheCentreAndTheProportions() throws {
+        let root = try temporaryDirectory(self)
+        // 40 wide, 20 high: black, then gray in the middle 28 columns, then white; the centre
+        // crop (the middle 20 columns) stays clear of the edges resampling blends in.
+        for (cls, i) in [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)] {
+            try FileManager.default.createDirectory(atPath: root + "/\(cls)", withIntermediateDirectories: true)
+            try writeImage(root + "/\(cls)/\(i).png", width: 40, height: 20, channels: 1) { x, _, _ in x < 6 ? 0 : x < 34 ? 128 : 255 }
+        }
+        let shape = InputShape(channels: 1, height: 8, width: 8)
+        let cropped = try ImageFolder.load(directory: root, options: .init(shape: shape, cache: nil, framing: .centreCrop(fraction: 1)), seed: 1).0
+        let all = cropped.train.pixels + cropped.test.pixels
+        XCTAssertTrue(all.allSatisfy { abs($0 - 128 / 255) < 0.03 }, "only the gray centre: \(all.prefix(8))")
+        let stretched = try ImageFolder.load(directory: root, options: .init(shape: shape, cache: nil), seed: 1).0
+        XCTAssertLessThan(stretched.train.pixels.min()!, 0.2)
+        XCTAssertGreaterThan(stretched.train.pixels.max()!, 0.8)
+        // A crop larger than the image scales it up first; ImageNet's framing of an 8x8 input
+        // scales the shorter side to 9 and keeps the centre 8x8.
+        let tiny = try ImageFolder.load(directory: root, options: .init(shape: InputShape(channels: 1, height: 32, width: 32), cache: nil, framing: .imageNet), seed: 1).0
+        XCTAssertEqual(tiny.train.pixels.count, tiny.train.count * 32 * 32)
+        XCTAssertEqual(Framing.imageNet.caption(InputShape(channels: 3, height: 224, width: 224)),
+                       "shorter side scaled to 256, centre 224x224 cropped (fraction 0.875)")
+        XCTAssertThrowsError(try Framing(parsing: "crop:1.5")) { XCTAssertTrue("\($0)".contains("crop:FRACTION with 0 < FRACTION <= 1"), "\($0)") }
+    }
+
     func testASecondLoadComesFromTheDecodedCacheUntilAFileChanges() throws {
         let root = try temporaryDirectory(self)
         try makeFolder(root, classes: ["a", "b"], perClass: 3, channels: 3, size: 20, suffix: "jpg")

@@ -53,6 +53,12 @@ final class ZooFaithfulnessTests: XCTestCase {
             request.ignoreUnused = false
             let model = try request.convert()
             XCTAssertEqual(model.network.classes, 10, name)
+            // An ImageNet backbone takes its images centre-cropped as it was trained, and says so in its file.
+            XCTAssertEqual(model.framing, .imageNet, name)
+            if architecture == .resnet18 {
+                try model.write(to: dir + "/framed.safetensors")
+                XCTAssertEqual(try SavedModel.read(from: dir + "/framed.safetensors").framing, .imageNet)
+            }
             let logits = model.network.logits(for: ref.inputs)
             XCTAssertEqual(logits.count, ref.logits.count, name)
             let scale = ref.logits.map(abs).max() ?? 1
