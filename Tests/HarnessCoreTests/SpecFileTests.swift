@@ -25,7 +25,7 @@ final class SpecFileTests: XCTestCase {
 
     func testUnknownKindsMissingKeysWrongTypesAndStrayTopLevelKeysAreNamed() {
         XCTAssertEqual(firstLine(header + #"  { "name": "p", "kind": "maxpool", "kernel": 2 } ] }"#),
-                       "invalid network spec: net.json:2:18: layer 1 (p): unknown kind 'maxpool' (kinds: convolution, fully_connected, batch_norm, relu, relu6, sigmoid, silu, hardswish, max_pool, avg_pool, global_avg_pool, dropout, add)")
+                       "invalid network spec: net.json:2:18: layer 1 (p): unknown kind 'maxpool' (kinds: convolution, fully_connected, batch_norm, relu, relu6, sigmoid, silu, hardswish, max_pool, avg_pool, global_avg_pool, dropout, add, multiply)")
         XCTAssertEqual(firstLine(header + #"  { "name": "c", "kind": "convolution", "outputs": 4 } ] }"#),
                        "invalid network spec: net.json:2:3: layer 1 (c): a convolution layer needs 'kernel' (it takes name, kind, outputs, kernel, stride, padding, tf_same, groups, bias, input, block)")
         XCTAssertEqual(firstLine(header + #"  { "name": "c", "kind": "convolution", "outputs": 4, "kernel": "3" } ] }"#),
