@@ -41,6 +41,7 @@ extension Leaderboard {
                 let split = setting.targetLabels == nil ? parts : "\(labelled) labelled" + (parts.isEmpty ? "" : ": " + parts) + ", \(k - labelled) unlabelled"
                 return ", \(k) training images per class" + (split.isEmpty ? "" : " (\(split))")
             } ?? "") + ", \(setting.training.epochs) epochs"
+                + (setting.training.augmentation.isNone ? "" : ", training images augmented with \(setting.training.augmentation.caption)")
         } ?? ""
         return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
             + "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test."

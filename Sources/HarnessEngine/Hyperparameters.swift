@@ -13,11 +13,12 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
     case weightDecay = "weight_decay"
     case momentum, l1, schedule
     case batchNorm = "batch_norm"
+    case augment
 
     public var kind: ParameterKind {
         switch self {
         case .epochs, .batchSize: return .int
-        case .schedule, .batchNorm: return .string
+        case .schedule, .batchNorm, .augment: return .string
         default: return .double
         }
     }
@@ -33,6 +34,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
         case .momentum: return .numeric(minimum: 0, maximum: 0.999999)
         case .schedule: return .oneOf(["onecycle", "cosine", "constant", "step:EPOCHS:GAMMA"])
         case .batchNorm: return .oneOf(BatchNormStatistics.allCases.map(\.rawValue))
+        case .augment: return .oneOf(["none", "flip", "crop", "crop:MIN", "crop+flip", "crop:MIN+flip"])
         }
     }
 
@@ -41,6 +43,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
     public func accepts(_ value: ParameterValue) -> Bool {
         switch (self, value) {
         case let (.schedule, .string(s)): return LearningRateSchedule(s) != nil
+        case let (.augment, .string(s)): return Augmentation(s) != nil
         case (.lr, .int), (.weightDecay, .int), (.momentum, .int), (.l1, .int): return range.contains(.double(value.number!))
         default: return value.kind == kind && range.contains(value)
         }
@@ -57,6 +60,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
         case .l1: return "L1 penalty on weights (not biases)"
         case .schedule: return "learning-rate schedule: onecycle, cosine, constant or step:EPOCHS:GAMMA"
         case .batchNorm: return "batch normalisation's statistics: batch (PyTorch's train mode), frozen (frozen layers keep theirs) or adabn"
+        case .augment: return "training-image augmentation: none, flip, crop (random resized crop, 8-100% of the area), crop:MIN, or crop+flip"
         }
     }
 }
@@ -70,6 +74,7 @@ public struct Hyperparameters: Hashable, Sendable {
     public var l1: Double
     public var schedule: LearningRateSchedule
     public var batchNorm: BatchNormStatistics
+    public var augmentation: Augmentation = .none
 
     /// The one table of defaults: every training run that nothing else configures uses these.
     public static let defaults = Hyperparameters(learningRate: 0.05, epochs: 10, batchSize: 64, weightDecay: 5e-4, momentum: 0.9, l1: 0,
@@ -107,6 +112,7 @@ public struct Hyperparameters: Hashable, Sendable {
             case .l1: return .double(l1)
             case .schedule: return .string(schedule.description)
             case .batchNorm: return .string(batchNorm.rawValue)
+            case .augment: return .string(augmentation.description)
             }
         }
         set {
@@ -135,6 +141,9 @@ public struct Hyperparameters: Hashable, Sendable {
             case .batchNorm:
                 guard let b = BatchNormStatistics(rawValue: text()) else { preconditionFailure("unchecked batch_norm \(newValue)") }
                 batchNorm = b
+            case .augment:
+                guard let a = Augmentation(text()) else { preconditionFailure("unchecked augment \(newValue)") }
+                augmentation = a
             }
         }
     }

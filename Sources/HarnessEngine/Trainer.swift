@@ -173,7 +173,14 @@ public enum Trainer {
                     data.pixels.withUnsafeBufferPointer { px in
                         for j in 0..<batch {
                             let i = order[s * batch + j]
-                            (network.inputBuffer + j * size).update(from: px.baseAddress! + i * size, count: size)
+                            if h.augmentation.isNone {
+                                (network.inputBuffer + j * size).update(from: px.baseAddress! + i * size, count: size)
+                            } else {
+                                // Seeded per (run, epoch, image): the same crops whatever the batch order.
+                                var g = SeededGenerator(seed: seed, stream: "augment/\(epoch)/\(i)")
+                                h.augmentation.apply(px.baseAddress! + i * size, into: network.inputBuffer + j * size,
+                                                     channels: data.channels, height: data.height, width: data.width, using: &g)
+                            }
                             labels[j] = Int32(data.labels[i])
                         }
                     }

@@ -198,6 +198,9 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp(help(.batchNorm).abstract, valueName: "mode"))
     var batchNorm: BatchNormStatistics?
 
+    @Option(help: ArgumentHelp(help(.augment).abstract, valueName: "augmentation"))
+    var augment: String?
+
     /// The option's own flag, for messages.
     static func flag(_ name: Hyperparameter) -> String {
         name == .batchSize ? "--batch" : "--" + name.rawValue.replacingOccurrences(of: "_", with: "-")
@@ -218,6 +221,7 @@ struct HyperparameterOptions: ParsableArguments {
         if let l1 { h.l1 = l1 }
         if let schedule { h.schedule = schedule }
         if let batchNorm { h.batchNorm = batchNorm }
+        if let augment, let a = Augmentation(augment) { h.augmentation = a }
         return h
     }
 
@@ -226,7 +230,12 @@ struct HyperparameterOptions: ParsableArguments {
         get throws { try Self.checked(applied(to: .defaults)) }
     }
 
-    func validate() throws { _ = try hyperparameters }
+    func validate() throws {
+        if let augment, Augmentation(augment) == nil {
+            throw ValidationError("--augment: '\(augment)' is not an augmentation; write none, flip, crop, crop:MIN (0 < MIN <= 1) or crop+flip")
+        }
+        _ = try hyperparameters
+    }
 
     /// A value's own check, as a usage error naming the option.
     static func checked(_ h: Hyperparameters, flag: (Hyperparameter) -> String = flag) throws -> Hyperparameters {
