@@ -34,6 +34,10 @@ public struct LeaderboardRow: Codable, Sendable {
     public var collapsed: [String] = []
     /// Against the baseline, paired by seed; nil for the baseline itself or without one.
     public var versusBaseline: PairedTTest?
+    /// Its p-value adjusted (Holm) for every strategy compared with the same baseline.
+    public var adjustedP: Double?
+    /// Mean accuracy below chance (1 / the number of target classes): worse than guessing.
+    public var belowChance = false
     public var meanSeconds: Double
     public var trainableParameters: Int
 }
@@ -111,6 +115,11 @@ public struct Leaderboard: Sendable {
             }
         }
         for i in rows.indices where rows[i].accuracy.n > 0 { rows[i].rank = i + 1 }
+        // Many strategies against one baseline: one family of tests, adjusted together.
+        for (i, p) in PairedTTest.holm(rows.map { $0.versusBaseline?.pValue }).enumerated() { rows[i].adjustedP = p }
+        if let classes = setting?.targetClasses.count, classes > 1 {
+            for i in rows.indices where rows[i].accuracy.n > 0 && rows[i].accuracy.mean < 1 / Double(classes) { rows[i].belowChance = true }
+        }
         self.rows = rows
     }
 

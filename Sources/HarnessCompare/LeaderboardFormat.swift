@@ -1,6 +1,7 @@
 // Drawing a leaderboard: a terminal table, Markdown, CSV, JSON or LaTeX. Every format says what
 // its numbers are: mean test accuracy over seeds with a 95% confidence interval (Student's t),
 // and the difference from the baseline with a paired t-test over seeds.
+import HarnessMetrics
 import Foundation
 import HarnessSupport
 
@@ -43,9 +44,19 @@ extension Leaderboard {
             } ?? "") + ", \(setting.training.epochs) epochs"
                 + (setting.training.augmentation.isNone ? "" : ", training images augmented with \(setting.training.augmentation.caption)")
         } ?? ""
-        return s + "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
-            + "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test."
-            + "\n" + selectionProtocol
+        let tests = rows.filter { $0.adjustedP != nil }.count
+        let fewSeeds = rows.contains { $0.accuracy.n > 0 && $0.accuracy.n < Summary.minimumForInterval }
+        let identical = rows.filter { $0.versusBaseline?.identical == true }.map(\.configuration)
+        var statistics = "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
+        statistics += "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test"
+        statistics += tests > 1 ? ", Holm-adjusted for the \(tests) strategies compared with \(baseline)." : "."
+        if fewSeeds {
+            statistics += " Fewer than \(Summary.minimumForInterval) seeds: no interval or p-value is given, as so few seeds cannot support one (run --seeds 3 or more)."
+        }
+        if !identical.isEmpty {
+            statistics += " \(identical.joined(separator: ", ")): every seed differs from \(baseline) by the same amount, so there is no variance to test against and no p-value."
+        }
+        return s + statistics + "\n" + selectionProtocol
     }
 
     /// The model-selection protocol, named as every table of a tuned comparison must.
@@ -70,7 +81,7 @@ extension Leaderboard {
     private func cells(_ r: LeaderboardRow) -> [String] {
         let acc = r.accuracy.n == 0 ? "—" : percent(r.accuracy.mean) + (r.accuracy.confidence95.map { " ± " + percent($0) } ?? "")
         let delta: String = r.versusBaseline.map { t in
-            String(format: "%+.2f", t.meanDifference * 100) + (t.pValue.map { String(format: " (p=%.3f)", $0) } ?? "")
+            String(format: "%+.2f", t.meanDifference * 100) + (r.adjustedP.map { String(format: " (p=%.3f)", $0) } ?? "")
         } ?? (r.configuration == baseline ? "baseline" : "—")
         let validation = r.validation.n == 0 ? "—" : percent(r.validation.mean)
         let trials = "\(r.trials)" + (r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")
@@ -104,6 +115,13 @@ extension Leaderboard {
             out.append((markdown ? "\n" : "") + "Failed trials (never selected; other trials of the same seed were):")
             out += failedTrials
         }
+        if let classes = setting?.targetClasses.count {
+            let below = rows.filter(\.belowChance).map { "  \($0.configuration): \(percent($0.accuracy.mean))%" }
+            if !below.isEmpty {
+                out.append((markdown ? "\n" : "") + "Below chance (\(percent(1 / Double(classes)))% for \(classes) classes: worse than guessing; look for a bug or a collapse):")
+                out += below
+            }
+        }
         let collapsed = rows.flatMap { r in r.collapsed.map { "  \(r.configuration), \($0)" } }
         if !collapsed.isEmpty {
             out.append((markdown ? "\n" : "") + "Collapsed models (counted in the accuracy, which is about chance for them):")
@@ -114,13 +132,13 @@ extension Leaderboard {
     }
 
     private func csv() -> String {
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces"]
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,p_holm,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces"]
         for r in rows {
             let fields: [String] = [
                 r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
                 r.accuracy.n > 0 ? "\(r.accuracy.mean)" : "", r.accuracy.confidence95.map { "\($0)" } ?? "",
                 r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)", "\(r.collapsed.count)",
-                r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "",
+                r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "", r.adjustedP.map { "\($0)" } ?? "",
                 "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
                 r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen, r.searchSpaces,
             ]

@@ -4,20 +4,38 @@
 public struct PairedTTest: Codable, Equatable, Sendable {
     public var pairs: Int
     public var meanDifference: Double
-    /// Two-sided p-value; nil with fewer than 2 pairs, or when every difference is identical.
+    /// Two-sided p-value; nil with fewer than 3 pairs (too few to say anything), or when every
+    /// difference is identical (no variance: t is undefined, not infinite), which `identical` says.
     public var pValue: Double?
+    /// Every pair differed by the same amount.
+    public var identical = false
 
     public init(_ a: [Double], _ b: [Double]) {
         precondition(a.count == b.count, "paired samples")
         let d = zip(a, b).map { $0 - $1 }
         pairs = d.count
         meanDifference = d.isEmpty ? .nan : d.reduce(0, +) / Double(d.count)
-        guard d.count >= 2 else { pValue = nil; return }
+        guard d.count >= Summary.minimumForInterval else { pValue = nil; return }
         let m = meanDifference
         let sd = (d.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(d.count - 1)).squareRoot()
-        guard sd > 0 else { pValue = m == 0 ? 1 : 0; return }
+        guard sd > 0 else { pValue = nil; identical = true; return }
         let t = m / (sd / Double(d.count).squareRoot())
         pValue = PairedTTest.twoSidedP(t: t, degreesOfFreedom: Double(d.count - 1))
+    }
+
+    /// Holm's step-down adjustment of p-values for comparing several strategies with one
+    /// baseline: the i-th smallest of m is multiplied by m - i + 1, kept non-decreasing and at
+    /// most 1. nil entries (no test) are left out of m and stay nil.
+    public static func holm(_ p: [Double?]) -> [Double?] {
+        let tested = p.enumerated().compactMap { i, v in v.map { (i, $0) } }.sorted { $0.1 < $1.1 }
+        let m = tested.count
+        var out = [Double?](repeating: nil, count: p.count)
+        var running = 0.0
+        for (rank, (i, v)) in tested.enumerated() {
+            running = max(running, min(1, Double(m - rank) * v))
+            out[i] = running
+        }
+        return out
     }
 
     /// P(|T| >= |t|) for Student's t: the regularised incomplete beta I_x(df/2, 1/2), x = df/(df+t^2).

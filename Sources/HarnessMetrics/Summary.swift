@@ -6,8 +6,13 @@ public struct Summary: Codable, Equatable, Sendable {
     /// Sample standard deviation (n - 1 in the denominator); 0 for a single value.
     public var standardDeviation: Double
     /// Half-width of the 95% confidence interval of the mean, Student's t with n - 1 degrees of
-    /// freedom (the right interval for the handful of seeds a comparison runs); nil for n < 2.
+    /// freedom (the right interval for the handful of seeds a comparison runs); nil for fewer
+    /// than `minimumForInterval` values, where it says nothing (two seeds: 12.7 standard
+    /// deviations either side).
     public var confidence95: Double?
+
+    /// The fewest values an interval or a test is given for.
+    public static let minimumForInterval = 3
 
     public init(_ values: [Double]) {
         n = values.count
@@ -16,19 +21,27 @@ public struct Summary: Codable, Equatable, Sendable {
             let m = mean
             let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
             standardDeviation = variance.squareRoot()
-            confidence95 = Summary.tCritical95(degreesOfFreedom: values.count - 1) * standardDeviation / Double(values.count).squareRoot()
+            confidence95 = values.count < Self.minimumForInterval ? nil
+                : Summary.tCritical95(degreesOfFreedom: values.count - 1) * standardDeviation / Double(values.count).squareRoot()
         } else {
             standardDeviation = 0
             confidence95 = nil
         }
     }
 
-    /// Two-sided 95% critical values of Student's t (standard tables), normal beyond 30.
-    static func tCritical95(degreesOfFreedom df: Int) -> Double {
-        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                               2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-                               2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-        precondition(df >= 1)
-        return df <= table.count ? table[df - 1] : 1.960
+    /// The two-sided 95% critical value of Student's t with `df` degrees of freedom, exactly: the
+    /// t where the two-sided p-value is 0.05, by bisection on the same incomplete beta the
+    /// paired test uses (no table, no jump to 1.96 past 30).
+    public static func tCritical95(degreesOfFreedom df: Int) -> Double { tCritical(twoSided: 0.05, degreesOfFreedom: df) }
+
+    public static func tCritical(twoSided alpha: Double, degreesOfFreedom df: Int) -> Double {
+        precondition(df >= 1 && alpha > 0 && alpha < 1)
+        var lo = 0.0, hi = 1e6
+        for _ in 0..<200 {
+            let mid = (lo + hi) / 2
+            if PairedTTest.twoSidedP(t: mid, degreesOfFreedom: Double(df)) > alpha { lo = mid } else { hi = mid }
+            if hi - lo < 1e-12 { break }
+        }
+        return (lo + hi) / 2
     }
 }

@@ -201,7 +201,7 @@ public struct ComparisonReport {
         let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>val %</th><th>trials</th><th>chosen</th><th>seconds</th><th>trainable params</th></tr>"
         for r in board.rows {
             let acc = r.accuracy.n == 0 ? "—" : String(format: "%.2f", r.accuracy.mean * 100) + (r.accuracy.confidence95.map { String(format: " ± %.2f", $0 * 100) } ?? "")
-            let delta = r.versusBaseline.map { t in String(format: "%+.2f", t.meanDifference * 100) + (t.pValue.map { String(format: " (p=%.3f)", $0) } ?? "") }
+            let delta = r.versusBaseline.map { t in String(format: "%+.2f", t.meanDifference * 100) + (r.adjustedP.map { String(format: " (p=%.3f)", $0) } ?? "") }
                 ?? (r.configuration == board.baseline ? "baseline" : "—")
             let sd: String = r.accuracy.n > 1 ? String(format: "%.2f", r.accuracy.standardDeviation * 100) : "—"
             let validation: String = r.validation.n == 0 ? "—" : String(format: "%.2f", r.validation.mean * 100)

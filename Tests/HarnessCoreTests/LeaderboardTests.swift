@@ -54,4 +54,31 @@ final class LeaderboardTests: XCTestCase {
         XCTAssertTrue(board.render(.csv).contains(",1,"), "seeds_collapsed column")
         XCTAssertFalse(storedCell("ok", seed: 1, accuracy: 0.8).result.metrics!.isCollapsed)
     }
+
+    /// Statistics that say when they cannot say: two seeds give no interval and no p-value (once
+    /// "55.63 ± 333.28"), p-values against one baseline are Holm-adjusted and labelled, and a
+    /// mean below chance is flagged.
+    func testTwoSeedsGiveNoIntervalAndBelowChanceIsFlagged() {
+        // Two target classes (chance 50%).
+        let two = [storedCell("scratch", seed: 1, accuracy: 0.60), storedCell("scratch", seed: 2, accuracy: 0.70),
+                   storedCell("worse", seed: 1, accuracy: 0.30), storedCell("worse", seed: 2, accuracy: 0.40)]
+        let board = Leaderboard(cells: two, baseline: "scratch")
+        let table = board.render(.table)
+        XCTAssertNil(table.range(of: #"± \d"#, options: .regularExpression), table)
+        XCTAssertFalse(table.contains("(p="), table)
+        XCTAssertTrue(table.contains("Fewer than 3 seeds: no interval or p-value is given"), table)
+        XCTAssertTrue(table.contains("Below chance (50.00% for 2 classes"), table)
+        XCTAssertTrue(table.contains("  worse: 35.00%"), table)
+
+        let three = (1...3).flatMap { seed -> [StoredCell] in
+            let s = UInt64(seed)
+            return [storedCell("scratch", seed: s, accuracy: 0.60 + 0.01 * Double(seed)), storedCell("a", seed: s, accuracy: 0.70 + 0.02 * Double(seed % 2)),
+                    storedCell("b", seed: s, accuracy: 0.66 + 0.015 * Double(seed))]
+        }
+        let tuned = Leaderboard(cells: three, baseline: "scratch")
+        let raw = tuned.rows.compactMap { $0.versusBaseline?.pValue }
+        XCTAssertEqual(raw.count, 2)
+        XCTAssertEqual(tuned.rows.compactMap(\.adjustedP).sorted(), PairedTTest.holm(raw).compactMap { $0 }.sorted())
+        XCTAssertTrue(tuned.render(.table).contains("Holm-adjusted for the 2 strategies compared with scratch"), tuned.render(.table))
+    }
 }

@@ -33,7 +33,7 @@ final class TransferCurveTests: XCTestCase {
         XCTAssertEqual(c.boosts[2].overBnBPlus!, (245.0 / 3 - 80) / 100, accuracy: 1e-9)
         XCTAssertTrue(c.table.contains("| 0 (baseB) | 80.00 ± 0.00"), c.table)
         XCTAssertEqual(c.csv.split(separator: "\n").count, 2 + 7 * 5)
-        XCTAssertEqual(c.summary(.anb, 4).confidence95!, 3.182 * (4.0 / 3).squareRoot() / 2 / 100, accuracy: 1e-9)
+        XCTAssertEqual(c.summary(.anb, 4).confidence95!, 3.182446305284263 * (4.0 / 3).squareRoot() / 2 / 100, accuracy: 1e-9)
     }
 
     func testSaysSoWhenAFindingDoesNotReproduce() {
