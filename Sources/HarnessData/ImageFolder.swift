@@ -139,6 +139,11 @@ public enum ImageFolder {
                 guard Set(testClasses).isSubset(of: classes) else {
                     throw DataError.mismatch("\(testDir) has classes not in \(trainDir): \(Set(testClasses).subtracting(classes).sorted())")
                 }
+                // A class without test images would be scored on none of them.
+                guard testClasses.isEmpty || Set(testClasses) == Set(classes) else {
+                    throw DataError.mismatch("\(testDir) lacks classes that \(trainDir) has: \(Set(classes).subtracting(testClasses).sorted().joined(separator: ", ")); "
+                                             + "add test images for them, or move them out of train/ too")
+                }
                 rootPaths = [("train", trainDir)] + (testClasses.isEmpty ? [] : [("test", testDir)])
             } else {
                 guard holdsClassFolders(directory) else { throw DataError.noImages(path: directory) }
@@ -299,7 +304,14 @@ public enum ImageFolder {
     static func classFolders(_ directory: String) throws -> [String] {
         let folders = subfolders(directory)
         if let empty = folders.first(where: { files($0).images.isEmpty }) { throw DataError.emptyClass(path: empty) }
-        return folders.map { ($0 as NSString).lastPathComponent }
+        let names = folders.map { ($0 as NSString).lastPathComponent }
+        // "Sneaker" and "sneaker" are one class to a person and two to a file system.
+        let byCase = Dictionary(grouping: names) { $0.lowercased() }.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+        if let twins = byCase.first {
+            throw DataError.mismatch("\(directory) has class folders that differ only in case: \(twins.joined(separator: " and ")); "
+                                     + "merge them into one folder (or rename one if they really are different classes)")
+        }
+        return names
     }
 
     /// Visible sub-folders, sorted, as paths.

@@ -162,6 +162,22 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertThrowsError(try Framing(parsing: "crop:1.5")) { XCTAssertTrue("\($0)".contains("crop:FRACTION with 0 < FRACTION <= 1"), "\($0)") }
     }
 
+    /// Once accepted silently: train/ with a case-duplicate class, test/ with two of four classes
+    /// (the others scored 0 and macro-F1 fell to 0.38).
+    func testTrainAndTestMustHoldTheSameClassesAndNoCaseTwins() throws {
+        let root = try temporaryDirectory(self)
+        try makeFolder(root + "/train", classes: ["Boot", "Coat", "Sneaker"], perClass: 3)
+        try makeFolder(root + "/test", classes: ["Boot", "Coat"], perClass: 2)
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(shape: InputShape(channels: 1, height: 5, width: 5), cache: nil))) {
+            XCTAssertEqual("\($0)", "\(root)/test lacks classes that \(root)/train has: Sneaker; add test images for them, or move them out of train/ too")
+        }
+        try makeFolder(root + "/test", classes: ["Sneaker"], perClass: 2)
+        try makeFolder(root + "/train", classes: ["sneaker"], perClass: 2)
+        XCTAssertThrowsError(try ImageFolder.load(directory: root, options: .init(shape: InputShape(channels: 1, height: 5, width: 5), cache: nil))) {
+            XCTAssertTrue("\($0)".contains("\(root)/train has class folders that differ only in case: Sneaker and sneaker"), "\($0)")
+        }
+    }
+
     func testASecondLoadComesFromTheDecodedCacheUntilAFileChanges() throws {
         let root = try temporaryDirectory(self)
         try makeFolder(root, classes: ["a", "b"], perClass: 3, channels: 3, size: 20, suffix: "jpg")
