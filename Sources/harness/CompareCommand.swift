@@ -57,15 +57,18 @@ struct Compare: ParsableCommand {
     }
 }
 
-/// Cells done, running and failed, with an estimate of the time left. Called from the executor's
-/// reporting queue only, one call at a time.
+/// Cells done, running and failed, with an estimate of the time left (CellETA). Called from the
+/// executor's reporting queue only, one call at a time.
 final class CellProgress: @unchecked Sendable {
-    private var total = 0, done = 0, failed = 0, running = 0
-    private var start = Date()
+    private var failed = 0, running = 0
+    private var eta = CellETA(total: 0, jobs: 1)
+    private let jobs: Int
+
+    init(jobs: Int) { self.jobs = jobs }
 
     /// A phase of `total` cells begins.
     func begin(_ total: Int) {
-        (self.total, done, failed, running, start) = (total, 0, 0, 0, Date())
+        (failed, running, eta) = (0, 0, CellETA(total: total, jobs: jobs))
     }
 
     func started(_ cell: Cell) {
@@ -74,15 +77,13 @@ final class CellProgress: @unchecked Sendable {
 
     func finished(_ cell: Cell, _ result: CellResult) {
         running -= 1
-        done += 1
+        eta.finished(seconds: result.seconds)
         if result.status == .failed { failed += 1 }
-        let elapsed = Date().timeIntervalSince(start)
-        let eta = elapsed / Double(done) * Double(total - done)
         let outcome = result.metrics.map { m in
             String(format: "%.2f%%", m.accuracy * 100) + (result.validation.map { String(format: " (val %.2f%%)", $0.accuracy * 100) } ?? "")
         } ?? "FAILED: \(result.error ?? "")"
         let which = cell.refit == true ? " refit" : cell.searched == nil ? "" : " trial \(cell.trial ?? 0) [\(cell.chosenSummary)]"
-        note("[\(done)/\(total)] \(cell.configuration) seed \(cell.seed)\(which): \(outcome) (\(String(format: "%.1f", result.seconds))s)  "
-             + "running \(running), failed \(failed), ETA \(duration(eta))")
+        note("[\(eta.done)/\(eta.total)] \(cell.configuration) seed \(cell.seed)\(which): \(outcome) (\(String(format: "%.1f", result.seconds))s)  "
+             + "running \(running), failed \(failed), ETA \(duration(eta.remainingSeconds ?? 0))")
     }
 }

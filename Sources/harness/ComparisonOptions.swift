@@ -187,7 +187,7 @@ struct ComparisonOptions: ParsableArguments {
         let plan = try ComparisonPlan.make(try given ?? request(), strategies: configured, threadsPerCell: max(1, threads / jobs),
                                            decoders: Installation.decoders, log: note)
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
-        let progress = CellProgress()
+        let progress = CellProgress(jobs: launcher == .slurm ? 1 : jobs)
         let display = ProgressDisplay()
         var events = CellEvents(log: note, started: progress.started, finished: progress.finished, training: display.update)
         events.begin = progress.begin
