@@ -34,6 +34,9 @@ public struct ComparisonSetting: Codable, Equatable, Sendable {
     public var sourceModel: String?
     /// The source network's input; the target's images are brought to it.
     public var inputShape: InputShape?
+    /// The target's images per class as loaded (what ran, for captions; derived from the data,
+    /// so not part of the key). nil in rows stored before it.
+    public var imageCounts: ImageCounts?
     /// How they are brought to it, when not stretched: a source model's framing (ImageNet's
     /// centre crop for an imported backbone). nil: stretched, as every row before framing.
     public var framing: Framing?
@@ -288,3 +291,21 @@ public struct CellResult: Codable, Sendable {
         CellResult(key: key, status: .failed, error: reason, metrics: nil, validation: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)
     }
 }
+
+/// Images per target class, as loaded: training (before the validation hold-out) and test.
+public struct ImageCounts: Codable, Equatable, Sendable {
+    public var train: [Int]
+    public var test: [Int]
+
+    public init(train: [Int], test: [Int]) {
+        self.train = train
+        self.test = test
+    }
+
+    /// "40" when every class has 40, "32-40" when they differ.
+    public static func range(_ counts: [Int]) -> String {
+        guard let lo = counts.min(), let hi = counts.max() else { return "0" }
+        return lo == hi ? "\(lo)" : "\(lo)-\(hi)"
+    }
+}
+

@@ -81,15 +81,27 @@ public struct ComparisonPlan: Codable, Sendable {
         }
         // No row from nothing: a class without test images would be scored on none of them, and
         // one without training images could not be learnt.
+        var perClass: [String: [Int]] = [:]
         for (set, role, help) in [(targetData.dataset.test, "test", "an image folder holds out a fifth of each class for testing (at least 3 images per class "
                                    + "give one), or give DIR/train and DIR/test"), (targetData.dataset.train, "training", "add images to those classes")] {
             let counts = (0..<targetData.dataset.classCount).map { c in set.labels.lazy.filter { $0 == c }.count }
+            perClass[role] = counts
             let empty = zip(targetData.dataset.classNames, counts).filter { $0.1 == 0 }.map(\.0)
             guard empty.isEmpty else {
                 throw ComparisonError("the target \(target) has no \(role) images for \(empty.joined(separator: ", ")) "
                                       + "(\(role) images per class: \(zip(targetData.dataset.classNames, counts).map { "\($0) \($1)" }.joined(separator: ", "))). help: \(help)")
             }
         }
+        // Fewer images than asked for is what ran, and the captions say so; the classes are named.
+        for (role, wanted) in [("training", r.targetPerClass), ("test", r.evalPerClass)] {
+            guard let wanted, let counts = perClass[role] else { continue }
+            let short = zip(targetData.dataset.classNames, counts).filter { $0.1 < wanted }
+            if !short.isEmpty {
+                log("warning: \(wanted) \(role) images per class were asked for, but \(short.map { "\($0.0) has \($0.1)" }.joined(separator: ", ")); "
+                    + "those classes use what they have")
+            }
+        }
+        let imageCounts = ImageCounts(train: perClass["training"] ?? [], test: perClass["test"] ?? [])
         if r.targetLabels != nil {
             // A domain shift keeps the classes: checked before any network is trained.
             let names = (sourceData?.dataset.classNames ?? [], targetData.dataset.classNames)
@@ -142,6 +154,7 @@ public struct ComparisonPlan: Codable, Sendable {
         setting.target = target
         setting.sourceModel = model?.label
         setting.inputShape = shape
+        setting.imageCounts = imageCounts
         setting.framing = framing == .stretch ? nil : framing
         setting.normalization = normalization
         setting.normalizationOrigin = origin
@@ -156,7 +169,8 @@ public struct ComparisonPlan: Codable, Sendable {
                 + "\(setting.targetPerClass.map { "\($0)" } ?? "all") per class, come with every task")
         }
         log("comparing \(strategies.count) strategies: \(setting.summary); "
-            + "\(setting.targetPerClass.map { "\($0)" } ?? "all") images per target class, \(r.seeds) seeds, \(r.training.changesSummary == "defaults" ? "default hyperparameters" : r.training.changesSummary)")
+            + "\(ImageCounts.range(imageCounts.train)) training images per target class"
+            + (setting.targetPerClass.map { k in (imageCounts.train.min() ?? 0) < k ? " (\(k) asked for)" : "" } ?? "") + ", \(r.seeds) seeds, \(r.training.changesSummary == "defaults" ? "default hyperparameters" : r.training.changesSummary)")
 
         if strategies.contains(where: { $0.configuration.source == .self }) {
             sources.append(trained(.self, on: targetData, spec: baseSpec.withClasses(targetData.dataset.classCount), perClass: r.targetPerClass,

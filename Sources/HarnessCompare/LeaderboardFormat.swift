@@ -34,7 +34,7 @@ extension Leaderboard {
 
     public var caption: String {
         let s = setting.map { setting in
-            setting.summary + (setting.targetPerClass.map { k in
+            setting.summary + (setting.imageCounts.map { Self.countsCaption($0, setting) } ?? setting.targetPerClass.map { k in
                 // With --target-labels only the labelled images are split for validation.
                 let labelled = setting.targetLabels.map { min($0, k) } ?? k
                 let held = setting.validation?.heldOut(of: labelled) ?? 0
@@ -57,6 +57,25 @@ extension Leaderboard {
             statistics += " \(identical.joined(separator: ", ")): every seed differs from \(baseline) by the same amount, so there is no variance to test against and no p-value."
         }
         return s + statistics + "\n" + selectionProtocol
+    }
+
+    /// What ran, from the counts loaded: images per class (a range when classes differ, and what
+    /// was asked for when it was more than there was), the validation hold-out, test images and
+    /// batch size. A folder of 40 per class under the default 100 was once captioned "100
+    /// training images per class (80 to train on, 20 held out)".
+    static func countsCaption(_ counts: ImageCounts, _ setting: ComparisonSetting) -> String {
+        let range = ImageCounts.range
+        let labelled = counts.train.map { c in setting.targetLabels.map { min($0, c) } ?? c }
+        let held = labelled.map { setting.validation?.heldOut(of: $0) ?? 0 }
+        let trainOn = zip(labelled, held).map { $0 - $1 }
+        let asked = setting.targetPerClass.flatMap { k in (counts.train.min() ?? 0) < k ? " (\(k) asked for)" : nil } ?? ""
+        var split = held.contains { $0 > 0 } ? "\(range(trainOn)) to train on, \(range(held)) held out for validation" : ""
+        if setting.targetLabels != nil {
+            let unlabelled = zip(counts.train, labelled).map { $0 - $1 }
+            split = "\(range(labelled)) labelled" + (split.isEmpty ? "" : ": " + split) + ", \(range(unlabelled)) unlabelled"
+        }
+        return ", \(range(counts.train)) training images per class\(asked)" + (split.isEmpty ? "" : " (\(split))")
+            + ", \(range(counts.test)) test images per class, batch \(setting.training.batchSize)"
     }
 
     /// The model-selection protocol, named as every table of a tuned comparison must.

@@ -81,4 +81,15 @@ final class LeaderboardTests: XCTestCase {
         XCTAssertEqual(tuned.rows.compactMap(\.adjustedP).sorted(), PairedTTest.holm(raw).compactMap { $0 }.sorted())
         XCTAssertTrue(tuned.render(.table).contains("Holm-adjusted for the 2 strategies compared with scratch"), tuned.render(.table))
     }
+
+    /// Captions from what ran: 40 and 32 images in two classes under a request of 100 were once
+    /// captioned "100 training images per class (80 to train on, 20 held out)".
+    func testTheCaptionCountsWhatRan() {
+        var setting = storedCell("scratch", seed: 1, accuracy: 0.5).cell.setting
+        setting.targetPerClass = 100
+        setting.validation = .standard
+        let caption = Leaderboard.countsCaption(ImageCounts(train: [40, 32], test: [10, 10]), setting)
+        XCTAssertEqual(caption, ", 32-40 training images per class (100 asked for) (26-32 to train on, 6-8 held out for validation), 10 test images per class, batch 1")
+    }
 }
+
