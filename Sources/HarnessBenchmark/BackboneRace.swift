@@ -20,10 +20,15 @@ public struct BackboneCase: Codable, Sendable {
     /// The largest peak resident memory of any run of each side (its process tree).
     public var harnessPeakBytes: Int
     public var torchPeakBytes: Int
+    /// Training only: the harness with augmentation (random resized crops and flips), one run
+    /// beside each plain one; what augmenting costs.
+    public var harnessAugmented: RepeatedMeasurement?
 
     public var name: String { "\(network) \(training ? "train" : "infer") \(size)px batch \(batch)" }
     /// harness / PyTorch, the median of paired runs.
     public var ratio: Double { harness.pairedRatio(to: torch) }
+    /// Augmented over plain harness training, the median of paired runs.
+    public var augmentedRatio: Double? { harnessAugmented.map { $0.pairedRatio(to: harness) } }
 }
 
 public struct BackboneRace {
@@ -68,12 +73,17 @@ public struct BackboneRace {
             for training in [true, false] {
                 var c = BackboneCase(network: network.rawValue, size: size, batch: batch, training: training,
                                      harness: RepeatedMeasurement([]), torch: RepeatedMeasurement([]), harnessPeakBytes: 0, torchPeakBytes: 0)
+                if training { c.harnessAugmented = RepeatedMeasurement([]) }
                 for r in 1...repeats {
                     let mine = try side("harness", executable, ["bench-backbone"] + arguments(network, training: training), scratch: scratch)
                     let theirs = try side("PyTorch", python, [script] + arguments(network, training: training), scratch: scratch)
                     c.harness.values.append(mine.throughput.imagesPerSecond)
                     c.torch.values.append(theirs.throughput.imagesPerSecond)
                     c.harnessPeakBytes = max(c.harnessPeakBytes, mine.peak)
+                    if training {
+                        let augmented = try side("harness", executable, ["bench-backbone"] + arguments(network, training: true) + ["--augment", "crop+flip"], scratch: scratch)
+                        c.harnessAugmented?.values.append(augmented.throughput.imagesPerSecond)
+                    }
                     c.torchPeakBytes = max(c.torchPeakBytes, theirs.peak)
                     log(String(format: "%@: run %d/%d: harness %.1f images/s (peak %.2f GiB), PyTorch %.1f images/s (peak %.2f GiB)",
                                c.name, r, repeats, c.harness.values.last!, Double(mine.peak) / 1_073_741_824,
@@ -99,7 +109,8 @@ public struct BackboneRace {
     /// The engine's side, run in the `bench-backbone` process: the zoo network with 1000 classes
     /// at size x size, trained (Trainer.train, the default hyperparameters) or run forward on
     /// random images after untimed warm-up batches.
-    public static func engineSide(network: Architecture, size: Int, batch: Int, steps: Int, warmup: Int, training: Bool) throws -> Throughput {
+    public static func engineSide(network: Architecture, size: Int, batch: Int, steps: Int, warmup: Int, training: Bool,
+                                  augmentation: Augmentation = .none) throws -> Throughput {
         let spec = try NetworkChoice.named(network).spec(classes: 1000, shape: InputShape(channels: 3, height: size, width: size))
         let count = (warmup + steps) * batch, imageSize = 3 * size * size
         var generator = SeededGenerator(seed: 1, stream: "bench-backbone")
@@ -108,7 +119,7 @@ public struct BackboneRace {
         let data = ImageSet(channels: 3, height: size, width: size, pixels: pixels, labels: labels)
         let net = try Network(spec: spec, seed: 1)
         return training
-            ? try EngineBenchmark.training(net, on: data, batch: batch, steps: steps, warmup: warmup)
+            ? try EngineBenchmark.training(net, on: data, batch: batch, steps: steps, warmup: warmup, augmentation: augmentation)
             : EngineBenchmark.inference(net, on: data, batch: batch, steps: steps, warmup: warmup)
     }
 }

@@ -52,6 +52,7 @@ public struct BenchReport {
         }
         for b in result.backbones {
             out.append(Target(what: "\(b.name): harness / PyTorch", measured: b.ratio, goal: 1, unit: "x"))
+            if let a = b.augmentedRatio { out.append(Target(what: "\(b.name): augmented / plain training", measured: a, goal: 0.9, unit: "x")) }
         }
         if let l = result.loading {
             out.append(Target(what: "image folder, cold: harness / torchvision", measured: l.coldVersusTorchvision, goal: 1, unit: "x"))
@@ -133,9 +134,11 @@ public struct BenchReport {
                        + "each side in a fresh process; PyTorch runs its own modules (torchvision, efficientnet-lite-pytorch) in channels_last; "
                        + "peak memory is the largest of any run's process tree")
             let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
-            out += Self.table(["case", "harness", "PyTorch", "harness / PyTorch", "harness peak", "PyTorch peak"],
+            out += Self.table(["case", "harness", "PyTorch", "harness / PyTorch", "harness peak", "PyTorch peak", "augmented / plain"],
                               r.backbones.map { b in [b.name, Self.spread(b.harness, digits: 1), Self.spread(b.torch, digits: 1), String(format: "%.2fx", b.ratio),
-                                                      gib(b.harnessPeakBytes), gib(b.torchPeakBytes)] })
+                                                      gib(b.harnessPeakBytes), gib(b.torchPeakBytes),
+                                                      b.augmentedRatio.map { String(format: "%.2fx", $0) } ?? "-"] })
+            out.append("  augmented / plain: harness training with random resized crops and flips (--augment crop+flip) over the same without, paired runs")
         }
         if let l = r.loading {
             out.append("")

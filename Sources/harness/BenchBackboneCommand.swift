@@ -16,18 +16,20 @@ struct BenchBackbone: ParsableCommand {
     @Option(help: "Timed batches.") var steps: Int
     @Option(help: "Untimed batches first.") var warmup: Int
     @Option(help: "train or infer.") var op: String
+    @Option(help: "Training-image augmentation (train only).") var augment = "none"
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard ["train", "infer"].contains(op) else { throw ValidationError("--op must be train or infer, not '\(op)'") }
         guard Architecture(rawValue: network) != nil else { throw ValidationError("unknown network '\(network)'; harness networks lists them") }
+        guard Augmentation(augment) != nil else { throw ValidationError("--augment: '\(augment)' is not an augmentation") }
         guard size > 0, batch > 0, steps > 0, warmup >= 0 else { throw ValidationError("--size, --batch and --steps must be positive, --warmup at least 0") }
     }
 
     func run() throws {
         threading.apply()
         let result = try BackboneRace.engineSide(network: Architecture(rawValue: network)!, size: size, batch: batch,
-                                                 steps: steps, warmup: warmup, training: op == "train")
+                                                 steps: steps, warmup: warmup, training: op == "train", augmentation: Augmentation(augment)!)
         print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
     }
 }
