@@ -153,7 +153,8 @@ public final class ResultsDatabase: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: file)
         }
         recovered = (pending.count, Array(Set(pending.map { ($0.file as NSString).deletingLastPathComponent })).sorted())
-        for folder in recovered.folders { try? FileManager.default.removeItem(atPath: folder) }
+        // rmdir removes a folder only when empty: a file that could not be read stays where it is.
+        for folder in recovered.folders { rmdir(folder) }
     }
 
     private func userVersion() throws -> Int32 {
