@@ -121,6 +121,10 @@ extension ImageSet {
         }
         guard raw.pixels != nil || raw.count == 0 else { throw EngineError.badArgument(call: call, reason: "\(raw.count) images but no pixels (NULL)") }
         let n = Int(raw.count), size = network.imageSize
+        // 2^31 floats (8 GiB) is far beyond any task the host hands out; more is a count made up.
+        guard n.multipliedReportingOverflow(by: size).partialValue <= 1 << 31 else {
+            throw EngineError.badArgument(call: call, reason: "\(n) images of \(size) floats each exceed the 2^31 floats one call takes")
+        }
         let pixels = n == 0 ? [] : Array(UnsafeBufferPointer(start: raw.pixels, count: n * size))
         let labels = raw.labels.map { l in (0..<n).map { Int(l[$0]) } } ?? [Int](repeating: 0, count: n)
         self.init(channels: shape[0], height: shape[1], width: shape[2], pixels: pixels, labels: labels)
