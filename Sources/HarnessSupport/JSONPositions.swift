@@ -6,13 +6,11 @@ import Foundation
 
 public struct JSONPositions: Sendable {
     private var offsets: [String: Int] = [:]
-    private let lineStarts: [Int]
+    private let lines: LineStarts
 
     public init(_ data: Data) {
         let bytes = [UInt8](data)
-        var starts = [0]
-        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
-        lineStarts = starts
+        lines = LineStarts(bytes)
         var i = 0
         func skipSpace() { while i < bytes.count, [9, 10, 13, 32].contains(bytes[i]) { i += 1 } }
         func skipString() {
@@ -70,7 +68,7 @@ public struct JSONPositions: Sendable {
     /// "line:column" (both from 1) of a path's key or element, or nil if the text has none.
     public func place(_ path: String) -> String? {
         guard let offset = offsets[path] else { return nil }
-        let line = (lineStarts.lastIndex { $0 <= offset } ?? 0)
-        return "\(line + 1):\(offset - lineStarts[line] + 1)"
+        let (line, column) = lines.lineColumn(of: offset)
+        return "\(line):\(column)"
     }
 }

@@ -11,6 +11,7 @@
 import CJSONC
 import Foundation
 import HarnessSupport
+import HarnessSupport
 import HarnessEngine
 
 public struct StrategiesFile: Sendable {
@@ -37,7 +38,8 @@ public struct StrategiesFile: Sendable {
         // Positions are looked up, not rescanned: a file of 10,000 configurations or
         // parameters once took minutes, each place counting lines from the file's start.
         let index = KeyIndex(bytes)
-        func place(_ offset: Int) -> (Int, Int) { index.lineColumn(of: offset) }
+        let lines = LineStarts(bytes)
+        func place(_ offset: Int) -> (Int, Int) { lines.lineColumn(of: offset) }
         func fail(_ offset: Int, _ reason: String) -> PluginError {
             let (l, c) = place(offset)
             return .badConfigFile(path: path, line: l, column: c, reason: reason)
@@ -276,25 +278,19 @@ public enum CurvePoints {
     static var known: String { all.joined(separator: ", ") }
 }
 
-/// Every object key of a JSON text by name with its offsets, and where each line starts, found in
-/// one pass: a key (a string followed by a colon) is found at or after an offset, and an offset
-/// turned into line and column, by binary search.
+/// Every object key of a JSON text by name with its offsets, found in one pass: a key (a string
+/// followed by a colon) is found at or after an offset by binary search (LineStarts turns the
+/// offset into line and column).
 struct KeyIndex {
     private var keys: [String: [Int]] = [:]
-    private var lineStarts: [Int] = [0]
 
     init(_ bytes: [UInt8]) {
         var i = 0
         while i < bytes.count {
-            let b = bytes[i]
-            if b == 0x0A { lineStarts.append(i + 1) }
-            guard b == UInt8(ascii: "\"") else { i += 1; continue }
+            guard bytes[i] == UInt8(ascii: "\"") else { i += 1; continue }
             let start = i
             i += 1
-            while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
-                if bytes[i] == 0x0A { lineStarts.append(i + 1) }
-                i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
-            }
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
             i += 1
             var j = i
             while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x09 || bytes[j] == 0x0A || bytes[j] == 0x0D { j += 1 }
@@ -310,13 +306,5 @@ struct KeyIndex {
         var lo = 0, hi = offsets.count
         while lo < hi { let mid = (lo + hi) / 2; if offsets[mid] < from { lo = mid + 1 } else { hi = mid } }
         return lo < offsets.count ? offsets[lo] : nil
-    }
-
-    /// Line and column (both from 1) of a byte offset.
-    func lineColumn(of offset: Int) -> (Int, Int) {
-        var lo = 0, hi = lineStarts.count
-        while lo < hi { let mid = (lo + hi) / 2; if lineStarts[mid] <= offset { lo = mid + 1 } else { hi = mid } }
-        let line = max(lo - 1, 0)
-        return (line + 1, offset - lineStarts[line] + 1)
     }
 }

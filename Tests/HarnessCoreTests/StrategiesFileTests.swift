@@ -81,7 +81,7 @@ final class StrategiesFileTests: XCTestCase {
             for key in ["n", "parameters", "c150", "strategy", "s", "missing"] {
                 XCTAssertEqual(index.firstKey(key, atOrAfter: from), scan(key, from: from), "\(key) from \(from)")
             }
-            let (l, c) = index.lineColumn(of: from), (el, ec) = lineColumn(from)
+            let (l, c) = LineStarts(bytes).lineColumn(of: from), (el, ec) = lineColumn(from)
             XCTAssertEqual([l, c], [el, ec], "offset \(from)")
         }
         XCTAssertNil(index.firstKey("a\\\"b", atOrAfter: 0), "a string value is no key")
