@@ -307,5 +307,11 @@ public struct ImageCounts: Codable, Equatable, Sendable {
         guard let lo = counts.min(), let hi = counts.max() else { return "0" }
         return lo == hi ? "\(lo)" : "\(lo)-\(hi)"
     }
+
+    /// "32-40 training images per class", with " (100 asked for)" when some class had fewer.
+    public func trainingPhrase(asked: Int?) -> String {
+        "\(Self.range(train)) training images per class"
+            + (asked.map { k in (train.min() ?? 0) < k ? " (\(k) asked for)" : "" } ?? "")
+    }
 }
 

@@ -169,8 +169,7 @@ public struct ComparisonPlan: Codable, Sendable {
                 + "\(setting.targetPerClass.map { "\($0)" } ?? "all") per class, come with every task")
         }
         log("comparing \(strategies.count) strategies: \(setting.summary); "
-            + "\(ImageCounts.range(imageCounts.train)) training images per target class"
-            + (setting.targetPerClass.map { k in (imageCounts.train.min() ?? 0) < k ? " (\(k) asked for)" : "" } ?? "") + ", \(r.seeds) seeds, \(r.training.changesSummary == "defaults" ? "default hyperparameters" : r.training.changesSummary)")
+            + imageCounts.trainingPhrase(asked: setting.targetPerClass) + ", \(r.seeds) seeds, \(r.training.changesSummary == "defaults" ? "default hyperparameters" : r.training.changesSummary)")
 
         if strategies.contains(where: { $0.configuration.source == .self }) {
             sources.append(trained(.self, on: targetData, spec: baseSpec.withClasses(targetData.dataset.classCount), perClass: r.targetPerClass,

@@ -68,13 +68,12 @@ extension Leaderboard {
         let labelled = counts.train.map { c in setting.targetLabels.map { min($0, c) } ?? c }
         let held = labelled.map { setting.validation?.heldOut(of: $0) ?? 0 }
         let trainOn = zip(labelled, held).map { $0 - $1 }
-        let asked = setting.targetPerClass.flatMap { k in (counts.train.min() ?? 0) < k ? " (\(k) asked for)" : nil } ?? ""
         var split = held.contains { $0 > 0 } ? "\(range(trainOn)) to train on, \(range(held)) held out for validation" : ""
         if setting.targetLabels != nil {
             let unlabelled = zip(counts.train, labelled).map { $0 - $1 }
             split = "\(range(labelled)) labelled" + (split.isEmpty ? "" : ": " + split) + ", \(range(unlabelled)) unlabelled"
         }
-        return ", \(range(counts.train)) training images per class\(asked)" + (split.isEmpty ? "" : " (\(split))")
+        return ", " + counts.trainingPhrase(asked: setting.targetPerClass) + (split.isEmpty ? "" : " (\(split))")
             + ", \(range(counts.test)) test images per class, batch \(setting.training.batchSize)"
     }
 

@@ -44,10 +44,12 @@ extension XCTestCase {
     }
 
     /// Runs Debian's python3 (python3-torch is a test dependency: scripts/bootstrap.sh --bench).
-    func python(_ args: [String]) throws -> (status: Int32, output: String) {
+    /// `pythonPath` adds the PyPI packages bootstrap unpacks (.build/python-packages).
+    func python(_ args: [String], pythonPath: Bool = false) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = args
+        if pythonPath { p.environment = ["PYTHONPATH": TransferBetweenDataTests.repository + "/.build/python-packages"] }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out

@@ -8,17 +8,8 @@ final class PretrainedImportTests: XCTestCase {
     func testEfficientNetLite0FromItsPthGivesPyTorchsTop1OnAFolderOfPhotos() throws {
         let root = TransferBetweenDataTests.repository
         let dir = try temporaryDirectory()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.environment = ["PYTHONPATH": root + "/.build/python-packages"]
-        p.arguments = [root + "/Tests/Fixtures/efficientnet_lite_photos.py", "--out", dir, "--folder", dir + "/photos"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let log = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, String(decoding: log, as: UTF8.self))
+        let reference = try python([root + "/Tests/Fixtures/efficientnet_lite_photos.py", "--out", dir, "--folder", dir + "/photos"], pythonPath: true)
+        XCTAssertEqual(reference.status, 0, reference.output)
         struct Photos: Decodable { var weights: String; var photos: [String]; var top1: [Int] }
         let ref = try JSONDecoder().decode(Photos.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/photos.json")))
 
@@ -45,16 +36,9 @@ final class PretrainedImportTests: XCTestCase {
     func testATorchvisionResNet18TrainedInPyTorchImportsByNameAndAgreesOnEveryTestImage() throws {
         let root = TransferBetweenDataTests.repository
         let dir = try temporaryDirectory()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [root + "/Tests/Fixtures/resnet18_trained.py", "--data", ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? "/usr/share/datasets/fashion-mnist", "--out", dir]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let log = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, String(decoding: log, as: UTF8.self))
+        let trained = try python([root + "/Tests/Fixtures/resnet18_trained.py", "--data",
+                                  ProcessInfo.processInfo.environment["HARNESS_FASHION_MNIST_DIR"] ?? "/usr/share/datasets/fashion-mnist", "--out", dir])
+        XCTAssertEqual(trained.status, 0, trained.output)
         struct Torch: Decodable { var mean: [Double]; var std: [Double]; var accuracy: Double; var predictions: [Int] }
         let torch = try JSONDecoder().decode(Torch.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/torch.json")))
         XCTAssertGreaterThan(torch.accuracy, 0.5, "PyTorch's ResNet-18 learnt something (chance is 20%), so agreeing with it means something")
