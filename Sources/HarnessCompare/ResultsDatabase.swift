@@ -87,7 +87,14 @@ public final class ResultsDatabase: @unchecked Sendable {
         try checkSchemaIsOurs()
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=FULL")
-        try execute("""
+        try execute(Self.createCells)
+        try execute("CREATE INDEX IF NOT EXISTS cells_setting ON cells(setting)")
+        if version < StoredRowMigration.schemaVersion { try migrate() }
+        try storeRecovered()
+    }
+
+    /// The cells table as this harness writes it.
+    static let createCells = """
             CREATE TABLE IF NOT EXISTS cells (
                 key TEXT PRIMARY KEY,
                 setting TEXT NOT NULL,          -- ComparisonSetting.key: the cells of one leaderboard
@@ -111,16 +118,28 @@ public final class ResultsDatabase: @unchecked Sendable {
                 result_json TEXT NOT NULL,      -- metrics, per-class accuracy, confusion, training curve
                 finished_at TEXT NOT NULL
             )
-            """)
-        try execute("CREATE INDEX IF NOT EXISTS cells_setting ON cells(setting)")
-        if version < StoredRowMigration.schemaVersion { try migrate() }
-        try storeRecovered()
-    }
+            """
 
-    /// The columns of the cells table, as this harness writes it.
-    static let columns: Set<String> = ["key", "setting", "configuration", "strategy", "plugin_file", "plugin_version", "parameters", "source",
-                                       "dataset", "split", "seed", "status", "error", "accuracy", "macro_f1", "seconds", "trainable_parameters",
-                                       "engine_version", "cell_json", "result_json", "finished_at"]
+    /// Its columns, read from the statement itself (a table made in memory), so the check of a
+    /// database's schema cannot drift from what is created.
+    static let columns: Set<String> = {
+        var memory: OpaquePointer?
+        guard sqlite3_open(":memory:", &memory) == SQLITE_OK, let memory, sqlite3_exec(memory, createCells, nil, nil, nil) == SQLITE_OK else {
+            preconditionFailure("the cells table's own CREATE statement failed in memory")
+        }
+        defer { sqlite3_close(memory) }
+        return tableColumns(memory)
+    }()
+
+    /// The column names of the cells table of `db`.
+    static func tableColumns(_ db: OpaquePointer) -> Set<String> {
+        var columns = Set<String>()
+        var info: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "PRAGMA table_info(cells)", -1, &info, nil) == SQLITE_OK else { return columns }
+        defer { sqlite3_finalize(info) }
+        while sqlite3_step(info) == SQLITE_ROW { columns.insert(String(cString: sqlite3_column_text(info, 1))) }
+        return columns
+    }
 
     /// An empty database, or one whose cells table has every column this harness writes.
     private func checkSchemaIsOurs() throws {
@@ -132,10 +151,7 @@ public final class ResultsDatabase: @unchecked Sendable {
         guard tables.contains("cells") else {
             throw DatabaseError.foreignSchema(path: path, found: "it holds tables \(tables.joined(separator: ", ")) and no cells table")
         }
-        var columns = Set<String>()
-        let info = try prepare("PRAGMA table_info(cells)")
-        while sqlite3_step(info) == SQLITE_ROW { columns.insert(String(cString: sqlite3_column_text(info, 1))) }
-        sqlite3_finalize(info)
+        let columns = Self.tableColumns(db)
         let missing = Self.columns.subtracting(columns), extra = columns.subtracting(Self.columns)
         guard missing.isEmpty, extra.isEmpty else {
             throw DatabaseError.foreignSchema(path: path, found: "its cells table "
