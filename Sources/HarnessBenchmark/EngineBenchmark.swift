@@ -41,8 +41,9 @@ public enum EngineBenchmark {
         precondition(data.count >= needed, "the benchmark needs \(needed) images, the data has \(data.count)")
         network.prepare(batch: batch)
         let size = data.imageSize
-        if warmup > 0 { _ = network.predict(Array(data.pixels[0..<(warmup * batch * size)]), batch: batch) }
-        let images = Array(data.pixels[(warmup * batch * size)..<(needed * size)])
+        let all = data.pixels
+        if warmup > 0 { _ = network.predict(Array(all[0..<(warmup * batch * size)]), batch: batch) }
+        let images = Array(all[(warmup * batch * size)..<(needed * size)])
         let start = StepProfile.now()
         _ = network.predict(images, batch: batch)
         return Throughput(images: steps * batch, seconds: StepProfile.now() - start)

@@ -42,7 +42,7 @@ public enum CellRunner {
             // Validation images leave the training images (unless this is a refit on both) and
             // join the test images as unlabelled evaluation images, in one shuffled set: the
             // strategy cannot tell them apart, and the host scores each part on its own.
-            var train = data.train, validation = ImageSet(channels: train.channels, height: train.height, width: train.width, pixels: [], labels: [])
+            var train = data.train, validation = data.train.subset([])
             if let split = cell.setting.validation, cell.refit != true, data.train.count > 0 {
                 let parts = data.train.validationSplit(split, seed: cell.seed)
                 train = data.train.subset(parts.train)
@@ -51,9 +51,8 @@ public enum CellRunner {
             var curve: [EpochRecord] = []
             var trainable = 0
             let training = cell.training
-            var task = TransferTask(source: saved.network, train: train, evalPixels: validation.pixels + data.test.pixels,
-                                    evalCount: validation.count + data.test.count, classes: data.classCount, seed: cell.seed,
-                                    training: training)
+            var task = TransferTask(source: saved.network, train: train, eval: validation.appending(data.test), classes: data.classCount,
+                                    seed: cell.seed, training: training)
             task.unlabelled = unlabelled
             task.sourceTrain = sourceImages
             task.sourceClasses = sourceImages == nil ? 0 : data.classCount

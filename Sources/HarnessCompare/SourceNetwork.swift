@@ -78,7 +78,7 @@ public struct SourceNetwork: Codable, Sendable {
             let net = try Network(spec: recipe.spec, seed: recipe.seed)
             let started = Date()
             _ = try Trainer.train(net, on: d.train, hyperparameters: recipe.training, seed: recipe.seed, progress: progress)
-            let accuracy = ClassificationMetrics(predictions: net.predict(d.test.pixels), labels: d.test.labels, classCount: d.classCount).accuracy
+            let accuracy = ClassificationMetrics(predictions: net.predict(d.test), labels: d.test.labels, classCount: d.classCount).accuracy
             log(String(format: "%@ network: %.2f%% test accuracy on its own classes (trained in %.1f s)",
                        role.networkName, accuracy * 100, Date().timeIntervalSince(started)))
             return SavedModel(network: net, classNames: d.classNames, normalization: stats,

@@ -62,6 +62,7 @@ public enum DomainTransform: Equatable, Hashable, Sendable, CustomStringConverti
     /// Applies this transform to every image; `stream` separates the noise of train and test.
     func apply(to set: inout ImageSet, seed: UInt64, stream: String) throws {
         let (c, h, w, size) = (set.channels, set.height, set.width, set.imageSize)
+        set.storeAsFloats()  // a shifted image's values are not 8-bit any more
         switch self {
         case .invert:
             set.pixels = set.pixels.map { 1 - $0 }

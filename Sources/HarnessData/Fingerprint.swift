@@ -1,7 +1,6 @@
 // What identifies a data set's content for cache and result keys: its name, classes, shapes,
 // labels and every pixel, hashed with the project's stable hash.
 import HarnessSupport
-import HarnessSupport
 
 extension Dataset {
     /// Identifies the data itself (not where it came from), for cache keys.
@@ -12,7 +11,7 @@ extension Dataset {
         for set in [train, test] {
             h.add("\(set.count)x\(set.channels)x\(set.height)x\(set.width)")
             h.add(contentsOf: set.labels)
-            h.add(contentsOf: set.pixels)
+            set.addPixels(to: &h)
         }
         return h.hex
     }

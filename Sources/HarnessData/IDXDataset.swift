@@ -3,7 +3,7 @@
 import Foundation
 
 public enum IDXDataset {
-    /// Loads images and labels from a pair of IDX files; pixels are scaled to [0, 1]. With
+    /// Loads images and labels from a pair of IDX files; pixels are kept as bytes (read as b / 255). With
     /// `keeping`, only images of those labels become floats (a comparison's worker needs five
     /// classes of ten, and the floats are four times the bytes).
     public static func loadPair(images imagesPath: String, labels labelsPath: String, keeping: Set<Int>? = nil) throws -> ImageSet {
@@ -26,22 +26,22 @@ public enum IDXDataset {
         let kept = keeping.map { keep in labels.bytes.indices.filter { keep.contains(Int(labels.bytes[$0])) } }
             ?? Array(labels.bytes.indices)
         let size = h * w * c
-        var pixels = [Float](repeating: 0, count: kept.count * size)
+        var pixels = [UInt8](repeating: 0, count: kept.count * size)
         images.bytes.withUnsafeBufferPointer { src in
             pixels.withUnsafeMutableBufferPointer { dst in
                 for (j, i) in kept.enumerated() {
                     let from = i * size, to = j * size
                     if c == 1 {
-                        for p in 0..<size { dst[to + p] = Float(src[from + p]) / 255 }
+                        for p in 0..<size { dst[to + p] = src[from + p] }
                     } else {  // IDX stores (count, rows, columns, channels); the engine wants channels first.
                         for y in 0..<h { for x in 0..<w { for k in 0..<c {
-                            dst[to + (k * h + y) * w + x] = Float(src[from + (y * w + x) * c + k]) / 255
+                            dst[to + (k * h + y) * w + x] = src[from + (y * w + x) * c + k]
                         } } }
                     }
                 }
             }
         }
-        return ImageSet(channels: c, height: h, width: w, pixels: pixels, labels: kept.map { Int(labels.bytes[$0]) })
+        return ImageSet(channels: c, height: h, width: w, bytes: pixels, labels: kept.map { Int(labels.bytes[$0]) })
     }
 
     /// The IDX files of a folder, matched by the standard names (`train-images-idx3-ubyte`,

@@ -342,6 +342,6 @@ struct DecodedRoot {
     var labels: [Int]
 
     var imageSet: ImageSet {
-        ImageSet(channels: shape.channels, height: shape.height, width: shape.width, pixels: bytes.map { Float($0) / 255 }, labels: labels)
+        ImageSet(channels: shape.channels, height: shape.height, width: shape.width, bytes: bytes, labels: labels)
     }
 }

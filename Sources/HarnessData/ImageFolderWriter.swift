@@ -29,7 +29,7 @@ public struct ImageFolderWriter {
                 seen[label] += 1
                 let folder = "\(directory)/\(split)/\(Self.folderName(dataset.classNames[label]))"
                 if seen[label] == 1 { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-                var planes = Array(set.pixels[(i * set.imageSize)..<((i + 1) * set.imageSize)])
+                var planes = set.subset([i]).pixels
                 var shape = InputShape(set)
                 if let sizes {
                     let side = sizes[written % sizes.count]

@@ -43,6 +43,21 @@ extension ImageSet {
         guard channels == shape.channels || channels == 1 else {
             throw DataError.mismatch("\(name) has \(channels)-channel images; the network takes \(shape.channels) channels")
         }
+        // 8-bit images are resized as 8-bit, as an image folder's files are, and stay bytes.
+        if case let .bytes(bytes) = storage, normalization == nil {
+            var out = [UInt8]()
+            out.reserveCapacity(count * shape.channels * shape.height * shape.width)
+            try bytes.withUnsafeBufferPointer { px in
+                for i in 0..<count {
+                    let one = UnsafeBufferPointer(rebasing: px[(i * imageSize)..<((i + 1) * imageSize)])
+                    let planes = (height, width) == (shape.height, shape.width)
+                        ? Array(one)
+                        : try VipsImage.fromPlanes(one, channels: channels, height: height, width: width).framed(width: shape.width, height: shape.height, framing).bytePlanes()
+                    for _ in 0..<(shape.channels / channels) { out += planes }
+                }
+            }
+            return ImageSet(channels: shape.channels, height: shape.height, width: shape.width, bytes: out, labels: labels)
+        }
         var out = [Float]()
         out.reserveCapacity(count * shape.channels * shape.height * shape.width)
         try pixels.withUnsafeBufferPointer { px in

@@ -19,16 +19,17 @@ extension ImageSet {
         return subset(Array(Array(labels.indices).shuffled(using: &generator).prefix(n)))
     }
 
-    /// Per-channel mean and standard deviation of the pixels.
+    /// Per-channel mean and standard deviation of the pixels (summed in the same order for
+    /// bytes and floats, so both give the same statistics).
     public func channelStatistics() -> Normalization {
         let hw = height * width
         var mean = [Float](repeating: 0, count: channels), std = mean
-        pixels.withUnsafeBufferPointer { px in
+        func statistics(_ value: (_ c: Int, _ index: Int) -> Float) {
             for c in 0..<channels {
                 var s = 0.0, s2 = 0.0
                 for i in 0..<count {
                     let base = (i * channels + c) * hw
-                    for j in 0..<hw { let v = Double(px[base + j]); s += v; s2 += v * v }
+                    for j in 0..<hw { let v = Double(value(c, base + j)); s += v; s2 += v * v }
                 }
                 let n = Double(max(count * hw, 1))
                 let m = s / n
@@ -36,19 +37,13 @@ extension ImageSet {
                 std[c] = Float(max(s2 / n - m * m, 1e-12).squareRoot())
             }
         }
-        return Normalization(mean: mean, std: std)
-    }
-
-    public mutating func normalize(_ stats: Normalization) {
-        let (hw, total, channels) = (height * width, count, channels)
-        pixels.withUnsafeMutableBufferPointer { px in
-            for i in 0..<total {
-                for c in 0..<channels {
-                    let base = (i * channels + c) * hw, m = stats.mean[c], inv = 1 / stats.std[c]
-                    for j in 0..<hw { px[base + j] = (px[base + j] - m) * inv }
-                }
-            }
+        if case let .bytes(bytes) = storage {
+            let table = valueTable
+            bytes.withUnsafeBufferPointer { px in table.withUnsafeBufferPointer { lut in statistics { c, k in lut[c * 256 + Int(px[k])] } } }
+        } else {
+            withFloats { px in statistics { _, k in px[k] } }
         }
+        return Normalization(mean: mean, std: std)
     }
 }
 

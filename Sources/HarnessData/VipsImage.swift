@@ -97,6 +97,20 @@ final class VipsImage {
         return VipsImage(image)
     }
 
+    /// An 8-bit image from channels-first bytes (copied).
+    static func fromPlanes(_ values: UnsafeBufferPointer<UInt8>, channels: Int, height: Int, width: Int) throws -> VipsImage {
+        guard started else { throw VipsError(operation: "start", message: lastError()) }
+        let hw = height * width
+        var interleaved = [UInt8](repeating: 0, count: values.count)
+        for c in 0..<channels { for i in 0..<hw { interleaved[i * channels + c] = values[c * hw + i] } }
+        guard let image = interleaved.withUnsafeBytes({
+            vips_image_new_from_memory_copy($0.baseAddress, $0.count, Int32(width), Int32(height), Int32(channels), VIPS_FORMAT_UCHAR)
+        }) else {
+            throw VipsError(operation: "wrap pixels", message: lastError())
+        }
+        return VipsImage(image)
+    }
+
     func colourspace(_ space: VipsInterpretation) throws -> VipsImage { try apply("colourspace") { harness_vips_colourspace(pointer, $0, space) } }
     func flatten() throws -> VipsImage { try apply("flatten") { harness_vips_flatten(pointer, $0) } }
     func scaled(by factor: Double) throws -> VipsImage { try apply("scale") { harness_vips_linear1(pointer, $0, factor, 0) } }
@@ -165,6 +179,17 @@ final class VipsImage {
         default:
             return try castUChar().planes()
         }
+        return out
+    }
+
+    /// The pixels as channels-first bytes (an 8-bit image's own; others are cast).
+    func bytePlanes() throws -> [UInt8] {
+        guard vips_image_get_format(pointer) == VIPS_FORMAT_UCHAR else { return try castUChar().bytePlanes() }
+        var interleaved: [UInt8] = []
+        try appendInterleaved(to: &interleaved)
+        let (c, hw) = (bands, width * height)
+        var out = [UInt8](repeating: 0, count: c * hw)
+        for i in 0..<hw { for k in 0..<c { out[k * hw + i] = interleaved[i * c + k] } }
         return out
     }
 

@@ -39,11 +39,9 @@ extension Network {
             bn.estimatedBatches = 0
         }
         let last = self.layers.lastIndex { $0 is BatchNormalization }!
-        images.pixels.withUnsafeBufferPointer { px in
-            for start in stride(from: 0, through: images.count - size, by: size) {
-                inputBuffer.update(from: px.baseAddress! + start * imageSize, count: size * imageSize)
-                for layer in self.layers[...last] { layer.forward(training: layer is BatchNormalization) }
-            }
+        for start in stride(from: 0, through: images.count - size, by: size) {
+            images.copyImages(start..<(start + size), into: inputBuffer)
+            for layer in self.layers[...last] { layer.forward(training: layer is BatchNormalization) }
         }
         for bn in layers { bn.estimatedBatches = nil }
         return layers.count

@@ -279,6 +279,15 @@ public final class Network {
     /// rebuilding costs milliseconds (training rebuilds its own size when it resumes).
     func run(images: UnsafeBufferPointer<Float>, count: Int, batch: Int, upTo layerIndex: Int,
              _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
+        run(count: count, batch: batch, upTo: layerIndex, fill: { start, n, into in
+            into.update(from: images.baseAddress! + start * imageSize, count: n * imageSize)
+        }, body)
+    }
+
+    /// As above, with `fill` writing images start..<start + n as floats into the input buffer.
+    func run(count: Int, batch: Int, upTo layerIndex: Int,
+             fill: (_ start: Int, _ n: Int, _ into: UnsafeMutablePointer<Float>) -> Void,
+             _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
         let wanted = max(1, min(batch, count))
         if batchSize < wanted { prepare(batch: wanted) }
         let batch = batchSize
@@ -289,7 +298,7 @@ public final class Network {
         var start = 0
         while start < count {
             let n = min(batch, count - start)
-            inputBuffer.update(from: images.baseAddress! + start * imageSize, count: n * imageSize)
+            fill(start, n, inputBuffer)
             if n < batch { (inputBuffer + n * imageSize).update(repeating: 0, count: (batch - n) * imageSize) }
             for l in layers[...layerIndex] { l.forward(training: false) }
             plain.run()

@@ -156,6 +156,9 @@ public enum Trainer {
         var order = Array(0..<data.count)
         var generator = SeededGenerator(seed: seed, stream: "batch-order")
         var labels = [Int32](repeating: 0, count: batch)
+        // One image as floats, for augmentation to read from.
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: h.augmentation.isNone ? 0 : size)
+        defer { scratch.deallocate() }
         var records: [EpochRecord] = []
         for p in penalties { try p.begin(network) }
         defer { for p in penalties { p.end(network) } }
@@ -170,27 +173,24 @@ public enum Trainer {
             var rate: Float = 0
             for s in 0..<stepsPerEpoch {
                 network.profile.time("data loading", .step) {
-                    data.pixels.withUnsafeBufferPointer { px in
-                        for j in 0..<batch {
-                            let i = order[s * batch + j]
-                            if h.augmentation.isNone {
-                                (network.inputBuffer + j * size).update(from: px.baseAddress! + i * size, count: size)
-                            } else {
-                                // Seeded per (run, epoch, image): the same crops whatever the batch order.
-                                var g = SeededGenerator(seed: seed, stream: "augment/\(epoch)/\(i)")
-                                h.augmentation.apply(px.baseAddress! + i * size, into: network.inputBuffer + j * size,
-                                                     channels: data.channels, height: data.height, width: data.width, using: &g)
-                            }
-                            labels[j] = Int32(data.labels[i])
+                    for j in 0..<batch {
+                        let i = order[s * batch + j]
+                        if h.augmentation.isNone {
+                            data.copyImage(i, into: network.inputBuffer + j * size)
+                        } else {
+                            // Seeded per (run, epoch, image): the same crops whatever the batch order.
+                            var g = SeededGenerator(seed: seed, stream: "augment/\(epoch)/\(i)")
+                            data.copyImage(i, into: scratch.baseAddress!)
+                            h.augmentation.apply(scratch.baseAddress!, into: network.inputBuffer + j * size,
+                                                 channels: data.channels, height: data.height, width: data.width, using: &g)
                         }
+                        labels[j] = Int32(data.labels[i])
                     }
                     guard let target else { return }
-                    target.pixels.withUnsafeBufferPointer { px in
-                        for j in batch..<rows {
-                            if targetNext == targetOrder.count { targetOrder.shuffle(using: &targetGenerator); targetNext = 0 }
-                            (network.inputBuffer + j * size).update(from: px.baseAddress! + targetOrder[targetNext] * size, count: size)
-                            targetNext += 1
-                        }
+                    for j in batch..<rows {
+                        if targetNext == targetOrder.count { targetOrder.shuffle(using: &targetGenerator); targetNext = 0 }
+                        target.copyImage(targetOrder[targetNext], into: network.inputBuffer + j * size)
+                        targetNext += 1
                     }
                 }
                 network.forward(training: true)

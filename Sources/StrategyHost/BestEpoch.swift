@@ -22,7 +22,7 @@ final class BestEpoch {
     func epochEnded(_ network: Network, epoch: Int) -> Double {
         // At the batch size training built its kernels for (batch 1 asks for no larger ones):
         // rebuilding them for another size twice an epoch costs more than the scoring itself.
-        let accuracy = ClassificationMetrics(predictions: network.predict(images.pixels, batch: 1), labels: images.labels,
+        let accuracy = ClassificationMetrics(predictions: network.predict(images, batch: 1), labels: images.labels,
                                              classCount: network.classes).accuracy
         if accuracy > self.accuracy {
             self.accuracy = accuracy

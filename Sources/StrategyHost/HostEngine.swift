@@ -107,8 +107,9 @@ extension ImageSet {
     /// small enough that no size computed from it overflows.
     static let maximumCallImages = 1 << 26
 
-    /// A copy of images a strategy passed to `call` (normally the host's own buffers), checked
-    /// before a byte is read: present, of `network`'s input shape, sizes that fit.
+    /// Images a strategy passed to `call` (normally the host's own buffers), checked before a
+    /// byte is read: present, of `network`'s input shape, sizes that fit. The pixels are read in
+    /// place (borrowed), so the set must not outlive the call.
     init(_ given: UnsafePointer<harness_images>?, for network: Network, call: String) throws {
         guard let raw = given?.pointee else { throw EngineError.badArgument(call: call, reason: "the images are NULL") }
         let shape = [Int(raw.channels), Int(raw.height), Int(raw.width)], expected = [network.spec.channels, network.spec.height, network.spec.width]
@@ -125,9 +126,12 @@ extension ImageSet {
         guard n.multipliedReportingOverflow(by: size).partialValue <= 1 << 31 else {
             throw EngineError.badArgument(call: call, reason: "\(n) images of \(size) floats each exceed the 2^31 floats one call takes")
         }
-        let pixels = n == 0 ? [] : Array(UnsafeBufferPointer(start: raw.pixels, count: n * size))
         let labels = raw.labels.map { l in (0..<n).map { Int(l[$0]) } } ?? [Int](repeating: 0, count: n)
-        self.init(channels: shape[0], height: shape[1], width: shape[2], pixels: pixels, labels: labels)
+        guard n > 0, let start = raw.pixels else {
+            self.init(channels: shape[0], height: shape[1], width: shape[2], pixels: [], labels: labels)
+            return
+        }
+        self.init(channels: shape[0], height: shape[1], width: shape[2], borrowing: UnsafeBufferPointer(start: start, count: n * size), labels: labels)
     }
 }
 
@@ -279,7 +283,7 @@ enum HostEngine {
             guard capacity >= 0, Int(capacity) >= set.count * w else {
                 throw EngineError.badArgument(call: "features", reason: "\(set.count) images of \(w) features need \(set.count * w) floats, the buffer holds \(capacity)")
             }
-            let values = try net.features(at: name, for: set.pixels)
+            let values = try net.features(at: name, for: set)
             try checkFinite(values, width: w, what: "features at \(name)")
             values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
         }
@@ -291,7 +295,7 @@ enum HostEngine {
             let net = try s.network(network)
             guard let out else { throw EngineError.badArgument(call: "predict", reason: "the output buffer is NULL") }
             let set = try ImageSet(images, for: net, call: "predict")
-            let logits = net.logits(for: set.pixels)
+            let logits = net.logits(for: set)
             try checkFinite(logits, width: net.classes, what: "outputs")
             for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out[i] = Int32(p) }
         }

@@ -12,9 +12,9 @@ public struct TransferTask {
     /// target's own classes for the self-transfer control).
     public var source: Network
     public var train: ImageSet
-    /// Evaluation images; their labels stay with the caller.
-    public var evalPixels: [Float]
-    public var evalCount: Int
+    /// Evaluation images, without labels (those stay with the caller).
+    public var eval: ImageSet
+    public var evalCount: Int { eval.count }
     public var classes: Int
     public var seed: UInt64
     /// What the strategy trains with unless it asks otherwise: harness_task's epochs, batch
@@ -33,12 +33,14 @@ public struct TransferTask {
     /// among the unlabelled evaluation images).
     public var earlyStopping: ImageSet?
 
-    public init(source: Network, train: ImageSet, evalPixels: [Float], evalCount: Int, classes: Int,
+    /// `eval`'s labels are dropped here: the task never holds them.
+    public init(source: Network, train: ImageSet, eval: ImageSet, classes: Int,
                 seed: UInt64, training: Hyperparameters) {
         self.source = source
         self.train = train
-        self.evalPixels = evalPixels
-        self.evalCount = evalCount
+        var unlabelled = eval
+        unlabelled.labels = [Int](repeating: 0, count: eval.count)
+        self.eval = unlabelled
         self.classes = classes
         self.seed = seed
         self.training = training
@@ -74,46 +76,33 @@ struct PresentationOrder {
     let train: [Int]
     let eval: [Int]
 
-    init(trainCount: Int, evalPixels: [Float], imageSize: Int, seed: UInt64) {
+    init(trainCount: Int, eval: ImageSet, seed: UInt64) {
         var g = SeededGenerator(seed: seed, stream: "presentation-order/train")
         train = Array(0..<trainCount).shuffled(using: &g)
         var h = SeededGenerator(seed: seed, stream: "presentation-order/eval")
-        eval = Self.contentOrder(evalPixels, imageSize: imageSize).shuffled(using: &h)
+        self.eval = Self.contentOrder(eval).shuffled(using: &h)
     }
 
-    /// The images' indices ordered by a stable hash of each image's pixels (ties by index): an
-    /// order that depends on what the images are, never on how the caller sorted them.
-    static func contentOrder(_ pixels: [Float], imageSize: Int) -> [Int] {
-        let count = imageSize > 0 ? pixels.count / imageSize : 0
-        let bytes = imageSize * MemoryLayout<Float>.stride
-        let content: [UInt64] = pixels.withUnsafeBufferPointer { px in
-            (0..<count).map { i in
-                var h = StableHash()
-                h.add(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(px)[(i * bytes)..<((i + 1) * bytes)]))
-                return h.value
-            }
+    /// The images' indices ordered by a stable hash of each image's pixels (the floats the
+    /// strategy is shown; ties by index): an order that depends on what the images are, never on
+    /// how the caller sorted them.
+    static func contentOrder(_ images: ImageSet) -> [Int] {
+        let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(images.imageSize, 1))
+        defer { scratch.deallocate() }
+        let content: [UInt64] = (0..<images.count).map { i in
+            images.copyImage(i, into: scratch.baseAddress!)
+            var h = StableHash()
+            h.add(UnsafeRawBufferPointer(scratch))
+            return h.value
         }
-        return (0..<count).sorted { (content[$0], $0) < (content[$1], $1) }
+        return (0..<images.count).sorted { (content[$0], $0) < (content[$1], $1) }
     }
 
     /// The order the unlabelled target images are shown in: their content order, shuffled by
     /// the task's seed (the same stream as before, so the source images' order that follows is
     /// unchanged).
     static func unlabelled(_ images: ImageSet, ordering: inout SeededGenerator) -> [Int] {
-        contentOrder(images.pixels, imageSize: images.imageSize).shuffled(using: &ordering)
-    }
-
-    /// Evaluation pixels in presentation order.
-    func shuffledEval(_ pixels: [Float], imageSize: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: pixels.count)
-        pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for (j, i) in eval.enumerated() {
-                    (dst.baseAddress! + j * imageSize).update(from: src.baseAddress! + i * imageSize, count: imageSize)
-                }
-            }
-        }
-        return out
+        contentOrder(images).shuffled(using: &ordering)
     }
 
     /// Predictions made in presentation order, in the caller's order.
@@ -132,36 +121,35 @@ extension ConfiguredStrategy {
         // Unlabelled images in a seeded order of their own too, over their content order: sorted
         // by class, or in a shuffle a plugin can recompute, their order would say which class each is.
         var ordering = SeededGenerator(seed: task.seed, stream: "presentation-order/unlabelled")
+        let unlabelledOrder = task.unlabelled.map { PresentationOrder.unlabelled($0, ordering: &ordering) } ?? []
+        let sourceOrder = task.sourceTrain.map { Array(0..<$0.count).shuffled(using: &ordering) } ?? []
+        let order = PresentationOrder(trainCount: task.train.count, eval: task.eval, seed: task.seed)
+        // The floats lent to the plugin, in presentation order: the one float copy of each set
+        // (the task's own may be 8-bit). Engine calls read them in place.
+        let lent = [LentImages(task.train, order.train), LentImages(task.eval, order.eval),
+                    LentImages(task.unlabelled, unlabelledOrder), LentImages(task.sourceTrain, sourceOrder)]
+        defer { lent.forEach { $0.release() } }
         let unlabelled = task.unlabelled.map { u in
-            let shown = u.subset(PresentationOrder.unlabelled(u, ordering: &ordering))
-            return ImageSet(channels: shown.channels, height: shown.height, width: shown.width, pixels: shown.pixels,
-                            labels: [Int](repeating: 0, count: shown.count))
+            ImageSet(channels: u.channels, height: u.height, width: u.width, borrowing: UnsafeBufferPointer(rebasing: lent[2].pixels[..<(u.count * u.imageSize)]),
+                     labels: [Int](repeating: 0, count: u.count))
         }
         let session = HostSession(log: log, progress: progress, trained: trained, task: task, unlabelled: unlabelled)
-        let sourceTrain = task.sourceTrain.map { s in s.subset(Array(0..<s.count).shuffled(using: &ordering)) }
         let sourcePointer = session.lend(task.source)
-        let order = PresentationOrder(trainCount: task.train.count, evalPixels: task.evalPixels, imageSize: task.train.imageSize, seed: task.seed)
-        let train = task.train.subset(order.train)
-        let evalPixels = order.shuffledEval(task.evalPixels, imageSize: task.train.imageSize)
         var predictions = [Int32](repeating: -1, count: task.evalCount)
-        // Pixels and labels stay pinned for the call; labels only of the labelled sets.
-        let pixels = [train.pixels, evalPixels, unlabelled?.pixels ?? [], sourceTrain?.pixels ?? []]
-        let labels = [train.labels.map { Int32($0) }, sourceTrain.map { $0.labels.map { Int32($0) } } ?? []]
-        let status: Int32 = withPinned(pixels, labels) { px, lb in
-            func images(_ count: Int, _ pixels: UnsafePointer<Float>?, _ labels: UnsafePointer<Int32>?) -> harness_images {
-                harness_images(pixels: pixels, labels: labels, count: Int64(count),
-                               channels: Int32(train.channels), height: Int32(train.height), width: Int32(train.width))
-            }
-            var t = harness_task(
-                struct_size: UInt32(MemoryLayout<harness_task>.size), source: sourcePointer,
-                train: images(train.count, px[0], lb[0]), eval: images(task.evalCount, px[1], nil),
-                classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.training.epochs),
-                batch_size: Int32(task.training.batchSize), learning_rate: task.training.learningRate, weight_decay: task.training.weightDecay,
-                unlabelled: images(unlabelled?.count ?? 0, px[2], nil),
-                source_train: images(sourceTrain?.count ?? 0, px[3], lb[1]), source_classes: Int32(task.sourceClasses))
-            return predictions.withUnsafeMutableBufferPointer { out in
-                plugin.descriptor.pointee.run(state, &t, HostEngine.table, session.pointer, out.baseAddress)
-            }
+        let (channels, height, width) = (Int32(task.train.channels), Int32(task.train.height), Int32(task.train.width))
+        func images(_ set: LentImages, labelled: Bool) -> harness_images {
+            harness_images(pixels: UnsafePointer(set.pixels.baseAddress), labels: labelled ? UnsafePointer(set.labels.baseAddress) : nil,
+                           count: Int64(set.count), channels: channels, height: height, width: width)
+        }
+        var t = harness_task(
+            struct_size: UInt32(MemoryLayout<harness_task>.size), source: sourcePointer,
+            train: images(lent[0], labelled: true), eval: images(lent[1], labelled: false),
+            classes: Int32(task.classes), seed: task.seed, epochs: Int32(task.training.epochs),
+            batch_size: Int32(task.training.batchSize), learning_rate: task.training.learningRate, weight_decay: task.training.weightDecay,
+            unlabelled: images(lent[2], labelled: false),
+            source_train: images(lent[3], labelled: true), source_classes: Int32(task.sourceClasses))
+        let status: Int32 = predictions.withUnsafeMutableBufferPointer { out in
+            plugin.descriptor.pointee.run(state, &t, HostEngine.table, session.pointer, out.baseAddress)
         }
         guard status == 0 else {
             throw StrategyFailure.failed(strategy: configuration.name, reason: session.lastErrorText ?? "run returned \(status) without saying why")
@@ -174,12 +162,28 @@ extension ConfiguredStrategy {
     }
 }
 
-/// Calls `body` with a stable pointer to every array's storage, valid for the call only.
-private func withPinned<R>(_ floats: [[Float]], _ ints: [[Int32]],
-                           _ body: ([UnsafePointer<Float>?], [UnsafePointer<Int32>?]) -> R) -> R {
-    func pin<T, U>(_ arrays: ArraySlice<[T]>, _ pinned: [UnsafePointer<T>?], _ then: ([UnsafePointer<T>?]) -> U) -> U {
-        guard let first = arrays.first else { return then(pinned) }
-        return first.withUnsafeBufferPointer { pin(arrays.dropFirst(), pinned + [$0.baseAddress], then) }
+/// Images copied, in a given order, into buffers a plugin can read for the length of its run:
+/// normalised floats and 32-bit labels, as harness_images carries them.
+private struct LentImages {
+    let pixels: UnsafeMutableBufferPointer<Float>
+    let labels: UnsafeMutableBufferPointer<Int32>
+    let count: Int
+
+    init(_ set: ImageSet?, _ order: [Int]) {
+        count = set == nil ? 0 : order.count
+        let size = set?.imageSize ?? 0
+        // Never a zero-size allocation: the pointers handed out are never NULL.
+        pixels = .allocate(capacity: max(count * size, 1))
+        labels = .allocate(capacity: max(count, 1))
+        guard let set else { return }
+        for (j, i) in order.enumerated() {
+            set.copyImage(i, into: pixels.baseAddress! + j * size)
+            labels[j] = Int32(set.labels[i])
+        }
     }
-    return pin(floats[...], []) { px in pin(ints[...], []) { lb in body(px, lb) } }
+
+    func release() {
+        pixels.deallocate()
+        labels.deallocate()
+    }
 }

@@ -49,7 +49,7 @@ struct Evaluate: ParsableCommand {
             dataset.normalizeWithTrainingStatistics()
         }
         let start = Date()
-        let predicted = saved.network.predict(dataset.test.pixels)
+        let predicted = saved.network.predict(dataset.test)
         let seconds = Date().timeIntervalSince(start)
         if let predictions {
             try JSONEncoder().encode(predicted).write(to: URL(fileURLWithPath: predictions))

@@ -38,7 +38,7 @@ struct Train: ParsableCommand {
 
         let display = ProgressDisplay()
         let report = try Trainer.train(network, on: dataset.train, hyperparameters: h, seed: training.seed, progress: display.update)
-        let predictions = network.predict(dataset.test.pixels)
+        let predictions = network.predict(dataset.test)
         let metrics = ClassificationMetrics(predictions: predictions, labels: dataset.test.labels, classCount: dataset.classCount)
 
         if let out {

@@ -96,7 +96,7 @@ final class BatchNormStatisticsTests: XCTestCase {
         for (name, mode) in [("freeze3-frozen-bn", BatchNormStatistics.frozen), ("freeze3-adabn", .adabn)] {
             let config = try file.configuration(named: name)
             XCTAssertEqual(config.training.first?.0, .batchNorm)
-            var task = TransferTask(source: source, train: target, evalPixels: test.pixels, evalCount: test.count, classes: 3,
+            var task = TransferTask(source: source, train: target, eval: test, classes: 3,
                                     seed: 1, training: .testing(epochs: 1, batch: 8, lr: 0.01))
             task.training.batchNorm = mode
             var lines: [String] = [], stem: [Float] = []

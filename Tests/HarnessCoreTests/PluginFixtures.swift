@@ -96,6 +96,7 @@ func tinyTask(classes: Int = 1000, images: Int = 8) throws -> TransferTask {
     let spec = NetworkSpec(channels: 1, height: 4, width: 4, layers: [.conv("conv1", 2, kernel: 3, padding: 1), .relu("relu1"), .fc("fc2", 3)])
     let source = try Network(spec: spec, seed: 1)
     let train = ImageSet(channels: 1, height: 4, width: 4, pixels: gaussian(images * 16), labels: (0..<images).map { $0 % 2 })
-    return TransferTask(source: source, train: train, evalPixels: gaussian(images * 16, seed: 9), evalCount: images,
+    let eval = ImageSet(channels: 1, height: 4, width: 4, pixels: gaussian(images * 16, seed: 9), labels: [Int](repeating: 0, count: images))
+    return TransferTask(source: source, train: train, eval: eval,
                         classes: classes, seed: 1, training: .testing(epochs: 1, batch: 64, lr: 0.01))
 }

@@ -26,7 +26,7 @@ final class PluginLoadingTests: XCTestCase {
         let task = try tinyTask()
         // The plugin writes its first four outputs; the host shows images in a seeded order and
         // puts the predictions back, so those four land at the shown images' own positions.
-        let shown = PresentationOrder(trainCount: task.train.count, evalPixels: task.evalPixels, imageSize: task.train.imageSize, seed: task.seed).eval.prefix(4)
+        let shown = PresentationOrder(trainCount: task.train.count, eval: task.eval, seed: task.seed).eval.prefix(4)
         let predictions = try ConfiguredStrategy(config, plugin: plugin).run(task)
         XCTAssertEqual(shown.map { predictions[$0] }, [42, 200, 1, 5], "a=42, b=2.0 (an int is a fine double), flag=1, strlen(hello)")
         // Defaults fill what the configuration leaves out.

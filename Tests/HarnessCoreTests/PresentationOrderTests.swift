@@ -162,16 +162,19 @@ final class PresentationOrderTests: XCTestCase {
     }
 
     func testPredictionsComeBackInTheCallersOrder() {
-        let pixels = (0..<50).flatMap { i in [Float(i), Float(i)] }
-        let order = PresentationOrder(trainCount: 7, evalPixels: pixels, imageSize: 2, seed: 3)
+        func images(_ values: [Float]) -> ImageSet {
+            ImageSet(channels: 1, height: 1, width: 2, pixels: values, labels: [Int](repeating: 0, count: values.count / 2))
+        }
+        let pixels = images((0..<50).flatMap { i in [Float(i), Float(i)] })
+        let order = PresentationOrder(trainCount: 7, eval: pixels, seed: 3)
         XCTAssertEqual(Set(order.eval), Set(0..<50))
         XCTAssertNotEqual(order.eval, Array(0..<50))
-        XCTAssertEqual(order.eval, PresentationOrder(trainCount: 7, evalPixels: pixels, imageSize: 2, seed: 3).eval, "seeded")
+        XCTAssertEqual(order.eval, PresentationOrder(trainCount: 7, eval: pixels, seed: 3).eval, "seeded")
         // The order beneath the shuffle is the content's: the same images in another order are shown alike.
-        let reversed = (0..<50).reversed().flatMap { i in [Float(i), Float(i)] }
-        let other = PresentationOrder(trainCount: 7, evalPixels: reversed, imageSize: 2, seed: 3)
-        XCTAssertEqual(other.shuffledEval(reversed, imageSize: 2), order.shuffledEval(pixels, imageSize: 2))
-        let shown = order.shuffledEval(pixels, imageSize: 2)
+        let reversed = images((0..<50).reversed().flatMap { i in [Float(i), Float(i)] })
+        let other = PresentationOrder(trainCount: 7, eval: reversed, seed: 3)
+        XCTAssertEqual(reversed.subset(other.eval).pixels, pixels.subset(order.eval).pixels)
+        let shown = pixels.subset(order.eval).pixels
         // A strategy that reads each shown image's first pixel back as its "class" is exactly right.
         let predictions = (0..<50).map { Int32(shown[$0 * 2]) }
         XCTAssertEqual(order.restore(predictions), (0..<50).map(Int32.init))

@@ -40,7 +40,7 @@ final class PretrainedBackboneStrategyTests: XCTestCase {
         let file = try StrategiesFile(path: Repository.root + "/strategies.json")
         let config = try file.configuration(named: configuration)
         let strategy = try ConfiguredStrategy(config, plugin: try scannedRegistry().loaded(config.strategy))
-        let task = TransferTask(source: source, train: target.train, evalPixels: target.test.pixels, evalCount: target.test.count, classes: 5,
+        let task = TransferTask(source: source, train: target.train, eval: target.test, classes: 5,
                                 seed: 7, training: .testing(epochs: 2, batch: 16, lr: 0.05))
         var seen: Network?
         _ = try strategy.run(task, trained: { net, _ in seen = net })

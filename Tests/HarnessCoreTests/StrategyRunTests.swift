@@ -53,7 +53,7 @@ final class StrategyRunTests: XCTestCase {
     func run(_ strategy: ConfiguredStrategy, trained: ((Network, TrainingReport) -> Void)? = nil) throws -> Double {
         let s = try setup()
         let task = TransferTask(source: strategy.configuration.source == .self ? s.selfNetwork : s.base, train: s.target.train,
-                                evalPixels: s.target.test.pixels, evalCount: s.target.test.count, classes: 5,
+                                eval: s.target.test, classes: 5,
                                 seed: 7, training: .testing(epochs: 6, batch: 16, lr: 0.02))
         let predictions = try strategy.run(task, trained: trained)
         return ClassificationMetrics(predictions: predictions, labels: s.target.test.labels, classCount: 5).accuracy
@@ -208,7 +208,7 @@ final class StrategyRunTests: XCTestCase {
             let config = StrategyConfiguration(name: kind, strategy: "adapt-probe",
                                                parameters: [("kind", .string(kind)), ("layer", .string(layer)), ("weight", .double(weight))],
                                                source: .base, description: "", place: "", parameterPlaces: [:])
-            var task = TransferTask(source: s.base, train: s.target.train, evalPixels: s.target.test.pixels, evalCount: s.target.test.count,
+            var task = TransferTask(source: s.base, train: s.target.train, eval: s.target.test,
                                     classes: 5, seed: 7, training: .testing(epochs: 6, batch: 16, lr: 0.02))
             if unlabelled { task.unlabelled = s.target.test }  // any images without their labels will do here
             return Result {
@@ -240,13 +240,13 @@ final class StrategyRunTests: XCTestCase {
         for c in try s.file.configurations where Self.adaptation.contains(c.strategy) {
             let strategy = try ConfiguredStrategy(c, plugin: try s.registry.loaded(c.strategy))
             var task = TransferTask(source: s.selfNetwork, train: ImageSet(channels: 1, height: 28, width: 28, pixels: [], labels: []),
-                                    evalPixels: test.pixels, evalCount: test.count, classes: 5, seed: 7, training: .testing(epochs: 3, batch: 16, lr: 0.01))
+                                    eval: test, classes: 5, seed: 7, training: .testing(epochs: 3, batch: 16, lr: 0.01))
             task.unlabelled = shifted(s.target.train)
             task.sourceTrain = s.target.train
             task.sourceClasses = 5
             accuracies[c.name] = ClassificationMetrics(predictions: try strategy.run(task), labels: test.labels, classCount: 5).accuracy
             // On an ordinary transfer task (other classes, no unlabelled images) each says what it needs.
-            let plain = TransferTask(source: s.base, train: s.target.train, evalPixels: test.pixels, evalCount: test.count, classes: 5,
+            let plain = TransferTask(source: s.base, train: s.target.train, eval: test, classes: 5,
                                      seed: 7, training: .testing(epochs: 1, batch: 16, lr: 0.01))
             XCTAssertThrowsError(try strategy.run(plain)) { XCTAssertTrue("\($0)".contains("needs a domain-shift scenario"), "\(c.name): \($0)") }
         }
