@@ -19,6 +19,8 @@ public struct BenchResult: Codable, Sendable {
     public var comparison: ComparisonRace?
     public var loading: LoadingRace?
     public var backbones: [BackboneCase] = []
+    /// A 224-px comparison on photos, whole, against a PyTorch script (peak memory and time).
+    public var photoComparison: PhotoComparisonCase?
 
     public init(threads: Int, cores: Int, onednn: String, forwardGFLOPPerImage: Double) {
         self.threads = threads

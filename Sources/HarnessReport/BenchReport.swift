@@ -54,6 +54,9 @@ public struct BenchReport {
             out.append(Target(what: "\(b.name): harness / PyTorch", measured: b.ratio, goal: 1, unit: "x"))
             if let a = b.augmentedRatio { out.append(Target(what: "\(b.name): augmented / plain training", measured: a, goal: 0.9, unit: "x")) }
         }
+        if let p = result.photoComparison {
+            out.append(Target(what: "photo comparison: harness peak memory / PyTorch's", measured: p.memoryRatio, goal: 1, unit: "x", lowerIsBetter: true))
+        }
         if let l = result.loading {
             out.append(Target(what: "image folder, cold: harness / torchvision", measured: l.coldVersusTorchvision, goal: 1, unit: "x"))
             out.append(Target(what: "image folder: harness cached / harness cold", measured: l.cachedVersusCold, goal: 10, unit: "x"))
@@ -139,6 +142,18 @@ public struct BenchReport {
                                                       gib(b.harnessPeakBytes), gib(b.torchPeakBytes),
                                                       b.augmentedRatio.map { String(format: "%.2fx", $0) } ?? "-"] })
             out.append("  augmented / plain: harness training with random resized crops and flips (--augment crop+flip) over the same without, paired runs")
+        }
+        if let p = r.photoComparison {
+            let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
+            let percent = { (x: Double?) in x.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+            out.append("")
+            out.append("Photo comparison, whole process trees, \(p.harnessSeconds.count) run(s) each, alternating: \(p.description); "
+                       + "harness compare (decoded images as bytes, one float copy lent to the strategy) against bench/torch_photo_transfer.py (ImageFolder + DataLoader)")
+            out += Self.table(["", "harness", "PyTorch", "harness / PyTorch"],
+                              [["peak memory", gib(p.harnessPeakBytes), gib(p.torchPeakBytes), String(format: "%.2fx", p.memoryRatio)],
+                               ["seconds (median)", String(format: "%.1f", p.harnessSeconds.sorted()[p.harnessSeconds.count / 2]),
+                                String(format: "%.1f", p.torchSeconds.sorted()[p.torchSeconds.count / 2]), String(format: "%.2fx faster", p.speedup)],
+                               ["test accuracy", percent(p.harnessAccuracy), percent(p.torchAccuracy), ""]])
         }
         if let l = r.loading {
             out.append("")

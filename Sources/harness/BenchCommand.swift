@@ -57,6 +57,12 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Batch size of the backbone race (default: 32, or 8 with --quick).", valueName: "n"))
     var backboneBatch: Int?
 
+    @Flag(help: "Skip the photo comparison (EfficientNet-Lite0 fine-tuned on a folder of photos at the backbone size, harness against a PyTorch script: peak memory and time).")
+    var skipPhotoComparison = false
+
+    @Option(help: ArgumentHelp("Training (and test) images per class in the photo comparison (default: 200, or 10 with --quick).", valueName: "K"))
+    var photoPerClass: Int?
+
     @Flag(help: "Skip the backbone race.")
     var skipBackbones = false
 
@@ -90,6 +96,8 @@ struct Bench: ParsableCommand {
         bench.backbones = try backboneNetworks()
         bench.backboneSize = backboneSize
         bench.backboneBatch = backboneBatch
+        bench.skipPhotoComparison = skipPhotoComparison
+        bench.photoPerClass = photoPerClass
         bench.skipBackbones = skipBackbones
         let result: BenchResult
         do { result = try bench.execute(log: note) } catch let failure as BenchRun.Failure { throw CLIError(failure.description) }
