@@ -23,7 +23,7 @@ public struct ComparisonRequest: Sendable {
     public var seeds = 3
     /// How each strategy trains over the target images (strategies.json and trials may change
     /// it per configuration); the self-transfer network trains with it too.
-    public var training = Hyperparameters.defaults
+    public var training = Hyperparameters.comparisonDefaults
     /// How the source network trains: its own value, so a target's learning rate never
     /// retrains the (cached) source network.
     public var sourceTraining = Hyperparameters.sourceDefaults

@@ -3,6 +3,7 @@
 // cell failed: a missing row would be a silent lie. When strategies were tuned, each seed's row
 // entry is the trial selected on validation accuracy (TrialSelection), never on the test.
 import HarnessMetrics
+import HarnessEngine
 
 public struct LeaderboardRow: Codable, Sendable {
     public var rank: Int?
@@ -38,6 +39,13 @@ public struct LeaderboardRow: Codable, Sendable {
     public var adjustedP: Double?
     /// Mean accuracy below chance (1 / the number of target classes): worse than guessing.
     public var belowChance = false
+    /// "seed 2: training loss still falling, 0.184 -> 0.109 over the last quarter", one per
+    /// reported cell whose last training run may be under-trained (TrainingCurve.underTrained).
+    public var underTrained: [String] = []
+    /// Mean SGD steps and epochs per reported cell, over every training run of the strategy
+    /// (nil: it trains no network, or its cells predate step counts).
+    public var meanSteps: Double?
+    public var meanEpochs: Double?
     public var meanSeconds: Double
     public var trainableParameters: Int
 }
@@ -103,6 +111,15 @@ public struct Leaderboard: Sendable {
             row.chosen = Self.spread(of: choices.compactMap(\.selected).map(\.cell))
             row.searchSpaces = (example?.searched ?? []).map { "\($0.name) \($0.space)" }.joined(separator: ", ")
             row.refits = choices.filter { $0.refit?.result.status == .ok }.count
+            let classes = example?.setting.targetClasses.count ?? 2
+            row.underTrained = ok.compactMap { s in
+                TrainingCurve.underTrained(s.result.curve, classes: classes).map { "seed \(s.cell.seed): \($0)" }
+            }
+            let steps = ok.compactMap { $0.result.curve.isEmpty ? nil : TrainingCurve.steps($0.result.curve) }
+            if !steps.isEmpty, steps.count == ok.count {
+                row.meanSteps = Double(steps.reduce(0, +)) / Double(steps.count)
+                row.meanEpochs = Double(ok.map(\.result.curve.count).reduce(0, +)) / Double(ok.count)
+            }
             return row
         }
         // Rows with results by mean accuracy, best first; rows with none at the bottom, unranked.

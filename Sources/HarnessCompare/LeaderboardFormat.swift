@@ -42,6 +42,7 @@ extension Leaderboard {
                 let split = setting.targetLabels == nil ? parts : "\(labelled) labelled" + (parts.isEmpty ? "" : ": " + parts) + ", \(k - labelled) unlabelled"
                 return ", \(k) training images per class" + (split.isEmpty ? "" : " (\(split))")
             } ?? "") + ", \(setting.training.epochs) epochs"
+                + (setting.training.minSteps > 0 ? " or at least \(setting.training.minSteps) SGD steps per training run, whichever is more" : "")
                 + (setting.training.augmentation.isNone ? "" : ", training images augmented with \(setting.training.augmentation.caption)")
         } ?? ""
         let tests = rows.filter { $0.adjustedP != nil }.count
@@ -103,17 +104,18 @@ extension Leaderboard {
         } ?? (r.configuration == baseline ? "baseline" : "—")
         let validation = r.validation.n == 0 ? "—" : percent(r.validation.mean)
         let trials = "\(r.trials)" + (r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")
+        let steps: String = r.meanSteps.map { String(format: "%.0f (%.0f)", $0, r.meanEpochs ?? 0) } ?? "—"
         return [r.rank.map(String.init) ?? "—", r.configuration, acc, r.accuracy.n > 1 ? percent(r.accuracy.standardDeviation) : "—",
                 "\(r.accuracy.n)" + r.shortfall, delta]
             + (hasValidation ? [validation] : []) + (isTuned ? [trials, r.chosen.isEmpty ? "—" : r.chosen] : [])
-            + [String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
+            + [steps, String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
     }
 
     private var hasValidation: Bool { rows.contains { $0.validation.n > 0 } }
 
     private var headers: [String] {
         (["rank", "strategy", "accuracy % (95% CI)", "sd", "seeds", "Δ vs \(baseline) (pp)"] + (hasValidation ? ["val %"] : [])
-         + (isTuned ? ["trials", "chosen"] : []) + ["seconds", "trainable params"])
+         + (isTuned ? ["trials", "chosen"] : []) + ["steps (epochs)", "seconds", "trainable params"])
     }
 
     private func text(markdown: Bool) -> String {
@@ -140,6 +142,11 @@ extension Leaderboard {
                 out += below
             }
         }
+        let underTrained = rows.flatMap { r in r.underTrained.map { "  \(r.configuration), \($0)" } }
+        if !underTrained.isEmpty {
+            out.append((markdown ? "\n" : "") + "May be under-trained (the last training run barely learned, or ended with its loss still falling; raise --min-steps or --epochs):")
+            out += underTrained
+        }
         let collapsed = rows.flatMap { r in r.collapsed.map { "  \(r.configuration), \($0)" } }
         if !collapsed.isEmpty {
             out.append((markdown ? "\n" : "") + "Collapsed models (counted in the accuracy, which is about chance for them):")
@@ -150,7 +157,7 @@ extension Leaderboard {
     }
 
     private func csv() -> String {
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,p_holm,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces"]
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,p_holm,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces,mean_steps,mean_epochs,under_trained"]
         for r in rows {
             let fields: [String] = [
                 r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
@@ -159,6 +166,7 @@ extension Leaderboard {
                 r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "", r.adjustedP.map { "\($0)" } ?? "",
                 "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
                 r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen, r.searchSpaces,
+                r.meanSteps.map { "\($0)" } ?? "", r.meanEpochs.map { "\($0)" } ?? "", r.underTrained.joined(separator: "; "),
             ]
             out.append(fields.map(Self.quote).joined(separator: ","))
         }

@@ -14,10 +14,11 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
     case momentum, l1, schedule
     case batchNorm = "batch_norm"
     case augment
+    case minSteps = "min_steps"
 
     public var kind: ParameterKind {
         switch self {
-        case .epochs, .batchSize: return .int
+        case .epochs, .batchSize, .minSteps: return .int
         case .schedule, .batchNorm, .augment: return .string
         default: return .double
         }
@@ -35,6 +36,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
         case .schedule: return .oneOf(["onecycle", "cosine", "constant", "step:EPOCHS:GAMMA"])
         case .batchNorm: return .oneOf(BatchNormStatistics.allCases.map(\.rawValue))
         case .augment: return .oneOf(["none", "flip", "crop", "crop:MIN", "crop+flip", "crop:MIN+flip"])
+        case .minSteps: return .numeric(minimum: 0, maximum: Double(Hyperparameters.maximumSteps))
         }
     }
 
@@ -61,6 +63,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
         case .schedule: return "learning-rate schedule: onecycle, cosine, constant or step:EPOCHS:GAMMA"
         case .batchNorm: return "batch normalisation's statistics: batch (PyTorch's train mode), frozen (frozen layers keep theirs) or adabn"
         case .augment: return "training-image augmentation: none, flip, crop (random resized crop, 8-100% of the area), crop:MIN, or crop+flip"
+        case .minSteps: return "fewest optimiser steps of every training run: a run over few images gets more epochs until it takes this many (0: the epochs as given)"
         }
     }
 }
@@ -75,16 +78,27 @@ public struct Hyperparameters: Hashable, Sendable {
     public var schedule: LearningRateSchedule
     public var batchNorm: BatchNormStatistics
     public var augmentation: Augmentation = .none
+    /// Every training run takes at least this many SGD steps (its epochs are raised to reach
+    /// them): with 100 images and batch 64 ten epochs are ten steps, too few to compare
+    /// strategies on (docs/guide.md, "Training budgets"). 0 in the engine's table; comparisons
+    /// use `comparisonDefaults`.
+    public var minSteps = 0
 
     /// The one table of defaults: every training run that nothing else configures uses these.
     public static let defaults = Hyperparameters(learningRate: 0.05, epochs: 10, batchSize: 64, weightDecay: 5e-4, momentum: 0.9, l1: 0,
                                                  schedule: .oneCycle, batchNorm: .batch)
+    /// What a comparison's strategies train with unless told otherwise: the defaults, with a
+    /// budget of at least 300 steps per training run (chosen by measurement: docs/guide.md,
+    /// "Training budgets"). Rows stored before the budget existed read as min_steps 0, so their
+    /// keys never match a budgeted cell's.
+    public static let comparisonDefaults = defaults.with(.minSteps, .int(300))
     /// A comparison's source network: the defaults, trained for 3 epochs (it is trained once and cached).
     public static let sourceDefaults = defaults.with(.epochs, .int(3))
 
     /// Past these, a value is a typo or an attack, not a setting (and would overflow a step count).
     public static let maximumEpochs = 100_000
     public static let maximumBatchSize = 65_536
+    public static let maximumSteps = 10_000_000
 
     public init(learningRate: Double, epochs: Int, batchSize: Int, weightDecay: Double, momentum: Double, l1: Double,
                 schedule: LearningRateSchedule, batchNorm: BatchNormStatistics) {
@@ -113,6 +127,7 @@ public struct Hyperparameters: Hashable, Sendable {
             case .schedule: return .string(schedule.description)
             case .batchNorm: return .string(batchNorm.rawValue)
             case .augment: return .string(augmentation.description)
+            case .minSteps: return .int(minSteps)
             }
         }
         set {
@@ -144,6 +159,7 @@ public struct Hyperparameters: Hashable, Sendable {
             case .augment:
                 guard let a = Augmentation(text()) else { preconditionFailure("unchecked augment \(newValue)") }
                 augmentation = a
+            case .minSteps: minSteps = integer()
             }
         }
     }
@@ -153,6 +169,13 @@ public struct Hyperparameters: Hashable, Sendable {
         var copy = self
         copy[name] = value
         return copy
+    }
+
+    /// The epochs a run over `count` images takes: `epochs`, or more to reach `minSteps` steps
+    /// (the trainer's steps per epoch: whole batches, at least one).
+    public func effectiveEpochs(images count: Int) -> Int {
+        let batch = max(1, min(batchSize, count)), perEpoch = max(count / batch, 1)
+        return max(epochs, (minSteps + perEpoch - 1) / perEpoch)
     }
 
     /// The names whose values differ from `defaults`, in table order.

@@ -14,6 +14,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var layers: [LayerTelemetry]?
     /// Accuracy on the validation images after this epoch, when the host scored it (early stopping).
     public var validationAccuracy: Double?
+    /// SGD steps this epoch took (optional: older records lack it).
+    public var steps: Int?
 }
 
 /// How one layer's weight tensor moved during one epoch: the questions "which layers converge
@@ -151,7 +153,9 @@ public enum Trainer {
         var targetGenerator = SeededGenerator(seed: seed, stream: "target-order")
         // Drop the last partial batch, as a fixed batch size keeps one set of kernels.
         let stepsPerEpoch = max(data.count / batch, 1)
-        let total = stepsPerEpoch * h.epochs
+        // Few images: more epochs, so the run takes its minimum of steps (min_steps).
+        let epochs = h.effectiveEpochs(images: data.count)
+        let total = stepsPerEpoch * epochs
         let size = network.imageSize, classes = network.classes
         var order = Array(0..<data.count)
         var generator = SeededGenerator(seed: seed, stream: "batch-order")
@@ -166,7 +170,7 @@ public enum Trainer {
         let start = Date()
         var step = 0
 
-        for epoch in 1...max(h.epochs, 1) where h.epochs > 0 {
+        for epoch in 1...max(epochs, 1) where epochs > 0 {
             let epochStart = Date()
             order.shuffle(using: &generator)
             var lossSum = 0.0, correct = 0, seen = 0
@@ -222,13 +226,14 @@ public enum Trainer {
                 seen += batch
                 if let progress {
                     let elapsed = Date().timeIntervalSince(start)
-                    progress(TrainingProgress(epoch: epoch, epochs: h.epochs, step: s + 1, stepsPerEpoch: stepsPerEpoch,
+                    progress(TrainingProgress(epoch: epoch, epochs: epochs, step: s + 1, stepsPerEpoch: stepsPerEpoch,
                                               loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
                                               imagesPerSecond: Double(step * batch) / max(elapsed, 1e-9), elapsed: elapsed))
                 }
             }
             var record = EpochRecord(epoch: epoch, loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen),
                                      learningRate: rate, seconds: Date().timeIntervalSince(epochStart), layers: tracker.epochEnded())
+            record.steps = stepsPerEpoch
             if let evaluate {
                 record.validationAccuracy = evaluate(epoch)
                 network.prepare(batch: rows)  // evaluating may have rebuilt the kernels for another batch size

@@ -254,7 +254,7 @@ enum HostEngine {
                 if let keeper {
                     keeper.restore(net)
                     report.keptEpoch = keeper.epoch
-                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, h.epochs, keeper.accuracy * 100))
+                    s.log(String(format: "early stopping: kept epoch %d of %d (validation accuracy %.2f%%)", keeper.epoch, report.epochs.count, keeper.accuracy * 100))
                 }
                 if h.batchNorm == .adabn {
                     let n = net.reestimateStatistics(on: images, batch: h.batchSize)

@@ -167,7 +167,7 @@ struct ComparisonOptions: ParsableArguments {
         r.evalPerClass = evalPerClass > 0 ? evalPerClass : nil
         r.sourcePerClass = sourcePerClass > 0 ? sourcePerClass : nil
         r.seeds = seeds
-        r.training = try hyperparameters.hyperparameters
+        r.training = try hyperparameters.hyperparameters(over: .comparisonDefaults)
         r.sourceTraining = try sourceHyperparameters.hyperparameters
         r.splitSeed = data.splitSeed
         r.validation = validation

@@ -201,6 +201,10 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp(help(.augment).abstract, valueName: "augmentation"))
     var augment: String?
 
+    @Option(help: ArgumentHelp("The \(Hyperparameter.minSteps.help) (default: \(Hyperparameters.comparisonDefaults.minSteps) in compare and transfer-curve, \(Hyperparameters.defaults.minSteps) in train).",
+                               valueName: "steps"))
+    var minSteps: Int?
+
     /// The option's own flag, for messages.
     static func flag(_ name: Hyperparameter) -> String {
         name == .batchSize ? "--batch" : "--" + name.rawValue.replacingOccurrences(of: "_", with: "-")
@@ -222,12 +226,18 @@ struct HyperparameterOptions: ParsableArguments {
         if let schedule { h.schedule = schedule }
         if let batchNorm { h.batchNorm = batchNorm }
         if let augment, let a = Augmentation(augment) { h.augmentation = a }
+        if let minSteps { h.minSteps = minSteps }
         return h
     }
 
     /// The defaults with every option given, checked.
     var hyperparameters: Hyperparameters {
-        get throws { try Self.checked(applied(to: .defaults)) }
+        get throws { try hyperparameters(over: .defaults) }
+    }
+
+    /// `base` (a command's own defaults) with every option given, checked.
+    func hyperparameters(over base: Hyperparameters) throws -> Hyperparameters {
+        try Self.checked(applied(to: base))
     }
 
     func validate() throws {
