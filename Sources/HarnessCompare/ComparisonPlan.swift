@@ -113,6 +113,7 @@ public struct ComparisonPlan: Codable, Sendable {
         }
         if let report = sourceData?.report { log("source \(r.data.source!): \(report.summary)") }
         if let report = targetData.report { log("target \(target): \(report.summary)") }
+        for note in (sourceData?.notes ?? []) + targetData.notes { log("note: \(note)") }
 
         // The source network: the user's file, or a cache entry trained on the source data.
         var sources: [SourceNetwork] = []

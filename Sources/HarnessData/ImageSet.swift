@@ -202,6 +202,17 @@ public struct ImageSet: @unchecked Sendable {
         return ImageSet(channels: channels, height: height, width: width, pixels: pixels + other.pixels, labels: labels + other.labels)
     }
 
+    /// Images of three equal planes (grayscale held as colour); 0 unless three channels.
+    public func grayscaleCount() -> Int {
+        guard channels == 3, count > 0 else { return 0 }
+        let hw = height * width, size = imageSize
+        var scratch = [Float](repeating: 0, count: size)
+        return (0..<count).filter { i in
+            scratch.withUnsafeMutableBufferPointer { copyImage(i, into: $0.baseAddress!) }
+            return (0..<hw).allSatisfy { scratch[$0] == scratch[hw + $0] && scratch[$0] == scratch[2 * hw + $0] }
+        }.count
+    }
+
     /// Indices of images per label.
     func indicesByLabel() -> [Int: [Int]] {
         Dictionary(grouping: labels.indices, by: { labels[$0] })

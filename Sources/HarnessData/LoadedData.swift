@@ -10,6 +10,9 @@ public struct LoadedData: Sendable {
     public var classes: [Int]
     /// What decoding an image folder did (nil for IDX data).
     public var report: ImageFolder.Report?
+    /// What loading changed that the user should hear: grayscale images repeated into a colour
+    /// network's three channels.
+    public var notes: [String] = []
 }
 
 /// How images are loaded, beyond what the SPEC says.
@@ -66,6 +69,17 @@ extension DataSpec {
         // Sampling depends on labels alone, so it comes before any per-image work.
         if let k = options.trainPerClass { dataset.train = dataset.train.stratified(perClass: k, seed: options.samplingSeed) }
         if let k = options.testPerClass { dataset.test = dataset.test.stratified(perClass: k, seed: 0) }
+        var notes: [String] = []
+        if options.shape?.channels == 3, !gray {
+            if report == nil, dataset.train.channels == 1 {
+                notes.append("\(description): 1-channel images, each repeated into the network's 3 channels")
+            } else if report != nil {
+                let grays = dataset.train.grayscaleCount() + dataset.test.grayscaleCount(), all = dataset.train.count + dataset.test.count
+                if grays > 0 {
+                    notes.append("\(description): \(grays) of \(all) images are grayscale, each repeated into the network's 3 channels")
+                }
+            }
+        }
         if report == nil {
             // Arrays: gray first (it changes the channels), then the network's shape.
             if gray {
@@ -81,6 +95,6 @@ extension DataSpec {
             try t.apply(to: &dataset.train, seed: 0, stream: "train")
             try t.apply(to: &dataset.test, seed: 0, stream: "test")
         }
-        return LoadedData(spec: self, dataset: dataset, classes: classes, report: report)
+        return LoadedData(spec: self, dataset: dataset, classes: classes, report: report, notes: notes)
     }
 }

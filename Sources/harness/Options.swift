@@ -134,6 +134,7 @@ struct DataOptions: ParsableArguments {
             options.framing = framing
             let loaded = try spec.load(options, seed: seed)
             if let r = loaded.report { note("\(spec): \(r.summary)") }
+            for n in loaded.notes { note(n) }
             dataset = loaded.dataset
         } else {
             dataset = try set.source.load(seed: seed)

@@ -63,6 +63,11 @@ final class ImageFolderTests: XCTestCase {
         let red = try ImageFolder.decodeFile(root + "/a/wide.webp", shape: shape, grayscale: false)
         XCTAssertGreaterThan(Int(red[0]), 240)
         XCTAssertLessThan(Int(red[hw]), 15)
+        // Loading through a data spec says so: the one grayscale file is named as such, never silently expanded.
+        let loaded = try DataSpec(root).load(LoadingOptions(shape: shape, cache: nil))
+        XCTAssertEqual(loaded.notes, ["\(root): 1 of 6 images are grayscale, each repeated into the network's 3 channels"])
+        XCTAssertEqual(try DataSpec(root + "@gray").load(LoadingOptions(shape: InputShape(channels: 1, height: 12, width: 10), cache: nil)).notes, [],
+                       "nothing to say when the network is gray")
     }
 
     func testColourForAGrayNetworkNeedsTheGrayTransform() throws {
