@@ -59,6 +59,11 @@ final class StrategiesFileTests: XCTestCase {
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"parameters\": { \"n\": [1] } } }"),
                        #"s.json:1:43: 'a': parameter 'n' must be a number, boolean, string or a search space like {"log-uniform": [0.001, 0.1]}"#)
         XCTAssertEqual(parseError("{ \"a\": { \"strategy\": 3 } }"), "s.json:1:10: 'a': \"strategy\" must be a string naming a plugin")
+        // Training settings out of range name their place too.
+        XCTAssertEqual(parseError("{\n \"a\": { \"strategy\": \"x\", \"training\": { \"augment\": \"crop:1.5\" } }\n}"),
+                       "s.json:2:40: 'a': training setting 'augment' must be one of none, flip, crop, crop:MIN, crop+flip, crop:MIN+flip, not \"crop:1.5\"")
+        XCTAssertEqual(parseError("{ \"a\": { \"strategy\": \"x\", \"training\": { \"min_steps\": -5 } } }"),
+                       "s.json:1:41: 'a': training setting 'min_steps' must be between 0 and 10000000, not -5")
     }
 
     /// Positions come from one index of the file (10,000 configurations once took minutes to
