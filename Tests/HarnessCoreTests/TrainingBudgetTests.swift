@@ -43,6 +43,9 @@ final class TrainingBudgetTests: XCTestCase {
         XCTAssertEqual(TrainingCurve.underTrained(barely, classes: 5), "training loss ended at 1.270, above half of 1.609 (guessing among 5 classes)")
         let falling = curve((0..<20).map { 0.7 - 0.03 * Double($0) })
         XCTAssertEqual(TrainingCurve.underTrained(falling, classes: 5), "training loss still falling, 0.295 -> 0.145 over the last quarter")
+        var fitting = falling
+        fitting[19].trainAccuracy = 1
+        XCTAssertNil(TrainingCurve.underTrained(fitting, classes: 5), "a falling loss on training images it already fits is no sign")
         let converged = curve((0..<20).map { 0.005 + 1.6 * exp(-Double($0)) })
         XCTAssertNil(TrainingCurve.underTrained(converged, classes: 5))
         XCTAssertNil(TrainingCurve.underTrained(curve([0.9, 0.5, 0.2]), classes: 5), "too short to judge a trend")
