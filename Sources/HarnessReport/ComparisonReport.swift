@@ -23,15 +23,25 @@ public struct ComparisonReport {
     private var order: [String] { board.rows.map(\.configuration) }
     private func color(_ name: String) -> String { SVG.palette[(order.firstIndex(of: name) ?? 0) % SVG.palette.count] }
 
-    /// Mean accuracy per strategy with its 95% confidence interval; each seed a dot.
+    /// Chance accuracy (%), one over the number of target classes; nil when unknown.
+    private var chance: Double? {
+        (board.setting?.targetClasses.count).flatMap { $0 > 1 ? 100 / Double($0) : nil }
+    }
+
+    /// Mean accuracy per strategy (a point) with its 95% confidence interval (whiskers); each seed
+    /// a dot; chance as a dashed line. Points and intervals need no zero baseline, so the axis
+    /// spans the data (and chance when it is near); a whisker past 0 or 100% ends in an arrowhead.
     public var accuracyFigure: String {
         let rows = board.rows.filter { $0.accuracy.n > 0 }
-        let (left, right, top, bottom) = (70.0, 20.0, 30.0, 110.0)
-        var svg = SVG(width: max(640, left + right + Double(rows.count) * 90), height: 380)
+        let (left, right, top, bottom) = (70.0, 20.0, 44.0, 110.0)
+        var svg = SVG(width: max(640, left + right + Double(rows.count) * 90), height: 400)
         let points = rows.flatMap { r in cells.filter { $0.cell.configuration == r.configuration }.compactMap { $0.result.metrics?.accuracy } }
         let lows = rows.map { $0.accuracy.mean - ($0.accuracy.confidence95 ?? 0) } + points
         let highs = rows.map { $0.accuracy.mean + ($0.accuracy.confidence95 ?? 0) } + points
-        let lo = max(0, ((lows.min() ?? 0) * 100 - 2).rounded(.down)), hi = min(100, ((highs.max() ?? 1) * 100 + 1).rounded(.up))
+        var lo = max(0, ((lows.min() ?? 0) * 100 - 2).rounded(.down)), hi = min(100, ((highs.max() ?? 1) * 100 + 1).rounded(.up))
+        // Chance joins the axis when it is within 20 points of the data; otherwise the title says where it is.
+        if let c = chance, c < lo, lo - c <= 20 { lo = max(0, (c - 2).rounded(.down)) }
+        if hi - lo < 5 { hi = min(100, lo + 5) }
         let plotH = svg.height - top - bottom
         func y(_ pct: Double) -> Double { top + plotH * (1 - (min(max(pct, lo), hi) - lo) / max(hi - lo, 1e-9)) }
         for t in SVG.ticks(lo, hi) {
@@ -39,24 +49,34 @@ public struct ComparisonReport {
             svg.text(left - 6, y(t) + 4, String(format: "%g", t), anchor: "end", size: 11)
         }
         svg.text(16, top + plotH / 2, "test accuracy (%)", anchor: "middle", size: 12, rotate: -90)
+        if let c = chance, c >= lo, c <= hi {
+            svg.line(left, y(c), svg.width - right, y(c), stroke: "#b00", width: 1.2, dashed: true)
+            svg.text(svg.width - right, y(c) - 4, String(format: "chance %.4g%%", c), anchor: "end", size: 11, fill: "#b00")
+        }
         let slot = (svg.width - left - right) / Double(max(rows.count, 1))
+        var clipped: [String] = []
         for (i, r) in rows.enumerated() {
             let cx = left + slot * (Double(i) + 0.5), mean = r.accuracy.mean * 100
-            svg.rect(cx - slot * 0.3, y(mean), slot * 0.6, y(lo) - y(mean), fill: color(r.configuration),
-                     title: String(format: "%@: %.2f%%", r.configuration, mean))
             if let ci = r.accuracy.confidence95 {
-                let (a, b) = (y(mean - ci * 100), y(mean + ci * 100))
+                let (low, high) = (mean - ci * 100, mean + ci * 100)
+                let (a, b) = (y(low), y(high))
                 svg.line(cx, a, cx, b, stroke: "#111", width: 1.5)
-                svg.line(cx - 8, a, cx + 8, a, stroke: "#111", width: 1.5)
-                svg.line(cx - 8, b, cx + 8, b, stroke: "#111", width: 1.5)
+                if low >= lo { svg.line(cx - 8, a, cx + 8, a, stroke: "#111", width: 1.5) } else { svg.arrowhead(cx, a, up: false) }
+                if high <= hi { svg.line(cx - 8, b, cx + 8, b, stroke: "#111", width: 1.5) } else { svg.arrowhead(cx, b, up: true) }
+                if low < lo || high > hi { clipped.append(String(format: "%@ (%.1f to %.1f)", r.configuration, low, high)) }
             }
             for (j, s) in cells.filter({ $0.cell.configuration == r.configuration }).enumerated() {
-                if let acc = s.result.metrics?.accuracy { svg.circle(cx - 12 + Double(j % 5) * 6, y(acc * 100), 3, fill: "#111") }
+                if let acc = s.result.metrics?.accuracy { svg.circle(cx - 18 + Double(j % 5) * 6, y(acc * 100), 2.5, fill: "#777") }
             }
+            svg.rect(cx - slot * 0.22, y(mean) - 2, slot * 0.44, 4, fill: color(r.configuration), title: String(format: "%@: %.2f%%", r.configuration, mean))
             svg.text(cx, y(lo) + 16, r.configuration, anchor: "end", size: 12, rotate: -35)
         }
         svg.line(left, y(lo), svg.width - right, y(lo))
-        svg.text(left, 18, "Mean test accuracy, 95% confidence interval (Student's t); dots: individual seeds", size: 12)
+        svg.text(left, 16, "Mean test accuracy (coloured mark) with its 95% confidence interval (Student's t, whiskers); grey dots: individual seeds", size: 12)
+        var notes: [String] = []
+        if let c = chance, c < lo { notes.append(String(format: "chance (%.4g%%) is below the axis", c)) }
+        if !clipped.isEmpty { notes.append("intervals cut at the axis (arrowheads): " + clipped.joined(separator: ", ")) }
+        if !notes.isEmpty { svg.text(left, 32, notes.joined(separator: "; "), size: 11, fill: "#b00") }
         return svg.document
     }
 
@@ -82,7 +102,10 @@ public struct ComparisonReport {
             svg.line(left, y(t), left + plotW, y(t), stroke: "#e5e5e5")
             svg.text(left - 6, y(t) + 4, String(format: "%g", t), anchor: "end", size: 11)
         }
-        for e in 0..<epochs { svg.text(x(e), top + plotH + 16, "\(e + 1)", anchor: "middle", size: 11) }
+        // Epoch numbers at round ticks: with a step budget a run can take hundreds of epochs.
+        for t in SVG.ticks(1, Double(max(epochs, 2)), count: 8) where t == t.rounded() && Int(t) <= epochs {
+            svg.text(x(Int(t) - 1), top + plotH + 16, String(format: "%g", t), anchor: "middle", size: 11)
+        }
         svg.text(left + plotW / 2, svg.height - 10, "epoch", anchor: "middle")
         svg.text(16, top + plotH / 2, "training loss", anchor: "middle", rotate: -90)
         for (i, (name, values)) in curves.enumerated() {
@@ -104,7 +127,7 @@ public struct ComparisonReport {
         let rows = board.rows.filter { $0.accuracy.n > 0 }
         let classes = cells.compactMap { $0.result.metrics?.perClassAccuracy.count }.max() ?? 0
         let (left, top, cellW, cellH) = (130.0, 100.0, 76.0, 26.0)
-        var svg = SVG(width: left + cellW * Double(max(classes, 1)) + 20, height: top + cellH * Double(rows.count) + 20)
+        var svg = SVG(width: max(left + cellW * Double(max(classes, 1)) + 20, 460), height: top + cellH * Double(rows.count) + 70)
         for c in 0..<classes {
             svg.text(left + cellW * (Double(c) + 0.5), top - 8, names.map { c < $0.count ? $0[c] : "class \(c)" } ?? "class \(c)", size: 11, rotate: -30)
         }
@@ -114,15 +137,25 @@ public struct ComparisonReport {
             for c in 0..<classes {
                 let values = runs.compactMap { c < $0.count ? $0[c] : nil }
                 let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
-                // White at 50% or below, deep blue at 100%.
-                let t = max(0, min(1, (mean - 0.5) / 0.5))
-                let fill = String(format: "rgb(%d,%d,%d)", Int(255 - 200 * t), Int(255 - 140 * t), Int(255 - 60 * t))
+                // The whole range: white at 0%, deep blue at 100%, linear (legend below).
+                let t = mean
+                let fill = SVG.heat(t)
                 svg.rect(left + cellW * Double(c), top + cellH * Double(i), cellW - 2, cellH - 2, fill: fill)
                 svg.text(left + cellW * (Double(c) + 0.5), top + cellH * (Double(i) + 0.65), String(format: "%.1f", mean * 100),
                          anchor: "middle", size: 11, fill: t > 0.6 ? "white" : "#222")
             }
         }
         svg.text(10, 18, "Per-class test accuracy (%), mean over seeds", size: 12)
+        // Colour legend: the scale from 0 to 100%.
+        let legendY = top + cellH * Double(rows.count) + 24, legendW = 300.0
+        for k in 0..<50 { svg.rect(left + legendW * Double(k) / 50, legendY, legendW / 50 + 0.5, 12, fill: SVG.heat(Double(k) / 49)) }
+        for t in stride(from: 0.0, through: 100, by: 25) {
+            svg.text(left + legendW * t / 100, legendY + 26, String(format: "%g%%", t), anchor: "middle", size: 10)
+        }
+        if let c = chance {
+            svg.line(left + legendW * c / 100, legendY - 3, left + legendW * c / 100, legendY + 15, stroke: "#b00", width: 1.5)
+            svg.text(left + legendW + 10, legendY + 10, String(format: "red mark: chance (%.4g%%)", c), size: 10, fill: "#b00")
+        }
         return svg.document
     }
 
@@ -198,7 +231,7 @@ public struct ComparisonReport {
         let setting = board.setting
         let title = "harness compare: " + (setting.map { $0.target.map { "\($0)" } ?? "\($0.datasetName), \($0.splitName)" } ?? "results")
         var rowsHTML = ""
-        let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>val %</th><th>trials</th><th>chosen</th><th>seconds</th><th>trainable params</th></tr>"
+        let header = "<tr><th>rank</th><th>strategy</th><th>plugin (parameters)</th><th>accuracy % (95% CI)</th><th>sd</th><th>seeds</th><th>Δ vs \(SVG.escape(board.baseline)) (pp, paired t-test)</th><th>val %</th><th>trials</th><th>chosen</th><th>steps (epochs)</th><th>seconds</th><th>trainable params</th></tr>"
         for r in board.rows {
             let acc = r.accuracy.n == 0 ? "—" : String(format: "%.2f", r.accuracy.mean * 100) + (r.accuracy.confidence95.map { String(format: " ± %.2f", $0 * 100) } ?? "")
             let delta = r.versusBaseline.map { t in String(format: "%+.2f", t.meanDifference * 100) + (r.adjustedP.map { String(format: " (p=%.3f)", $0) } ?? "") }
@@ -208,28 +241,43 @@ public struct ComparisonReport {
             let trials: String = "\(r.trials)" + (r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")
             let cells: [String] = [r.rank.map(String.init) ?? "—", SVG.escape(r.configuration), "\(SVG.escape(r.strategy)) (\(SVG.escape(r.parameters)))",
                                    acc, sd, "\(r.accuracy.n)\(r.shortfall)", delta, validation, trials, SVG.escape(r.chosen.isEmpty ? "—" : r.chosen),
+                                   r.meanSteps.map { String(format: "%.0f (%.0f)", $0, r.meanEpochs ?? 0) } ?? "—",
                                    String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
             rowsHTML += "<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
         }
         let failures = board.rows.flatMap { r in r.failures.map { "<li>\(SVG.escape(r.configuration)), \(SVG.escape($0))</li>" } }.joined()
+        // What the table's footer lists, the page lists too: flags are part of the result.
+        func list(_ title: String, _ items: [String]) -> String {
+            items.isEmpty ? "" : "<h3 class=\"flag\">\(SVG.escape(title))</h3><ul class=\"flag\">" + items.map { "<li>\(SVG.escape($0))</li>" }.joined() + "</ul>"
+        }
+        let flags = list("Below chance (worse than guessing; look for a bug or a collapse)",
+                         board.rows.filter(\.belowChance).map { String(format: "%@: %.2f%%", $0.configuration, $0.accuracy.mean * 100) })
+            + list("Collapsed models (counted in the accuracy, which is about chance for them)",
+                   board.rows.flatMap { r in r.collapsed.map { "\(r.configuration), \($0)" } })
+            + list("May be under-trained (the last training run barely learned, or ended with its loss still falling; raise --min-steps or --epochs)",
+                   board.rows.flatMap { r in r.underTrained.map { "\(r.configuration), \($0)" } })
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(SVG.escape(title))</title>
             <style>
-            body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-            table { border-collapse: collapse; margin: 1em 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: right; }
+            body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+            .scroll { overflow-x: auto; }
+            table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; } th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; }
+            th { vertical-align: bottom; } td:nth-child(3) { max-width: 16em; overflow-wrap: anywhere; font-size: 0.92em; }
             td:nth-child(2), td:nth-child(3), th:nth-child(2), th:nth-child(3) { text-align: left; }
+            .flag { color: #8a4b00; } svg { max-width: 100%; height: auto; }
             figure { margin: 1.5em 0; } figcaption { color: #555; font-size: 0.9em; }
             .caption { color: #555; font-size: 0.9em; white-space: pre-line; } .failed { color: #b00; }
             </style></head><body>
             <h1>\(SVG.escape(title))</h1>
             <p class="caption">\(SVG.escape(board.caption))</p>
             <h2>Leaderboard</h2>
-            <table>\(header)\(rowsHTML)</table>
+            <div class="scroll"><table>\(header)\(rowsHTML)</table></div>
             \(failures.isEmpty ? "" : "<h3 class=\"failed\">Failed cells</h3><ul class=\"failed\">\(failures)</ul>")
-            <h2>Accuracy</h2><figure>\(accuracyFigure)<figcaption>Bars: mean over seeds; whiskers: 95% confidence interval; dots: one seed each.</figcaption></figure>
+            \(flags)
+            <h2>Accuracy</h2><figure>\(accuracyFigure)<figcaption>Coloured mark: mean over seeds; whiskers: 95% confidence interval (none below 3 seeds); grey dots: one seed each; dashed red line: chance. The axis spans the data, not 0-100%: read differences on it, not bar heights.</figcaption></figure>
             <h2>Training curves</h2><figure>\(curvesFigure)<figcaption>Every network a strategy trained, loss per epoch averaged over seeds. svm-codes trains no network and has no curve.</figcaption></figure>
-            <h2>Per-class accuracy</h2><figure>\(perClassFigure)</figure>
+            <h2>Per-class accuracy</h2><figure>\(perClassFigure)<figcaption>Colour runs linearly from white (0%) to blue (100%); the legend marks chance.</figcaption></figure>
             \(board.isTuned ? "<h2>Search</h2><figure>\(searchFigure)<figcaption>\(SVG.escape(board.selectionProtocol)) One dot per trial and seed; ringed: selected.</figcaption></figure>" : "")
             \(transferCurveSection)
             <p class="caption">Generated by harness from \(allCells.count) stored cells; redraw with harness report.</p>

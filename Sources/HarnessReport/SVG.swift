@@ -21,8 +21,15 @@ struct SVG {
                     + (title.map { "<title>\(SVG.escape($0))</title>" } ?? "") + "</rect>")
     }
 
-    mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#333", width: Double = 1) {
-        body.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"%.1f\"/>", x1, y1, x2, y2, stroke, width))
+    mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#333", width: Double = 1, dashed: Bool = false) {
+        body.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"%.1f\"%@/>", x1, y1, x2, y2, stroke, width,
+                           dashed ? " stroke-dasharray=\"6 4\"" : ""))
+    }
+
+    /// A small filled triangle pointing up or down at (x, y): a whisker cut at the axis.
+    mutating func arrowhead(_ x: Double, _ y: Double, up: Bool, fill: String = "#111") {
+        let d = up ? -7.0 : 7.0
+        body.append(String(format: "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"%@\"/>", x, y + d, x - 5, y, x + 5, y, fill))
     }
 
     mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 2) {
@@ -43,6 +50,12 @@ struct SVG {
     var document: String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>" + body.joined() + "</svg>"
+    }
+
+    /// The heat maps' colour for a value in 0...1: white at 0, deep blue at 1, linear between.
+    static func heat(_ t: Double) -> String {
+        let t = max(0, min(1, t))
+        return String(format: "rgb(%d,%d,%d)", Int(255 - 200 * t), Int(255 - 140 * t), Int(255 - 60 * t))
     }
 
     /// Colours that stay distinguishable (Tableau 10).
