@@ -56,6 +56,11 @@ public struct Leaderboard: Sendable {
     public var setting: ComparisonSetting?
     /// Every trial and what was selected from it.
     public let selection: TrialSelection
+    /// Which interval the accuracy column shows: Student's t (the default) or the percentile
+    /// bootstrap over seeds (both are in the JSON and CSV whichever is shown).
+    public var interval: IntervalKind = .t
+
+    public enum IntervalKind: String, CaseIterable, Sendable { case t, bootstrap }
 
     /// `order` lists configurations to show (and their order when tied); nil shows all stored.
     /// `expectedSeeds`, when known, makes seeds without a stored cell show as missing.

@@ -48,7 +48,8 @@ extension Leaderboard {
         let tests = rows.filter { $0.adjustedP != nil }.count
         let fewSeeds = rows.contains { $0.accuracy.n > 0 && $0.accuracy.n < Summary.minimumForInterval }
         let identical = rows.filter { $0.versusBaseline?.identical == true }.map(\.configuration)
-        var statistics = "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
+        var statistics = interval == .t ? "\nAccuracy: mean test top-1 over seeds ± half-width of the 95% confidence interval (Student's t); "
+            : "\nAccuracy: mean test top-1 over seeds [95% percentile-bootstrap interval over seeds, \(Summary.bootstrapResamples) resamples; few seeds make it too narrow]; "
         statistics += "sd: standard deviation over seeds; Δ \(baseline): mean difference from \(baseline), paired by seed, p from a paired t-test"
         statistics += tests > 1 ? ", Holm-adjusted for the \(tests) strategies compared with \(baseline)." : "."
         if fewSeeds {
@@ -98,7 +99,12 @@ extension Leaderboard {
     private func percent(_ x: Double) -> String { String(format: "%.2f", x * 100) }
 
     private func cells(_ r: LeaderboardRow) -> [String] {
-        let acc = r.accuracy.n == 0 ? "—" : percent(r.accuracy.mean) + (r.accuracy.confidence95.map { " ± " + percent($0) } ?? "")
+        let acc: String
+        switch interval {
+        case .t: acc = r.accuracy.n == 0 ? "—" : percent(r.accuracy.mean) + (r.accuracy.confidence95.map { " ± " + percent($0) } ?? "")
+        case .bootstrap:
+            acc = r.accuracy.n == 0 ? "—" : percent(r.accuracy.mean) + (r.accuracy.bootstrap95.map { " [" + percent($0[0]) + ", " + percent($0[1]) + "]" } ?? "")
+        }
         let delta: String = r.versusBaseline.map { t in
             String(format: "%+.2f", t.meanDifference * 100) + (r.adjustedP.map { String(format: " (p=%.3f)", $0) } ?? "")
         } ?? (r.configuration == baseline ? "baseline" : "—")
@@ -114,7 +120,7 @@ extension Leaderboard {
     private var hasValidation: Bool { rows.contains { $0.validation.n > 0 } }
 
     private var headers: [String] {
-        (["rank", "strategy", "accuracy % (95% CI)", "sd", "seeds", "Δ vs \(baseline) (pp)"] + (hasValidation ? ["val %"] : [])
+        (["rank", "strategy", interval == .t ? "accuracy % (95% CI)" : "accuracy % [95% bootstrap]", "sd", "seeds", "Δ vs \(baseline) (pp)"] + (hasValidation ? ["val %"] : [])
          + (isTuned ? ["trials", "chosen"] : []) + ["steps (epochs)", "seconds", "trainable params"])
     }
 
@@ -157,7 +163,7 @@ extension Leaderboard {
     }
 
     private func csv() -> String {
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,p_holm,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces,mean_steps,mean_epochs,under_trained"]
+        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,p_holm,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces,mean_steps,mean_epochs,under_trained,accuracy_bootstrap_low,accuracy_bootstrap_high"]
         for r in rows {
             let fields: [String] = [
                 r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
@@ -167,6 +173,7 @@ extension Leaderboard {
                 "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
                 r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen, r.searchSpaces,
                 r.meanSteps.map { "\($0)" } ?? "", r.meanEpochs.map { "\($0)" } ?? "", r.underTrained.joined(separator: "; "),
+                r.accuracy.bootstrap95.map { "\($0[0])" } ?? "", r.accuracy.bootstrap95.map { "\($0[1])" } ?? "",
             ]
             out.append(fields.map(Self.quote).joined(separator: ","))
         }

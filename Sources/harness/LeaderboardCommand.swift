@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import HarnessCore
 
+extension Leaderboard.IntervalKind: ExpressibleByArgument {}
+
 /// `--db`, for the commands that read a results database written earlier.
 struct StoredResults: ParsableArguments {
     @Option(help: ArgumentHelp("The results database.", valueName: "file"))
@@ -39,6 +41,10 @@ struct LeaderboardCommand: ParsableCommand {
     @Option(help: "The configuration others are measured against.")
     var baseline: String = "scratch"
 
+    @Option(help: ArgumentHelp("The accuracy interval shown: t (Student's t over seeds) or bootstrap (the percentile bootstrap over seeds; from about 10 seeds).",
+                               valueName: "kind"))
+    var interval: Leaderboard.IntervalKind = .t
+
     @Flag(help: "Only run SQLite's integrity check on the database and print its verdict.")
     var check = false
 
@@ -65,7 +71,9 @@ struct LeaderboardCommand: ParsableCommand {
         let settings = Dictionary(grouping: stored, by: { $0.cell.setting.key })
         for (i, key) in settings.keys.sorted().enumerated() {
             if i > 0 { print("") }
-            print(Leaderboard(cells: settings[key]!, baseline: baseline).render(LeaderboardFormat(rawValue: format)!))
+            var board = Leaderboard(cells: settings[key]!, baseline: baseline)
+            board.interval = interval
+            print(board.render(LeaderboardFormat(rawValue: format)!))
         }
     }
 }

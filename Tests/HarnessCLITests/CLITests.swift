@@ -39,7 +39,17 @@ struct HarnessCLI {
 }
 
 extension XCTestCase {
+    /// Comparisons here check behaviour, not budgets: they run at the epochs they give
+    /// (--min-steps 0) unless they pass --min-steps themselves, as 300 steps a training run would
+    /// triple the suite's time. CompareTests.testTheDefaultBudgetGivesEveryTrainedStrategy300Steps
+    /// and TrainingBudgetTests check the budget.
     func harness(_ args: [String], environment: [String: String] = [:], directory: String? = nil) throws -> HarnessCLI.Result {
+        let budgeted = ["compare", "transfer-curve"].contains(args.first ?? "") && !args.contains("--min-steps") && !args.contains("--help")
+        return try HarnessCLI.run(args + (budgeted ? ["--min-steps", "0"] : []), environment: environment, directory: directory)
+    }
+
+    /// As a user types it: no test-suite default added.
+    func harnessAsTyped(_ args: [String], environment: [String: String] = [:], directory: String? = nil) throws -> HarnessCLI.Result {
         try HarnessCLI.run(args, environment: environment, directory: directory)
     }
 

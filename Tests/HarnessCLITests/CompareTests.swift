@@ -12,6 +12,22 @@ final class CompareTests: XCTestCase {
 
     func environment(_ dir: String) -> [String: String] { ["HARNESS_CACHE_DIR": dir + "/cache"] }
 
+    /// As typed, with no --min-steps: 80 training images at batch 16 are 5 steps an epoch, so
+    /// "2 epochs" becomes 60 to reach the 300-step minimum, for every trained strategy alike.
+    func testTheDefaultBudgetGivesEveryTrainedStrategy300Steps() throws {
+        let dir = try temporaryDirectory()
+        let r = try harnessAsTyped(["compare", "--strategies", "freeze3,svm-codes", "--db", dir + "/r.sqlite"] + Self.small(seeds: 1),
+                                   environment: environment(dir))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("2 epochs or at least 300 SGD steps per training run, whichever is more"), r.stdout)
+        func row(_ name: String) -> String {
+            r.stdout.split(separator: "\n").first { $0.split(separator: " ").dropFirst().first == Substring(name) }.map(String.init) ?? ""
+        }
+        for name in ["freeze3", "scratch"] { XCTAssertTrue(row(name).contains("300 (60)"), "\(name): \(row(name))") }
+        let svm = row("svm-codes")
+        XCTAssertTrue(svm.contains("—"), "svm-codes trains no network: \(svm)")
+    }
+
     func testLeaderboardIsReproducibleAndCachedWorkIsNeverRedone() throws {
         let dir = try temporaryDirectory()
         let args = ["compare", "--strategies", "freeze3,svm-codes", "--db", dir + "/r.sqlite"] + Self.small()

@@ -91,5 +91,28 @@ final class LeaderboardTests: XCTestCase {
         let caption = Leaderboard.countsCaption(ImageCounts(train: [40, 32], test: [10, 10]), setting)
         XCTAssertEqual(caption, ", 32-40 training images per class (100 asked for) (26-32 to train on, 6-8 held out for validation), 10 test images per class, batch 1")
     }
-}
 
+    /// The percentile bootstrap over seeds, on request: inside the data's range, seeded (the
+    /// same values give the same interval), absent below 3 seeds, and in the CSV either way.
+    func testABootstrapIntervalOverSeedsCanBeShown() {
+        let values = [0.80, 0.82, 0.85, 0.79, 0.90, 0.84, 0.81, 0.86, 0.83, 0.88]
+        let b = Summary(values).bootstrap95!
+        XCTAssertEqual(b, Summary(values).bootstrap95!, "seeded")
+        XCTAssertGreaterThan(b[0], values.min()!)
+        XCTAssertLessThan(b[1], values.max()!)
+        XCTAssertLessThan(b[0], Summary(values).mean)
+        XCTAssertGreaterThan(b[1], Summary(values).mean)
+        // About the t interval's width with 10 values (the bootstrap's is a little narrower).
+        let t = Summary(values).confidence95!
+        XCTAssertEqual(b[1] - b[0], 2 * t, accuracy: 0.6 * t)
+        XCTAssertEqual(Summary([0.5, 0.5, 0.5]).bootstrap95, [0.5, 0.5])
+        XCTAssertNil(Summary([0.5, 0.6]).bootstrap95)
+        var board = Leaderboard(cells: (1...3).map { storedCell("scratch", seed: UInt64($0), accuracy: [0.6, 0.7, 0.65][$0 - 1]) }, baseline: "scratch")
+        board.interval = .bootstrap
+        let table = board.render(.table)
+        XCTAssertTrue(table.contains("accuracy % [95% bootstrap]"), table)
+        XCTAssertTrue(table.contains("65.00 [60.00, 70.00]"), table)
+        XCTAssertTrue(table.contains("percentile-bootstrap"), table)
+        XCTAssertTrue(board.render(.csv).contains("accuracy_bootstrap_low,accuracy_bootstrap_high"))
+    }
+}
