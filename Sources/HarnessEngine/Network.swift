@@ -201,6 +201,22 @@ public final class Network {
         }
     }
 
+    /// The memory evaluation may grow the kernels to: 2 GiB of layer buffers.
+    static let evaluationMemoryBudget = 2 << 30
+
+    /// The largest batch whose layer buffers fit the evaluation budget (at least 1).
+    static func evaluationBatchLimit(bytesPerImage: Int) -> Int {
+        max(1, evaluationMemoryBudget / max(bytesPerImage, 1))
+    }
+
+    /// What one image of a batch costs in layer buffers: each layer's output and output
+    /// gradient, plus as much again for oneDNN's blocked copies and workspaces (measured: the
+    /// backbone race's peaks are 2.5-3x the plain outputs).
+    var bytesPerImage: Int {
+        let floats = ((try? spec.validatedShapes()) ?? []).reduce(spec.channels * spec.height * spec.width) { $0 + $1.reduce(1, *) }
+        return floats * MemoryLayout<Float>.stride * 4
+    }
+
     /// Per layer, gradient buffers of its output's other consumers (see `prepare`).
     private var extraGradients: [[DNNLMemory]] = []
 
@@ -288,7 +304,11 @@ public final class Network {
     func run(count: Int, batch: Int, upTo layerIndex: Int,
              fill: (_ start: Int, _ n: Int, _ into: UnsafeMutablePointer<Float>) -> Void,
              _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
-        let wanted = max(1, min(batch, count))
+        var wanted = max(1, min(batch, count))
+        // Growing the kernels for evaluation stays within a memory budget: every layer keeps its
+        // output and its gradient for the whole batch, and at 224 px EfficientNet-Lite0 at batch
+        // 256 needed over 40 GiB (a comparison was killed by the OOM killer).
+        if wanted > batchSize { wanted = max(batchSize, min(wanted, Self.evaluationBatchLimit(bytesPerImage: bytesPerImage))) }
         if batchSize < wanted { prepare(batch: wanted) }
         let batch = batchSize
         let layer = layers[layerIndex]
