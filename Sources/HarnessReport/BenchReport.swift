@@ -152,7 +152,7 @@ public struct BenchReport {
             out += Self.table(["", "harness", "PyTorch", "harness / PyTorch"],
                               [["peak memory", gib(p.harnessPeakBytes), gib(p.torchPeakBytes), String(format: "%.2fx", p.memoryRatio)],
                                ["seconds (median)", String(format: "%.1f", p.harnessSeconds.sorted()[p.harnessSeconds.count / 2]),
-                                String(format: "%.1f", p.torchSeconds.sorted()[p.torchSeconds.count / 2]), String(format: "%.2fx faster", p.speedup)],
+                                String(format: "%.1f", p.torchSeconds.sorted()[p.torchSeconds.count / 2]), String(format: "PyTorch / harness %.2fx", p.speedup)],
                                ["test accuracy", percent(p.harnessAccuracy), percent(p.torchAccuracy), ""]])
         }
         if let l = r.loading {
