@@ -65,7 +65,7 @@ public struct BenchRun {
         defer { try? FileManager.default.removeItem(at: scratch) }
 
         if loadingOnly {
-            var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion, forwardGFLOPPerImage: 0)
+            var result = BenchResult(threads: threads, cores: AvailableCores.count, onednn: EngineInfo.oneDNNVersion, forwardGFLOPPerImage: 0)
             result.loading = try raceLoading(scratch: scratch, log: log)
             return result
         }
@@ -73,7 +73,7 @@ public struct BenchRun {
         _ = full.normalizeWithTrainingStatistics()
         let spec = try network.spec(classes: full.classCount, shape: InputShape(full.train))
         let plan = BenchPlan(quick: quick, repeats: repeats)
-        var result = BenchResult(threads: threads, cores: ProcessInfo.processInfo.activeProcessorCount, onednn: EngineInfo.oneDNNVersion,
+        var result = BenchResult(threads: threads, cores: AvailableCores.count, onednn: EngineInfo.oneDNNVersion,
                                  forwardGFLOPPerImage: try spec.forwardFLOPsPerImage() / 1e9)
         result.network = network.description
 

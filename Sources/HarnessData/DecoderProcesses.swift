@@ -13,7 +13,7 @@ public struct DecoderProcesses: Sendable {
     /// Below this many files per process, starting processes costs more than it saves.
     public static let minimumFilesPerProcess = 32
 
-    public init(executable: String, processes: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(executable: String, processes: Int = AvailableCores.count) {
         self.executable = executable
         self.processes = max(1, processes)
     }

@@ -39,7 +39,7 @@ struct ComparisonOptions: ParsableArguments {
     // network) overlaps the other's training. Measured on 2 cores: 61 s vs 64 s for the default
     // comparison's 12 cells.
     @Option(help: "Cells run at once, each in its own worker process (default: 2 when there are 2 or more cores).")
-    var jobs: Int = min(2, ProcessInfo.processInfo.activeProcessorCount)
+    var jobs: Int = min(2, AvailableCores.count)
 
     @OptionGroup var threading: ThreadOptions
     var threads: Int { threading.threads }

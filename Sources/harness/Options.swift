@@ -321,8 +321,8 @@ struct TrainingOptions: ParsableArguments {
 /// --threads, declared once for every command that computes: the compute kernels' threads in
 /// all (compare divides them among its --jobs; bench gives each side this many).
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for the compute kernels, in all (compare divides them among --jobs; bench gives each side as many); default: all cores.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads for the compute kernels, in all (compare divides them among --jobs; bench gives each side as many); default: the cores this process may use (its affinity mask, under a cgroup CPU quota).")
+    var threads: Int = AvailableCores.count
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
