@@ -4,10 +4,13 @@ import Foundation
 import XCTest
 
 final class CompareTests: XCTestCase {
-    /// Small enough for the test suite: 40 source and 20 target images per class, 1-2 epochs.
+    /// Small enough for the test suite: 40 source and 20 target images per class, 1-2 epochs
+    /// (and no step budget: --min-steps 0, so a process started directly keys its cells as the
+    /// `harness` helper's do).
     static func small(seeds: Int = 2) -> [String] {
         ["--source-per-class", "40", "--target-per-class", "20", "--eval-per-class", "20",
-         "--base-epochs", "1", "--base-batch", "16", "--base-lr", "0.02", "--epochs", "2", "--batch", "16", "--lr", "0.02", "--seeds", "\(seeds)"]
+         "--base-epochs", "1", "--base-batch", "16", "--base-lr", "0.02", "--epochs", "2", "--batch", "16", "--lr", "0.02", "--seeds", "\(seeds)",
+         "--min-steps", "0"]
     }
 
     func environment(_ dir: String) -> [String: String] { ["HARNESS_CACHE_DIR": dir + "/cache"] }
@@ -16,7 +19,7 @@ final class CompareTests: XCTestCase {
     /// "2 epochs" becomes 60 to reach the 300-step minimum, for every trained strategy alike.
     func testTheDefaultBudgetGivesEveryTrainedStrategy300Steps() throws {
         let dir = try temporaryDirectory()
-        let r = try harnessAsTyped(["compare", "--strategies", "freeze3,svm-codes", "--db", dir + "/r.sqlite"] + Self.small(seeds: 1),
+        let r = try harnessAsTyped(["compare", "--strategies", "freeze3,svm-codes", "--db", dir + "/r.sqlite"] + Self.small(seeds: 1).dropLast(2),
                                    environment: environment(dir))
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("2 epochs or at least 300 SGD steps per training run, whichever is more"), r.stdout)
