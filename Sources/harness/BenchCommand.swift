@@ -25,7 +25,8 @@ struct Bench: ParsableCommand {
     var repeats: Int?
 
     @OptionGroup var threading: ThreadOptions
-    var threads: Int { threading.threads }
+    /// The bench compares like with like: every core this process may use unless told, whatever else runs.
+    var threads: Int { threading.requested ?? AvailableCores.count }
 
     @Option(help: ArgumentHelp("The Python with python3-torch (Debian's, not a virtual environment's).", valueName: "path"))
     var python: String = "/usr/bin/python3"

@@ -38,8 +38,10 @@ struct ComparisonOptions: ParsableArguments {
     // thread busier than two, and one cell's start-up (loading data, the plugin, the source
     // network) overlaps the other's training. Measured on 2 cores: 61 s vs 64 s for the default
     // comparison's 12 cells.
-    @Option(help: "Cells run at once, each in its own worker process (default: 2 when there are 2 or more cores).")
-    var jobs: Int = min(2, AvailableCores.count)
+    @Option(name: .customLong("jobs"), help: "Cells run at once, each in its own worker process (default: 2 when 2 or more cores are free, else 1).")
+    var requestedJobs: Int?
+    /// --jobs, else two cells when the threads allow it.
+    var jobs: Int { requestedJobs ?? min(2, threads) }
 
     @OptionGroup var threading: ThreadOptions
     var threads: Int { threading.threads }
@@ -101,7 +103,7 @@ struct ComparisonOptions: ParsableArguments {
     /// comparison's choices together are `ComparisonRequest.validate()`'s, in Core, so every
     /// front end shares them; `request()` runs them with these flags' names.
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if let requestedJobs, requestedJobs < 1 { throw ValidationError("--jobs must be at least 1") }
         guard timeout > 0, targetPerClass >= 0, evalPerClass >= 0, sourcePerClass >= 0 else {
             throw ValidationError("--timeout must be positive; --target-per-class, --eval-per-class and --source-per-class not negative")
         }

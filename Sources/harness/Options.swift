@@ -321,11 +321,29 @@ struct TrainingOptions: ParsableArguments {
 /// --threads, declared once for every command that computes: the compute kernels' threads in
 /// all (compare divides them among its --jobs; bench gives each side this many).
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for the compute kernels, in all (compare divides them among --jobs; bench gives each side as many); default: the cores this process may use (its affinity mask, under a cgroup CPU quota).")
-    var threads: Int = AvailableCores.count
+    @Option(name: .customLong("threads"),
+            help: "Threads for the compute kernels, in all (compare divides them among --jobs; bench gives each side as many); default: the cores this process may use (its affinity mask, under a cgroup CPU quota) that other processes leave free.")
+    var requested: Int?
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let requested, requested < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// The threads to use: --threads, else the free cores (the machine sampled once); a busy
+    /// machine is said, and more threads than free cores wait passively in child processes.
+    var threads: Int {
+        let plan = MachineLoad.plan(requested: requested)
+        if let note = plan.note { ThreadOptions.sayOnce(note) }
+        if plan.passive { MachineLoad.preferPassiveWaitingInChildren() }
+        return plan.threads
+    }
+
+    /// Options are read on the main thread before any work starts.
+    nonisolated(unsafe) private static var said = false
+    private static func sayOnce(_ text: String) {
+        guard !said else { return }
+        said = true
+        FileHandle.standardError.write(Data(("note: " + text + "\n").utf8))
     }
 
     func apply() { EngineThreads.set(threads) }

@@ -76,10 +76,11 @@ extension XCTestCase {
         return dir
     }
 
-    /// A failure is one "Error: …" line on stderr naming the problem, with a non-zero exit.
+    /// A failure is one "Error: …" line on stderr naming the problem, with a non-zero exit (after
+    /// any "note: " lines, such as the one a busy machine gets about its threads).
     func assertOneLineError(_ r: HarnessCLI.Result, mentions fragment: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertNotEqual(r.status, 0, file: file, line: line)
-        let first = r.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        let first = r.stderr.split(separator: "\n").first { !$0.hasPrefix("note: ") }.map(String.init) ?? ""
         XCTAssertTrue(first.hasPrefix("Error: "), "stderr: \(r.stderr)", file: file, line: line)
         XCTAssertTrue(first.contains(fragment), "'\(fragment)' not in: \(first)", file: file, line: line)
     }
