@@ -16,7 +16,12 @@ public struct ImageSet: @unchecked Sendable {
     public var labels: [Int]
     public private(set) var storage: Storage
     /// Applied to 8-bit storage as it is read (nil: b / 255).
-    public private(set) var normalization: Normalization?
+    public private(set) var normalization: Normalization? {
+        didSet { if isEightBit { valueTable = Self.valueTable(channels: channels, normalization) } }
+    }
+    /// The float each byte value reads as, per channel (channels x 256; empty unless 8-bit):
+    /// made once, not per image copied.
+    private(set) var valueTable: [Float] = []
 
     /// Where the pixel values live.
     public enum Storage {
@@ -40,6 +45,7 @@ public struct ImageSet: @unchecked Sendable {
         precondition(bytes.count == labels.count * channels * height * width, "bytes do not match labels and shape")
         (self.channels, self.height, self.width, self.labels) = (channels, height, width, labels)
         storage = .bytes(bytes)
+        valueTable = Self.valueTable(channels: channels, nil)
     }
 
     /// Floats the caller keeps alive while the set is in use (see Storage.borrowed).
@@ -82,6 +88,7 @@ public struct ImageSet: @unchecked Sendable {
             precondition(newValue.count == count * imageSize, "pixels do not match labels and shape")
             storage = .floats(newValue)
             normalization = nil
+            valueTable = []
         }
     }
 
@@ -131,8 +138,8 @@ public struct ImageSet: @unchecked Sendable {
         }
     }
 
-    /// The float each byte value reads as, per channel (channels x 256).
-    var valueTable: [Float] {
+    /// The float each byte value reads as under `normalization`, per channel (channels x 256).
+    static func valueTable(channels: Int, _ normalization: Normalization?) -> [Float] {
         var table = [Float](repeating: 0, count: channels * 256)
         for c in 0..<channels {
             for b in 0..<256 {
