@@ -17,6 +17,7 @@ public final class Network {
         let shapes = try spec.validatedShapes()
         let wiring = try spec.wiring()
         self.spec = spec
+        bytesPerImage = shapes.reduce(spec.channels * spec.height * spec.width) { $0 + $1.reduce(1, *) } * MemoryLayout<Float>.stride * 4
         var layers: [Layer] = []
         for (i, (layer, outShape)) in zip(spec.layers, shapes).enumerated() {
             let inShape = wiring[i].input < 0 ? [spec.channels, spec.height, spec.width] : shapes[wiring[i].input]
@@ -211,11 +212,8 @@ public final class Network {
 
     /// What one image of a batch costs in layer buffers: each layer's output and output
     /// gradient, plus as much again for oneDNN's blocked copies and workspaces (measured: the
-    /// backbone race's peaks are 2.5-3x the plain outputs).
-    var bytesPerImage: Int {
-        let floats = ((try? spec.validatedShapes()) ?? []).reduce(spec.channels * spec.height * spec.width) { $0 + $1.reduce(1, *) }
-        return floats * MemoryLayout<Float>.stride * 4
-    }
+    /// backbone race's peaks are 2.5-3x the plain outputs). Set once, from the shapes `init` checks.
+    let bytesPerImage: Int
 
     /// Per layer, gradient buffers of its output's other consumers (see `prepare`).
     private var extraGradients: [[DNNLMemory]] = []
