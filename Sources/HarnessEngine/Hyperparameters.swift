@@ -171,10 +171,16 @@ public struct Hyperparameters: Hashable, Sendable {
         return copy
     }
 
-    /// The epochs a run over `count` images takes: `epochs`, or more to reach `minSteps` steps
-    /// (the trainer's steps per epoch: whole batches, at least one).
+    /// The batch a run over `count` images uses: batch_size, or all of them when fewer.
+    public func batch(images count: Int) -> Int { max(1, min(batchSize, count)) }
+
+    /// SGD steps an epoch over `count` images: whole batches (the last partial one is dropped,
+    /// as a fixed batch size keeps one set of kernels), at least one.
+    public func stepsPerEpoch(images count: Int) -> Int { max(count / batch(images: count), 1) }
+
+    /// The epochs a run over `count` images takes: `epochs`, or more to reach `minSteps` steps.
     public func effectiveEpochs(images count: Int) -> Int {
-        let batch = max(1, min(batchSize, count)), perEpoch = max(count / batch, 1)
+        let perEpoch = stepsPerEpoch(images: count)
         return max(epochs, (minSteps + perEpoch - 1) / perEpoch)
     }
 

@@ -135,7 +135,7 @@ public enum Trainer {
         if let bad = data.labels.firstIndex(where: { $0 < 0 || $0 >= network.classes }) {
             throw TrainingError.labelOutOfRange(label: data.labels[bad], image: bad, classes: network.classes)
         }
-        let batch = min(h.batchSize, data.count)
+        let batch = h.batch(images: data.count)
         // The target images of an adaptation run ride behind the labelled ones in each batch.
         let target = adaptation?.target
         if let target {
@@ -151,8 +151,7 @@ public enum Trainer {
         defer { for t in terms { t.end(network) } }
         var targetOrder = Array(0..<(target?.count ?? 0)), targetNext = targetOrder.count
         var targetGenerator = SeededGenerator(seed: seed, stream: "target-order")
-        // Drop the last partial batch, as a fixed batch size keeps one set of kernels.
-        let stepsPerEpoch = max(data.count / batch, 1)
+        let stepsPerEpoch = h.stepsPerEpoch(images: data.count)
         // Few images: more epochs, so the run takes its minimum of steps (min_steps).
         let epochs = h.effectiveEpochs(images: data.count)
         let total = stepsPerEpoch * epochs
