@@ -84,27 +84,23 @@ final class VipsImage {
 
     /// A float image from channels-first values (copied).
     static func fromPlanes(_ values: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int) throws -> VipsImage {
-        guard started else { throw VipsError(operation: "start", message: lastError()) }
-        let hw = height * width
-        var interleaved = [Float](repeating: 0, count: values.count)
-        for c in 0..<channels { for i in 0..<hw { interleaved[i * channels + c] = values[c * hw + i] } }
-        // libvips copies the pixels and frees them with the image.
-        guard let image = interleaved.withUnsafeBytes({
-            vips_image_new_from_memory_copy($0.baseAddress, $0.count, Int32(width), Int32(height), Int32(channels), VIPS_FORMAT_FLOAT)
-        }) else {
-            throw VipsError(operation: "wrap pixels", message: lastError())
-        }
-        return VipsImage(image)
+        try fromPlanes(values, format: VIPS_FORMAT_FLOAT, channels: channels, height: height, width: width)
     }
 
     /// An 8-bit image from channels-first bytes (copied).
     static func fromPlanes(_ values: UnsafeBufferPointer<UInt8>, channels: Int, height: Int, width: Int) throws -> VipsImage {
+        try fromPlanes(values, format: VIPS_FORMAT_UCHAR, channels: channels, height: height, width: width)
+    }
+
+    /// Channels-first values interleaved as libvips holds them, in the band format `format` names.
+    private static func fromPlanes<T: Numeric>(_ values: UnsafeBufferPointer<T>, format: VipsBandFormat, channels: Int, height: Int, width: Int) throws -> VipsImage {
         guard started else { throw VipsError(operation: "start", message: lastError()) }
         let hw = height * width
-        var interleaved = [UInt8](repeating: 0, count: values.count)
+        var interleaved = [T](repeating: 0, count: values.count)
         for c in 0..<channels { for i in 0..<hw { interleaved[i * channels + c] = values[c * hw + i] } }
+        // libvips copies the pixels and frees them with the image.
         guard let image = interleaved.withUnsafeBytes({
-            vips_image_new_from_memory_copy($0.baseAddress, $0.count, Int32(width), Int32(height), Int32(channels), VIPS_FORMAT_UCHAR)
+            vips_image_new_from_memory_copy($0.baseAddress, $0.count, Int32(width), Int32(height), Int32(channels), format)
         }) else {
             throw VipsError(operation: "wrap pixels", message: lastError())
         }
