@@ -75,7 +75,7 @@ public struct PhotoComparisonRace {
             result.torchSeconds.append(theirs.seconds)
             result.harnessPeakBytes = max(result.harnessPeakBytes, mine.peakResidentBytes)
             result.torchPeakBytes = max(result.torchPeakBytes, theirs.peakResidentBytes)
-            result.harnessAccuracy = Self.accuracy(inLeaderboardJSON: mine.output)
+            result.harnessAccuracy = ComparisonRace.parseHarness(output: mine.output, log: "").accuracy["finetune"]
             result.torchAccuracy = json["accuracy"] as? Double
             log(String(format: "photo comparison run %d/%d: harness %.1f s (peak %.2f GiB), PyTorch %.1f s (peak %.2f GiB)", r, repeats,
                        mine.seconds, Double(mine.peakResidentBytes) / 1_073_741_824, theirs.seconds, Double(theirs.peakResidentBytes) / 1_073_741_824))
@@ -86,14 +86,5 @@ public struct PhotoComparisonRace {
     private func step(_ what: String, _ arguments: [String], scratch: URL) throws {
         let run = try MeasuredProcess.run(executable, arguments, log: scratch.appendingPathComponent("photo-\(what).log"))
         guard run.status == 0 else { throw BenchmarkError("harness \(what) for the photo comparison failed (exit \(run.status)):\n" + run.log.suffix(1500)) }
-    }
-
-    /// The finetune row's mean accuracy from `compare --format json`'s leaderboard.
-    static func accuracy(inLeaderboardJSON output: String) -> Double? {
-        guard let start = output.firstIndex(of: "{"),
-              let object = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any],
-              let rows = object["rows"] as? [[String: Any]],
-              let accuracy = rows.first?["accuracy"] as? [String: Any] else { return nil }
-        return accuracy["mean"] as? Double
     }
 }
