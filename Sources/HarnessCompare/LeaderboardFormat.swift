@@ -18,6 +18,15 @@ extension LeaderboardRow {
             + (collapsed.isEmpty ? [] : ["\(collapsed.count) collapsed"])
         return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
     }
+
+    /// "300 (50)": mean SGD steps and epochs per cell, or "—" for a strategy that trains no network.
+    package var stepsText: String { meanSteps.map { String(format: "%.0f (%.0f)", $0, meanEpochs ?? 0) } ?? "—" }
+}
+
+extension Leaderboard {
+    /// Headings of the flag lists, under the table and on the report's page alike.
+    package static let collapsedHeading = "Collapsed models (counted in the accuracy, which is about chance for them)"
+    package static let underTrainedHeading = "May be under-trained (the last training run barely learned, or ended with its loss still falling; raise --min-steps or --epochs)"
 }
 
 extension Leaderboard {
@@ -112,11 +121,10 @@ extension Leaderboard {
         } ?? (r.configuration == baseline ? "baseline" : "—")
         let validation = r.validation.n == 0 ? "—" : percent(r.validation.mean)
         let trials = "\(r.trials)" + (r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")
-        let steps: String = r.meanSteps.map { String(format: "%.0f (%.0f)", $0, r.meanEpochs ?? 0) } ?? "—"
         return [r.rank.map(String.init) ?? "—", r.configuration, acc, r.accuracy.n > 1 ? percent(r.accuracy.standardDeviation) : "—",
                 "\(r.accuracy.n)" + r.shortfall, delta]
             + (hasValidation ? [validation] : []) + (isTuned ? [trials, r.chosen.isEmpty ? "—" : r.chosen] : [])
-            + [steps, String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
+            + [r.stepsText, String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
     }
 
     private var hasValidation: Bool { rows.contains { $0.validation.n > 0 } }
@@ -152,12 +160,12 @@ extension Leaderboard {
         }
         let underTrained = rows.flatMap { r in r.underTrained.map { "  \(r.configuration), \($0)" } }
         if !underTrained.isEmpty {
-            out.append((markdown ? "\n" : "") + "May be under-trained (the last training run barely learned, or ended with its loss still falling; raise --min-steps or --epochs):")
+            out.append((markdown ? "\n" : "") + Self.underTrainedHeading + ":")
             out += underTrained
         }
         let collapsed = rows.flatMap { r in r.collapsed.map { "  \(r.configuration), \($0)" } }
         if !collapsed.isEmpty {
-            out.append((markdown ? "\n" : "") + "Collapsed models (counted in the accuracy, which is about chance for them):")
+            out.append((markdown ? "\n" : "") + Self.collapsedHeading + ":")
             out += collapsed
         }
         out.append((markdown ? "\n" : "") + caption)

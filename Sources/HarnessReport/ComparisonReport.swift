@@ -242,7 +242,7 @@ public struct ComparisonReport {
             let trials: String = "\(r.trials)" + (r.failedTrials.isEmpty ? "" : " (\(r.failedTrials.count) failed)")
             let cells: [String] = [r.rank.map(String.init) ?? "—", SVG.escape(r.configuration), "\(SVG.escape(r.strategy)) (\(SVG.escape(r.parameters)))",
                                    acc, sd, "\(r.accuracy.n)\(r.shortfall)", delta, validation, trials, SVG.escape(r.chosen.isEmpty ? "—" : r.chosen),
-                                   r.meanSteps.map { String(format: "%.0f (%.0f)", $0, r.meanEpochs ?? 0) } ?? "—",
+                                   r.stepsText,
                                    String(format: "%.1f", r.meanSeconds), "\(r.trainableParameters)"]
             rowsHTML += "<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
         }
@@ -253,9 +253,9 @@ public struct ComparisonReport {
         }
         let flags = list("Below chance (worse than guessing; look for a bug or a collapse)",
                          board.rows.filter(\.belowChance).map { String(format: "%@: %.2f%%", $0.configuration, $0.accuracy.mean * 100) })
-            + list("Collapsed models (counted in the accuracy, which is about chance for them)",
+            + list(Leaderboard.collapsedHeading,
                    board.rows.flatMap { r in r.collapsed.map { "\(r.configuration), \($0)" } })
-            + list("May be under-trained (the last training run barely learned, or ended with its loss still falling; raise --min-steps or --epochs)",
+            + list(Leaderboard.underTrainedHeading,
                    board.rows.flatMap { r in r.underTrained.map { "\(r.configuration), \($0)" } })
         return """
             <!DOCTYPE html>
