@@ -175,6 +175,9 @@ public struct Cell: Codable, Sendable {
     public var seed: UInt64
     /// Threads the worker may use.
     public var threads: Int
+    /// Where the worker keeps frozen prefixes' outputs (nil: not cached). Not part of the key:
+    /// the cache never changes a number.
+    public var prefixCache: PrefixFeatureCache.Settings?
     /// The hyperparameters this cell hands its strategy: the comparison's, with its
     /// configuration's and its trial's changes.
     public var training: Hyperparameters

@@ -57,6 +57,7 @@ public enum CellRunner {
             task.sourceTrain = sourceImages
             task.sourceClasses = sourceImages == nil ? 0 : data.classCount
             if cell.setting.earlyStopping == true, validation.count > 0 { task.earlyStopping = validation }
+            task.prefixCache = cell.prefixCache
             if training.learningRate != cell.setting.training.learningRate {
                 task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"
             }

@@ -38,8 +38,10 @@ public struct ComparisonPlan: Codable, Sendable {
 
     /// Loads what the request names (and fails on bad specs, classes or images now), works out
     /// the source networks (cache entries by recipe) and the cells of every strategy, trial and
-    /// seed. `threadsPerCell` is what each cell's worker may use (not part of any key).
+    /// seed. `threadsPerCell` is what each cell's worker may use and `prefixCache` where it keeps
+    /// frozen prefixes' outputs (neither is part of any key).
     public static func make(_ request: ComparisonRequest, strategies: [StrategyBinding], threadsPerCell: Int,
+                            prefixCache: PrefixFeatureCache.Settings? = PrefixFeatureCache.Settings(),
                             cache: NetworkCache = NetworkCache(), decoders: DecoderProcesses? = nil,
                             log: (String) -> Void = { _ in }) throws -> ComparisonPlan {
         try request.validate()
@@ -190,8 +192,9 @@ public struct ComparisonPlan: Codable, Sendable {
             for (binding, trials) in zip(strategies, trialsOf) where t < trials.count {
                 let s = sources.first { $0.role == binding.configuration.source }!
                 for seed in 1...max(1, r.seeds) {
-                    let cell = Cell(setting: setting, trial: trials[t], of: binding.configuration.searches, search: r.search, sourceNetwork: s.path,
+                    var cell = Cell(setting: setting, trial: trials[t], of: binding.configuration.searches, search: r.search, sourceNetwork: s.path,
                                     sourceKey: s.key, seed: UInt64(seed), threads: threadsPerCell)
+                    cell.prefixCache = prefixCache
                     if keys.insert(cell.key).inserted { cells.append(cell) }
                 }
             }

@@ -8,6 +8,7 @@
 //   so a buffer may be read as soon as `execute` returns.
 // - every buffer handed to oneDNN is owned by a `DNNLMemory` and outlives the primitives using it.
 import CDNNL
+import Foundation
 
 /// A failed oneDNN call. These are programming errors (shapes are validated before any kernel
 /// is built), so they stop the process with the call and status named.
@@ -270,4 +271,14 @@ public enum EngineInfo {
     /// networks and results are keyed on it.
     public static let engineVersion = "2"
     public static var oneDNNVersion: String { DNNL.version }
+
+    /// The processor the kernels were built for: oneDNN's instruction set (an enum value) and
+    /// the model, whose cache sizes set the kernels' blocking. Keys of cached activations carry
+    /// it: another processor can round the same sums differently.
+    public static let kernelProcessor: String = {
+        let isa = dnnl_get_effective_cpu_isa().rawValue
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
+        return "isa \(isa), \(model ?? "unknown processor")"
+    }()
 }

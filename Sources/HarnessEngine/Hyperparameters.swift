@@ -89,9 +89,11 @@ public struct Hyperparameters: Hashable, Sendable {
                                                  schedule: .oneCycle, batchNorm: .batch)
     /// What a comparison's strategies train with unless told otherwise: the defaults, with a
     /// budget of at least 300 steps per training run (chosen by measurement: docs/guide.md,
-    /// "Training budgets"). Rows stored before the budget existed read as min_steps 0, so their
-    /// keys never match a budgeted cell's.
-    public static let comparisonDefaults = defaults.with(.minSteps, .int(300))
+    /// "Training budgets"), and frozen layers keeping their batch-normalisation statistics
+    /// (Keras's practice for frozen layers; a frozen prefix then computes the same outputs in
+    /// every epoch, which the prefix cache relies on). Rows stored before either read as
+    /// min_steps 0 and batch_norm batch, so their keys never match a newer cell's.
+    public static let comparisonDefaults = defaults.with(.minSteps, .int(300)).with(.batchNorm, .string(BatchNormStatistics.frozen.rawValue))
     /// A comparison's source network: the defaults, trained for 3 epochs (it is trained once and cached).
     public static let sourceDefaults = defaults.with(.epochs, .int(3))
 

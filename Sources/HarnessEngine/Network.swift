@@ -11,7 +11,7 @@ public final class Network {
 
     private(set) var batchSize = 0
     private var input: DNNLMemory!
-    private var inputGradient: DNNLMemory?
+    private(set) var inputGradient: DNNLMemory?
 
     public init(spec: NetworkSpec, seed: UInt64, initializer: Initializer = .xavier) throws {
         let shapes = try spec.validatedShapes()
@@ -57,8 +57,8 @@ public final class Network {
 
     /// Which layer each layer reads (-1: the images) and, for an addition or a channel-wise
     /// multiply, its second operand (shortcut or gate).
-    private let inputOf: [Int]
-    private let operandOf: [Int?]
+    let inputOf: [Int]
+    let operandOf: [Int?]
     private let unitOfLayer: [String?]
     /// Running statistics of batch normalisation layers: saved and copied, never trained.
     public let buffers: [Parameter]
@@ -235,8 +235,10 @@ public final class Network {
     /// When set, every layer's forward and backward passes are timed into it.
     public var profile: StepProfile?
 
-    func forward(training: Bool) {
-        for layer in layers { profile.time(layer.name, .forward) { layer.forward(training: training) } }
+    /// Runs every layer from `first` on (after a frozen prefix, `first` is the layer after it,
+    /// and the prefix's output was loaded in its place).
+    func forward(training: Bool, from first: Int = 0) {
+        for layer in layers[first...] { profile.time(layer.name, .forward) { layer.forward(training: training) } }
     }
 
     /// Extra gradients added into layers' output gradients during backward (feature distillation,
@@ -288,9 +290,6 @@ public final class Network {
 
     /// Runs `images` (count x imageSize floats) through the network in batches and hands each
     /// batch's rows of the chosen output to `body` (plain layout). The last batch is padded.
-    /// Runs at `batch` images at a time unless the kernels already built are at least that big:
-    /// evaluating at a training size of 64 wastes kernel efficiency on thousands of images, and
-    /// rebuilding costs milliseconds (training rebuilds its own size when it resumes).
     func run(images: UnsafeBufferPointer<Float>, count: Int, batch: Int, upTo layerIndex: Int,
              _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
         run(count: count, batch: batch, upTo: layerIndex, fill: { start, n, into in
@@ -298,17 +297,28 @@ public final class Network {
         }, body)
     }
 
-    /// As above, with `fill` writing images start..<start + n as floats into the input buffer.
-    func run(count: Int, batch: Int, upTo layerIndex: Int,
-             fill: (_ start: Int, _ n: Int, _ into: UnsafeMutablePointer<Float>) -> Void,
-             _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
+    /// Builds kernels for evaluating `count` images about `batch` at a time and returns the batch
+    /// they run at: `batch` unless the kernels already built are at least that big (evaluating
+    /// at a training size of 64 wastes kernel efficiency on thousands of images, and rebuilding
+    /// costs milliseconds; training rebuilds its own size when it resumes).
+    func prepareForEvaluation(batch: Int, count: Int) -> Int {
         var wanted = max(1, min(batch, count))
         // Growing the kernels for evaluation stays within a memory budget: every layer keeps its
         // output and its gradient for the whole batch, and at 224 px EfficientNet-Lite0 at batch
         // 256 needed over 40 GiB (a comparison was killed by the OOM killer).
         if wanted > batchSize { wanted = max(batchSize, min(wanted, Self.evaluationBatchLimit(bytesPerImage: bytesPerImage))) }
         if batchSize < wanted { prepare(batch: wanted) }
-        let batch = batchSize
+        return batchSize
+    }
+
+    /// As above, with `fill` writing images start..<start + n as floats into the input buffer,
+    /// or, when `first` > 0, loading those images' outputs of layer first - 1 (a frozen prefix's,
+    /// through `PrefixLoader`) while the input buffer is not read. `training` runs the layers'
+    /// training forward passes (a frozen prefix's outputs as a training step computes them).
+    func run(count: Int, batch: Int, upTo layerIndex: Int, from first: Int = 0, training: Bool = false,
+             fill: (_ start: Int, _ n: Int, _ into: UnsafeMutablePointer<Float>) -> Void,
+             _ body: (_ rows: UnsafePointer<Float>, _ first: Int, _ n: Int, _ width: Int) -> Void) {
+        let batch = prepareForEvaluation(batch: batch, count: count)
         let layer = layers[layerIndex]
         let dims = layer.output.desc.shape
         let width = dims.dropFirst().reduce(1, *)
@@ -317,8 +327,8 @@ public final class Network {
         while start < count {
             let n = min(batch, count - start)
             fill(start, n, inputBuffer)
-            if n < batch { (inputBuffer + n * imageSize).update(repeating: 0, count: (batch - n) * imageSize) }
-            for l in layers[...layerIndex] { l.forward(training: false) }
+            if n < batch, first == 0 { (inputBuffer + n * imageSize).update(repeating: 0, count: (batch - n) * imageSize) }
+            for l in layers[first...layerIndex] { l.forward(training: training) }
             plain.run()
             body(plain.target.floats, start, n, width)
             start += n

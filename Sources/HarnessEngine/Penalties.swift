@@ -9,6 +9,9 @@ public protocol Penalty: AnyObject {
     func afterForward(_ network: Network) -> Double
     /// After the backward pass: adds the penalty's parameter gradients; returns its value.
     func addGradients(to network: Network) -> Double
+    /// The layer whose output the penalty reads, if any: a frozen prefix must end before it,
+    /// since its outputs are then loaded, not computed.
+    func readLayer(in network: Network) -> Int?
 }
 
 extension Penalty {
@@ -16,6 +19,7 @@ extension Penalty {
     public func end(_ network: Network) {}
     public func afterForward(_ network: Network) -> Double { 0 }
     public func addGradients(to network: Network) -> Double { 0 }
+    public func readLayer(in network: Network) -> Int? { nil }
 }
 
 /// L2-SP (Li, Grandvalet & Davoine 2018): alpha/2 * ||w - w_source||^2 on every weight tensor the
@@ -77,6 +81,8 @@ public final class FeatureDistillation: Penalty {
         self.layer = layer
         self.weight = weight
     }
+
+    public func readLayer(in network: Network) -> Int? { try? network.layerIndex(layer) }
 
     public func begin(_ network: Network) throws {
         index = try network.layerIndex(layer)

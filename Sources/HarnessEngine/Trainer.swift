@@ -76,6 +76,9 @@ public struct TrainingReport: Sendable {
     public var images: Int
     /// The epoch whose weights the network ended with, when early stopping kept an earlier one's.
     public var keptEpoch: Int?
+    /// Layers that training steps did not run: a frozen prefix whose outputs came from the
+    /// cache (0: every step ran every layer).
+    public var skippedLayers = 0
     public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
 }
 
@@ -121,9 +124,12 @@ public enum Trainer {
     /// accuracy for its record (the host's early stopping). With `adaptation`, every batch is
     /// followed by as many unlabelled target images, and its loss terms join the loss.
     /// `seed` orders the images of every epoch (and the unlabelled target images).
+    /// With `prefixCache`, a frozen prefix's outputs (FrozenPrefix.swift) are computed once, or
+    /// read from the cache when `identity` keys the images, and every step runs the rest.
     public static func train(_ network: Network, on data: ImageSet, hyperparameters h: Hyperparameters, seed: UInt64,
                              penalties: [Penalty] = [],
                              adaptation: DomainAdaptation? = nil,
+                             prefixCache: PrefixFeatureCache? = nil, identity: PrefixFeatureCache.Identity? = nil,
                              progress: ((TrainingProgress) -> Void)? = nil,
                              evaluate: ((Int) -> Double)? = nil) throws -> TrainingReport {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
@@ -167,6 +173,22 @@ public enum Trainer {
         defer { for p in penalties { p.end(network) } }
         var tracker = WeightTracker(network)
         let start = Date()
+        // Adaptation's target rows and augmentation's fresh crops change the prefix's input
+        // every step; a gradient check wants every layer's.
+        let prefix: (loader: PrefixLoader, outputs: PrefixFeatureCache.Outputs)? = {
+            guard let prefixCache, adaptation == nil, h.augmentation.isNone, network.inputGradient == nil else { return nil }
+            let reads = penalties.compactMap { $0.readLayer(in: network) }
+            let end = network.frozenPrefixEnd(training: true, readLayers: reads)
+            if h.batchNorm != .frozen, let frozen = network.frozenPrefixEnd(training: false, readLayers: reads), frozen > (end ?? -1) {
+                prefixCache.note("frozen prefix: batch_norm=\(h.batchNorm.rawValue) normalises frozen layers with each batch's statistics, so their "
+                                 + "outputs change every step and are not cached\(end.map { " past \(network.layerName($0))" } ?? ""); batch_norm=frozen "
+                                 + "keeps the source's statistics and lets the layers through \(network.layerName(frozen)) run once")
+            }
+            guard let end, let outputs = prefixCache.outputs(of: network, through: end, images: data, identity: identity, batch: rows, training: true)
+            else { return nil }
+            return (PrefixLoader(layer: end), outputs)
+        }()
+        let firstComputed = prefix.map { $0.loader.layer + 1 } ?? 0
         var step = 0
 
         for epoch in 1...max(epochs, 1) where epochs > 0 {
@@ -176,6 +198,11 @@ public enum Trainer {
             var rate: Float = 0
             for s in 0..<stepsPerEpoch {
                 network.profile.time("data loading", .step) {
+                    if let prefix {
+                        prefix.loader.load(into: network, rows: { j in prefix.outputs.row(order[s * batch + j]) }, width: prefix.outputs.width)
+                        for j in 0..<batch { labels[j] = Int32(data.labels[order[s * batch + j]]) }
+                        return
+                    }
                     for j in 0..<batch {
                         let i = order[s * batch + j]
                         if h.augmentation.isNone {
@@ -196,7 +223,7 @@ public enum Trainer {
                         targetNext += 1
                     }
                 }
-                network.forward(training: true)
+                network.forward(training: true, from: firstComputed)
                 var penalty = 0.0
                 for p in penalties { penalty += p.afterForward(network) }
                 let done = total > 1 ? Double(step) / Double(total - 1) : 1
@@ -241,6 +268,8 @@ public enum Trainer {
         }
         // The loss is checked before each update; the update after the last check can still blow up.
         if let bad = network.firstNonFiniteParameter { throw TrainingError.nonFiniteWeights(parameter: bad.name) }
-        return TrainingReport(epochs: records, seconds: Date().timeIntervalSince(start), images: step * batch)
+        var report = TrainingReport(epochs: records, seconds: Date().timeIntervalSince(start), images: step * batch)
+        report.skippedLayers = firstComputed
+        return report
     }
 }

@@ -18,6 +18,13 @@ public enum CacheDirectory {
         return (networks as NSString).deletingLastPathComponent + "/images"
     }
 
+    /// Outputs of frozen network prefixes (PrefixFeatureCache): $HARNESS_CACHE_DIR/features,
+    /// else ~/.cache/harness/features.
+    public static var features: String {
+        if ProcessInfo.processInfo.environment["HARNESS_CACHE_DIR"] != nil { return networks + "/features" }
+        return (networks as NSString).deletingLastPathComponent + "/features"
+    }
+
     /// The plugin scanner's record of what each plugin file declares.
     public static var pluginScans: String { networks + "/plugin-scans.json" }
 }

@@ -22,7 +22,8 @@ public struct StableHash {
         array.withUnsafeBytes { addWords($0) }
     }
 
-    private mutating func addWords(_ raw: UnsafeRawBufferPointer) {
+    /// Raw memory (a network's weights), eight bytes at a time as above.
+    public mutating func addWords(_ raw: UnsafeRawBufferPointer) {
         let words = raw.count / 8
         for i in 0..<words { value = (value ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x100_0000_01B3 }
         add(UnsafeRawBufferPointer(rebasing: raw[(words * 8)...]))

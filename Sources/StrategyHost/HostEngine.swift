@@ -25,6 +25,9 @@ final class HostSession {
     /// The task's unlabelled target images as the strategy was shown them, which adaptation loss
     /// terms train against.
     let unlabelled: ImageSet?
+    /// Frozen prefixes' outputs (nil: not cached), and the lent sets it can key, by their pixels.
+    var prefixCache: PrefixFeatureCache?
+    private var identities: [UnsafeMutablePointer<Float>: (count: Int, identity: PrefixFeatureCache.Identity)] = [:]
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
          task: TransferTask, unlabelled: ImageSet?) {
@@ -38,6 +41,18 @@ final class HostSession {
     deinit {
         free(error)
         names.forEach { free($0) }
+    }
+
+    func identify(_ lent: LentImages, _ identity: PrefixFeatureCache.Identity) {
+        identities[lent.pixels.baseAddress!] = (lent.count, identity)
+    }
+
+    /// The identity of images a strategy passed, when they are a whole lent set (a subset or a
+    /// copy has none, and is not cached across calls).
+    func identity(of images: UnsafePointer<harness_images>?) -> PrefixFeatureCache.Identity? {
+        guard let raw = images?.pointee, let pixels = raw.pixels, let known = identities[UnsafeMutablePointer(mutating: pixels)],
+              known.count == Int(raw.count) else { return nil }
+        return known.identity
     }
 
     var pointer: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
@@ -249,7 +264,8 @@ enum HostEngine {
                 let keeper = s.task.earlyStopping.map(BestEpoch.init)
                 let images = try ImageSet(data, for: net, call: "train")
                 net.prepareStatistics(h.batchNorm)
-                var report = try Trainer.train(net, on: images, hyperparameters: h, seed: request.seed, penalties: penalties, adaptation: adaptation, progress: s.progress,
+                var report = try Trainer.train(net, on: images, hyperparameters: h, seed: request.seed, penalties: penalties, adaptation: adaptation,
+                                               prefixCache: s.prefixCache, identity: s.identity(of: data), progress: s.progress,
                                                evaluate: keeper.map { k in { epoch in k.epochEnded(net, epoch: epoch) } })
                 if let keeper {
                     keeper.restore(net)
@@ -283,7 +299,7 @@ enum HostEngine {
             guard capacity >= 0, Int(capacity) >= set.count * w else {
                 throw EngineError.badArgument(call: "features", reason: "\(set.count) images of \(w) features need \(set.count * w) floats, the buffer holds \(capacity)")
             }
-            let values = try net.features(at: name, for: set)
+            let values = try net.features(at: name, for: set, cache: s.prefixCache, identity: s.identity(of: images))
             try checkFinite(values, width: w, what: "features at \(name)")
             values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
         }
@@ -295,7 +311,7 @@ enum HostEngine {
             let net = try s.network(network)
             guard let out else { throw EngineError.badArgument(call: "predict", reason: "the output buffer is NULL") }
             let set = try ImageSet(images, for: net, call: "predict")
-            let logits = net.logits(for: set)
+            let logits = net.logits(for: set, cache: s.prefixCache, identity: s.identity(of: images))
             try checkFinite(logits, width: net.classes, what: "outputs")
             for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out[i] = Int32(p) }
         }

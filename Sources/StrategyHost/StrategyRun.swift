@@ -32,6 +32,9 @@ public struct TransferTask {
     /// Labelled validation images for early stopping (host-side; the strategy sees them only
     /// among the unlabelled evaluation images).
     public var earlyStopping: ImageSet?
+    /// Where frozen prefixes' outputs are kept (nil: every epoch runs every layer). Their use
+    /// never changes a number, so it is no part of any key.
+    public var prefixCache: PrefixFeatureCache.Settings?
 
     /// `eval`'s labels are dropped here: the task never holds them.
     public init(source: Network, train: ImageSet, eval: ImageSet, classes: Int,
@@ -134,6 +137,13 @@ extension ConfiguredStrategy {
                      labels: [Int](repeating: 0, count: u.count))
         }
         let session = HostSession(log: log, progress: progress, trained: trained, task: task, unlabelled: unlabelled)
+        if let settings = task.prefixCache {
+            session.prefixCache = PrefixFeatureCache(settings, log: log)
+            // The task's own sets, keyed by their content in the caller's order: another trial,
+            // strategy or comparison on the same images finds the same entries.
+            session.identify(lent[0], PrefixFeatureCache.Identity(canonical: order.train) { PrefixFeatureCache.Identity.fingerprint(of: task.train) })
+            session.identify(lent[1], PrefixFeatureCache.Identity(canonical: order.eval) { PrefixFeatureCache.Identity.fingerprint(of: task.eval) })
+        }
         let sourcePointer = session.lend(task.source)
         var predictions = [Int32](repeating: -1, count: task.evalCount)
         let (channels, height, width) = (Int32(task.train.channels), Int32(task.train.height), Int32(task.train.width))
@@ -164,7 +174,7 @@ extension ConfiguredStrategy {
 
 /// Images copied, in a given order, into buffers a plugin can read for the length of its run:
 /// normalised floats and 32-bit labels, as harness_images carries them.
-private struct LentImages {
+struct LentImages {
     let pixels: UnsafeMutableBufferPointer<Float>
     let labels: UnsafeMutableBufferPointer<Int32>
     let count: Int

@@ -46,6 +46,14 @@ struct ComparisonOptions: ParsableArguments {
     @OptionGroup var threading: ThreadOptions
     var threads: Int { threading.threads }
 
+    @Option(help: ArgumentHelp("Outputs of frozen prefixes (the first layers a strategy freezes): on (computed once per image and kept on disk "
+                               + "for other cells, trials and comparisons), memory (once per training run) or off (every epoch runs every layer). "
+                               + "Numbers are the same either way.", valueName: "on|memory|off"))
+    var prefixCache: PrefixFeatureCache.Mode = .on
+
+    @Option(help: ArgumentHelp("Disk space the prefix cache may fill, in GiB; the least recently used entries leave first.", valueName: "GiB"))
+    var prefixCacheGib: Double = 20
+
     @Option(help: ArgumentHelp("Seconds before a cell is killed as hung.", valueName: "seconds"))
     var timeout: Double = 1800
 
@@ -113,6 +121,7 @@ struct ComparisonOptions: ParsableArguments {
         if transfer.target != nil && (sourceClasses != nil || data.data != nil) {
             throw ValidationError("--target names the target data; --data, --source-classes and --target-classes are the shorthand for one data set split in two, not both")
         }
+        guard prefixCacheGib > 0, prefixCacheGib.isFinite else { throw ValidationError("--prefix-cache-gib must be a positive number of GiB") }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
         if launcher == .local && (noWait || !slurmArgs.isEmpty) { throw ValidationError("--no-wait and --slurm-args go with --launcher slurm") }
         if launcher == .slurm && budget != nil {
@@ -186,7 +195,9 @@ struct ComparisonOptions: ParsableArguments {
     /// further splits), skipping cells already stored; returns its stored cells.
     func run(_ configured: [StrategyBinding], request given: ComparisonRequest? = nil) throws -> (ComparisonPlan, [StoredCell]) {
         EngineThreads.set(threads)
+        let cacheSettings = PrefixFeatureCache.Settings(mode: prefixCache, diskBudget: Int(min(prefixCacheGib, 1e6) * 1_073_741_824))
         let plan = try ComparisonPlan.make(try given ?? request(), strategies: configured, threadsPerCell: max(1, threads / jobs),
+                                           prefixCache: prefixCache == .off ? nil : cacheSettings,
                                            decoders: Installation.decoders, log: note)
         guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
         let progress = CellProgress(jobs: launcher == .slurm ? 1 : jobs)
@@ -210,6 +221,7 @@ struct ComparisonOptions: ParsableArguments {
 enum LauncherKind: String, ExpressibleByArgument, CaseIterable { case local, slurm }
 
 extension SearchMethod: ExpressibleByArgument {}
+extension PrefixFeatureCache.Mode: ExpressibleByArgument {}
 
 extension ValidationSplit: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }

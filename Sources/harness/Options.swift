@@ -196,7 +196,8 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp(help(.schedule).abstract, valueName: "schedule"))
     var schedule: LearningRateSchedule?
 
-    @Option(help: ArgumentHelp(help(.batchNorm).abstract, valueName: "mode"))
+    @Option(help: ArgumentHelp("The \(Hyperparameter.batchNorm.help) (default: \(Hyperparameters.comparisonDefaults.batchNorm.rawValue) in compare and transfer-curve, "
+                               + "\(Hyperparameters.defaults.batchNorm.rawValue) in train).", valueName: "mode"))
     var batchNorm: BatchNormStatistics?
 
     @Option(help: ArgumentHelp(help(.augment).abstract, valueName: "augmentation"))

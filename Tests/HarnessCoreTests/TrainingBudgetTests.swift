@@ -16,7 +16,7 @@ final class TrainingBudgetTests: XCTestCase {
         XCTAssertEqual(Hyperparameters.defaults.effectiveEpochs(images: 80), 10, "no minimum in the engine's own defaults")
         XCTAssertEqual(Hyperparameters.comparisonDefaults.minSteps, 300)
         // The budget is part of the key: cells stored before it (no min_steps) never match.
-        XCTAssertEqual(Hyperparameters.comparisonDefaults.canonicalJSON, #"{"min_steps":300}"#)
+        XCTAssertEqual(Hyperparameters.comparisonDefaults.canonicalJSON, #"{"batch_norm":"frozen","min_steps":300}"#)
         XCTAssertThrowsError(try Hyperparameters.defaults.with(.minSteps, .int(-1)).validated())
     }
 
