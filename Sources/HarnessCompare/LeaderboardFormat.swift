@@ -53,8 +53,8 @@ extension Leaderboard {
             } ?? "") + ", \(setting.training.epochs) epochs"
                 + (setting.training.minSteps > 0 ? " or at least \(setting.training.minSteps) SGD steps per training run, whichever is more" : "")
                 + (setting.training.augmentation.isNone ? "" : ", training images augmented with \(setting.training.augmentation.caption)")
-                // Every engine computation is 32-bit float today; said, as a bf16 engine would change results.
-                + ", fp32"
+                // The arithmetic changes results, so it is always said.
+                + ", \(setting.training.precision.rawValue)"
         } ?? ""
         let tests = rows.filter { $0.adjustedP != nil }.count
         let fewSeeds = rows.contains { $0.accuracy.n > 0 && $0.accuracy.n < Summary.minimumForInterval }

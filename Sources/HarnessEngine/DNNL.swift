@@ -47,10 +47,10 @@ typealias MemoryDesc = dnnl_memory_desc_t
 extension MemoryDesc {
     /// A float32 tensor with a named layout (`dnnl_nchw`, `dnnl_ab`, …) or `dnnl_format_tag_any`
     /// to let a primitive choose.
-    static func f32(_ dims: [Int], _ tag: dnnl_format_tag_t) -> MemoryDesc {
+    static func f32(_ dims: [Int], _ tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32) -> MemoryDesc {
         var md = MemoryDesc()
         let d = dims.map { dnnl_dim_t($0) }
-        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag),
+        dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag),
                   "dnnl_memory_desc_init_by_tag(\(dims))")
         return md
     }
@@ -62,6 +62,9 @@ extension MemoryDesc {
     }
 
     static func any(_ dims: [Int]) -> MemoryDesc { .f32(dims, dnnl_format_tag_any) }
+
+    /// Any layout, in the type a kernel computes its products in (bf16 under `Precision.bf16`).
+    static func anyCompute(_ dims: [Int], _ type: dnnl_data_type_t) -> MemoryDesc { .f32(dims, dnnl_format_tag_any, type: type) }
 
     var byteCount: Int {
         var md = self
@@ -276,9 +279,18 @@ public enum EngineInfo {
     /// the model, whose cache sizes set the kernels' blocking. Keys of cached activations carry
     /// it: another processor can round the same sums differently.
     public static let kernelProcessor: String = {
-        let isa = dnnl_get_effective_cpu_isa().rawValue
+        let isa = EngineInfo.instructionSet
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
-        return "isa \(isa), \(model ?? "unknown processor")"
+        return "\(model ?? "unknown processor") (\(isa))"
     }()
+
+    /// oneDNN's effective instruction set by name (its dnnl_cpu_isa_t value when unnamed).
+    public static var instructionSet: String {
+        let isa = dnnl_get_effective_cpu_isa()
+        let names: [UInt32: String] = [dnnl_cpu_isa_sse41.rawValue: "sse41", dnnl_cpu_isa_avx.rawValue: "avx", dnnl_cpu_isa_avx2.rawValue: "avx2",
+                                       dnnl_cpu_isa_avx512_core.rawValue: "avx512_core", dnnl_cpu_isa_avx512_core_vnni.rawValue: "avx512_core_vnni",
+                                       dnnl_cpu_isa_avx512_core_bf16.rawValue: "avx512_core_bf16", dnnl_cpu_isa_avx512_core_amx.rawValue: "avx512_core_amx"]
+        return names[isa.rawValue] ?? String(format: "isa 0x%x", isa.rawValue)
+    }
 }

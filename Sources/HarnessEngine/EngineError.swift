@@ -10,6 +10,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case badArgument(call: String, reason: String)
     /// A network that must mirror another's layers does not.
     case layersDiffer(String)
+    /// A precision this processor cannot compute in natively.
+    case unsupportedPrecision(String)
 
     public var description: String {
         switch self {
@@ -25,7 +27,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return what
         case let .badArgument(call, reason):
             return "\(call): \(reason)"
-        case let .layersDiffer(why):
+        case let .layersDiffer(why), let .unsupportedPrecision(why):
             return why
         }
     }

@@ -38,7 +38,7 @@ extension Network {
     /// can round differently), and the batch the kernels were built for.
     package func prefixKey(through end: Int, batch: Int) -> String {
         var h = StableHash()
-        h.add("frozen-prefix/1 engine \(EngineInfo.engineVersion) oneDNN \(EngineInfo.oneDNNVersion) \(EngineInfo.kernelProcessor) batch \(batch)")
+        h.add("frozen-prefix/1 engine \(EngineInfo.engineVersion) oneDNN \(EngineInfo.oneDNNVersion) \(EngineInfo.kernelProcessor) \(Precision.current.rawValue) batch \(batch)")
         h.add("\(spec.channels)x\(spec.height)x\(spec.width)")
         let encoder = HarnessJSON.canonical
         for layer in spec.layers[...end] { h.add(String(decoding: (try? encoder.encode(layer)) ?? Data(), as: UTF8.self)) }

@@ -15,11 +15,12 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
     case batchNorm = "batch_norm"
     case augment
     case minSteps = "min_steps"
+    case precision
 
     public var kind: ParameterKind {
         switch self {
         case .epochs, .batchSize, .minSteps: return .int
-        case .schedule, .batchNorm, .augment: return .string
+        case .schedule, .batchNorm, .augment, .precision: return .string
         default: return .double
         }
     }
@@ -37,6 +38,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
         case .batchNorm: return .oneOf(BatchNormStatistics.allCases.map(\.rawValue))
         case .augment: return .oneOf(["none", "flip", "crop", "crop:MIN", "crop+flip", "crop:MIN+flip"])
         case .minSteps: return .numeric(minimum: 0, maximum: Double(Hyperparameters.maximumSteps))
+        case .precision: return .oneOf(Precision.allCases.map(\.rawValue))
         }
     }
 
@@ -64,6 +66,7 @@ public enum Hyperparameter: String, CaseIterable, Codable, Sendable {
         case .batchNorm: return "batch normalisation's statistics: batch (PyTorch's train mode), frozen (frozen layers keep theirs) or adabn"
         case .augment: return "training-image augmentation: none, flip, crop (random resized crop, 8-100% of the area), crop:MIN, or crop+flip"
         case .minSteps: return "fewest optimiser steps of every training run: a run over few images gets more epochs until it takes this many (0: the epochs as given)"
+        case .precision: return "arithmetic of convolutions and matrix products: fp32, or bf16 (bfloat16 products summed in fp32, weights and optimiser in fp32; only on processors with native bf16)"
         }
     }
 }
@@ -83,6 +86,8 @@ public struct Hyperparameters: Hashable, Sendable {
     /// strategies on (docs/guide.md, "Training budgets"). 0 in the engine's table; comparisons
     /// use `comparisonDefaults`.
     public var minSteps = 0
+    /// fp32, or bf16 products where the processor has them (Precision.swift).
+    public var precision = Precision.fp32
 
     /// The one table of defaults: every training run that nothing else configures uses these.
     public static let defaults = Hyperparameters(learningRate: 0.05, epochs: 10, batchSize: 64, weightDecay: 5e-4, momentum: 0.9, l1: 0,
@@ -130,6 +135,7 @@ public struct Hyperparameters: Hashable, Sendable {
             case .batchNorm: return .string(batchNorm.rawValue)
             case .augment: return .string(augmentation.description)
             case .minSteps: return .int(minSteps)
+            case .precision: return .string(precision.rawValue)
             }
         }
         set {
@@ -162,6 +168,9 @@ public struct Hyperparameters: Hashable, Sendable {
                 guard let a = Augmentation(text()) else { preconditionFailure("unchecked augment \(newValue)") }
                 augmentation = a
             case .minSteps: minSteps = integer()
+            case .precision:
+                guard let p = Precision(rawValue: text()) else { preconditionFailure("unchecked precision \(newValue)") }
+                precision = p
             }
         }
     }

@@ -10,6 +10,8 @@ public final class Network {
     public let parameters: [Parameter]
 
     private(set) var batchSize = 0
+    /// The precision the kernels were built in: another rebuilds them.
+    private var builtPrecision = Precision.fp32
     private var input: DNNLMemory!
     private(set) var inputGradient: DNNLMemory?
 
@@ -172,8 +174,9 @@ public final class Network {
     /// Builds (or rebuilds, if the size changed) every kernel for batches of `size` images.
     /// `inputGradient` asks for the gradient with respect to the images too (gradient checks).
     package func prepare(batch size: Int, inputGradient wantsInputGradient: Bool = false) {
-        guard size != batchSize || wantsInputGradient != (inputGradient != nil) else { return }
+        guard size != batchSize || wantsInputGradient != (inputGradient != nil) || Precision.current != builtPrecision else { return }
         batchSize = size
+        builtPrecision = Precision.current
         input = DNNLMemory(plain: [size, spec.channels, spec.height, spec.width])
         inputGradient = wantsInputGradient ? DNNLMemory(input.desc) : nil
         // A layer's output may feed several layers (a residual block's input feeds its first
@@ -307,7 +310,7 @@ public final class Network {
         // output and its gradient for the whole batch, and at 224 px EfficientNet-Lite0 at batch
         // 256 needed over 40 GiB (a comparison was killed by the OOM killer).
         if wanted > batchSize { wanted = max(batchSize, min(wanted, Self.evaluationBatchLimit(bytesPerImage: bytesPerImage))) }
-        if batchSize < wanted { prepare(batch: wanted) }
+        if batchSize < wanted || builtPrecision != Precision.current { prepare(batch: max(batchSize, wanted)) }
         return batchSize
     }
 

@@ -133,6 +133,8 @@ public enum Trainer {
                              progress: ((TrainingProgress) -> Void)? = nil,
                              evaluate: ((Int) -> Double)? = nil) throws -> TrainingReport {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
+        // Kernels are built below (prepare), in the run's precision.
+        try h.precision.apply()
         guard network.classes >= 2 else { throw TrainingError.singleClass }
         let netShape = [network.spec.channels, network.spec.height, network.spec.width]
         guard netShape == [data.channels, data.height, data.width] else {

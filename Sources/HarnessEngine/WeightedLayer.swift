@@ -2,6 +2,10 @@
 // and a backward-weights kernel from oneDNN, weights kept plain and viewed in each kernel's
 // layout, and reorders only where a kernel chose a different layout from its neighbours.
 // Subclasses say only how to describe their three kernels.
+//
+// Under Precision.bf16 the kernels read bf16 copies of their inputs, weights and output
+// gradients (the reorders that already adapt layouts also convert) and write fp32 outputs and
+// gradients: PyTorch's autocast for convolutions and matrix products, with fp32 weights kept.
 import CDNNL
 
 class WeightedLayer: Layer {
@@ -14,6 +18,8 @@ class WeightedLayer: Layer {
     private(set) var output: DNNLMemory!
     private(set) var outputGradient: DNNLMemory!
     private(set) var inputGradient: DNNLMemory?
+    /// The precision the kernels were built in (`prepare`).
+    private(set) var precision = Precision.fp32
 
     private var forwardKernel: DNNLPrimitive!
     private var forwardSource: Relayout!
@@ -63,8 +69,10 @@ class WeightedLayer: Layer {
         let wDims = kernelWeightDims(input: inDims)
         let plainWeights: MemoryDesc = .plain(wDims)
         let biasDesc: MemoryDesc? = bias.map { .plain([$0.count]) }
+        let products = Precision.current == .bf16 ? dnnl_bf16 : dnnl_f32
+        precision = Precision.current
 
-        let fwd = makeForward(src: .any(inDims), weights: .any(wDims), bias: biasDesc, dst: outputDesc(dims: outDims))
+        let fwd = makeForward(src: .anyCompute(inDims, products), weights: .anyCompute(wDims, products), bias: biasDesc, dst: outputDesc(dims: outDims))
         forwardKernel = fwd
         forwardSource = Relayout(from: input, as: fwd.desc(dnnl_query_src_md))
         forwardWeights = ParameterView(weight, plain: plainWeights, as: fwd.desc(dnnl_query_weights_md))
@@ -72,8 +80,8 @@ class WeightedLayer: Layer {
         output = DNNLMemory(fwd.desc(dnnl_query_dst_md))
         outputGradient = DNNLMemory(output.desc)
 
-        let bww = makeBackwardWeights(src: .any(inDims), diffWeights: .any(wDims), diffBias: biasDesc,
-                                      diffDst: .any(outDims), hint: fwd)
+        let bww = makeBackwardWeights(src: .anyCompute(inDims, products), diffWeights: .any(wDims), diffBias: biasDesc,
+                                      diffDst: .anyCompute(outDims, products), hint: fwd)
         weightsPass = WeightsPass(
             kernel: bww,
             source: Relayout(from: forwardSource.target, as: bww.desc(dnnl_query_src_md)),
@@ -84,7 +92,7 @@ class WeightedLayer: Layer {
 
         self.inputGradient = inputGradient
         if let inputGradient {
-            let bwd = makeBackwardData(diffSrc: .any(inDims), weights: .any(wDims), diffDst: .any(outDims), hint: fwd)
+            let bwd = makeBackwardData(diffSrc: .any(inDims), weights: .anyCompute(wDims, products), diffDst: .anyCompute(outDims, products), hint: fwd)
             dataPass = DataPass(
                 kernel: bwd,
                 weights: ParameterView(weight, plain: plainWeights, as: bwd.desc(dnnl_query_weights_md)),

@@ -50,12 +50,16 @@ public struct BenchReport {
             out.append(Target(what: "whole comparison: harness peak memory", measured: Double(c.harnessPeakBytes) / 1_073_741_824,
                               goal: 1, unit: " GiB", lowerIsBetter: true))
         }
-        for b in result.backbones {
+        for b in result.backbones where !b.ratio.isNaN {
             out.append(Target(what: "\(b.name): harness / PyTorch", measured: b.ratio, goal: 1, unit: "x"))
             if let a = b.augmentedRatio { out.append(Target(what: "\(b.name): augmented / plain training", measured: a, goal: 0.9, unit: "x")) }
         }
         if let p = result.photoComparison {
             out.append(Target(what: "photo comparison: harness peak memory / PyTorch's", measured: p.memoryRatio, goal: 1, unit: "x", lowerIsBetter: true))
+        }
+        if let p = result.frozenPrefixComparison {
+            out.append(Target(what: "half-frozen photo comparison, cold: PyTorch time / harness time", measured: p.speedup, goal: 3, unit: "x"))
+            out.append(Target(what: "half-frozen photo comparison: harness peak memory / PyTorch's", measured: p.memoryRatio, goal: 1, unit: "x", lowerIsBetter: true))
         }
         if let l = result.loading {
             out.append(Target(what: "image folder, cold: harness / torchvision", measured: l.coldVersusTorchvision, goal: 1, unit: "x"))
@@ -138,12 +142,15 @@ public struct BenchReport {
                        + "peak memory is the largest of any run's process tree")
             let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
             out += Self.table(["case", "harness", "PyTorch", "harness / PyTorch", "harness peak", "PyTorch peak", "augmented / plain"],
-                              r.backbones.map { b in [b.name, Self.spread(b.harness, digits: 1), Self.spread(b.torch, digits: 1), String(format: "%.2fx", b.ratio),
+                              r.backbones.map { b in [b.name, Self.spread(b.harness, digits: 1), b.torchFailure == nil ? Self.spread(b.torch, digits: 1) : "failed*",
+                                                      b.ratio.isNaN ? "-" : String(format: "%.2fx", b.ratio),
                                                       gib(b.harnessPeakBytes), gib(b.torchPeakBytes),
                                                       b.augmentedRatio.map { String(format: "%.2fx", $0) } ?? "-"] })
             out.append("  augmented / plain: harness training with random resized crops and flips (--augment crop+flip) over the same without, paired runs")
+            out.append("  bf16: the harness's convolutions and matrix products on bfloat16 copies, fp32 weights and sums (--precision bf16); PyTorch under torch.autocast(\"cpu\", bfloat16)")
+            for b in r.backbones where b.torchFailure != nil { out.append("  * \(b.name): PyTorch failed: \(b.torchFailure!)") }
         }
-        if let p = r.photoComparison {
+        for p in [r.photoComparison, r.frozenPrefixComparison].compactMap({ $0 }) {
             let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
             let percent = { (x: Double?) in x.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
             out.append("")

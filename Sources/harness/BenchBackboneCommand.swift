@@ -17,6 +17,7 @@ struct BenchBackbone: ParsableCommand {
     @Option(help: "Untimed batches first.") var warmup: Int
     @Option(help: "train or infer.") var op: String
     @Option(help: "Training-image augmentation (train only).") var augment = "none"
+    @Option(help: "fp32, or bf16 products (native bf16 processors only).") var precision: Precision = .fp32
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -29,7 +30,8 @@ struct BenchBackbone: ParsableCommand {
     func run() throws {
         threading.apply()
         let result = try BackboneRace.engineSide(network: Architecture(rawValue: network)!, size: size, batch: batch,
-                                                 steps: steps, warmup: warmup, training: op == "train", augmentation: Augmentation(augment)!)
+                                                 steps: steps, warmup: warmup, training: op == "train", augmentation: Augmentation(augment)!,
+                                                 precision: precision)
         print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
     }
 }

@@ -207,6 +207,9 @@ struct HyperparameterOptions: ParsableArguments {
                                valueName: "steps"))
     var minSteps: Int?
 
+    @Option(help: ArgumentHelp(help(.precision).abstract, valueName: "fp32|bf16"))
+    var precision: Precision?
+
     /// The option's own flag, for messages.
     static func flag(_ name: Hyperparameter) -> String {
         name == .batchSize ? "--batch" : "--" + name.rawValue.replacingOccurrences(of: "_", with: "-")
@@ -229,6 +232,7 @@ struct HyperparameterOptions: ParsableArguments {
         if let batchNorm { h.batchNorm = batchNorm }
         if let augment, let a = Augmentation(augment) { h.augmentation = a }
         if let minSteps { h.minSteps = minSteps }
+        if let precision { h.precision = precision }
         return h
     }
 
@@ -246,6 +250,8 @@ struct HyperparameterOptions: ParsableArguments {
         if let augment, Augmentation(augment) == nil {
             throw ValidationError("--augment: '\(augment)' is not an augmentation; write none, flip, crop, crop:MIN (0 < MIN <= 1) or crop+flip")
         }
+        // Refused before any work, not in every training run or cell's worker.
+        do { try precision?.checkSupported() } catch { throw ValidationError("--precision: \(error)") }
         _ = try hyperparameters
     }
 
@@ -365,3 +371,5 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -182,3 +182,18 @@ final class CLITests: XCTestCase {
         assertOneLineError(try harness(["eval", "--model", "/nonexistent.safetensors"]), mentions: "no such file")
     }
 }
+
+/// bf16 where oneDNN finds no native bf16 (forced here with ONEDNN_MAX_CPU_ISA, so the test runs on any
+/// processor): refused before any work, saying why and what to do.
+final class PrecisionRefusalTests: XCTestCase {
+    func testBF16IsRefusedCleanlyWithoutNativeBF16() throws {
+        let environment = ["ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "DNNL_MAX_CPU_ISA": "AVX512_CORE"]
+        for arguments in [["train", "--classes", "all", "--train-per-class", "5", "--epochs", "1", "--precision", "bf16"],
+                          ["compare", "--strategies", "freeze3", "--precision", "bf16", "--db", NSTemporaryDirectory() + "/refused-\(getpid()).sqlite"]] {
+            let r = try harness(arguments, environment: environment)
+            XCTAssertEqual(r.status, 64, "a usage error: \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("--precision: bf16 needs native bf16 arithmetic") && r.stderr.contains("help: use --precision fp32"), r.stderr)
+            XCTAssertFalse(r.stdout.contains("training"), "nothing ran")
+        }
+    }
+}

@@ -30,7 +30,7 @@ final class HyperparametersTests: XCTestCase {
 
     func testAnUnknownNameOrABadValueInJSONIsAnErrorNeverIgnored() {
         XCTAssertThrowsError(try JSONDecoder().decode(Hyperparameters.self, from: Data(#"{"learning_rate":0.1}"#.utf8))) { error in
-            XCTAssertTrue("\(error)".contains("unknown hyperparameter 'learning_rate' (known: lr, epochs, batch_size, weight_decay, momentum, l1, schedule, batch_norm, augment, min_steps)"),
+            XCTAssertTrue("\(error)".contains("unknown hyperparameter 'learning_rate' (known: lr, epochs, batch_size, weight_decay, momentum, l1, schedule, batch_norm, augment, min_steps, precision)"),
                           "\(error)")
         }
         XCTAssertThrowsError(try JSONDecoder().decode(Hyperparameters.self, from: Data(#"{"schedule":"sometimes"}"#.utf8)))
@@ -59,7 +59,7 @@ final class HyperparametersTests: XCTestCase {
         let values: [Hyperparameter: ParameterValue] = [
             .lr: .double(0.2), .epochs: .int(4), .batchSize: .int(8), .weightDecay: .double(0), .momentum: .double(0.8),
             .l1: .double(1e-5), .schedule: .string("cosine"), .batchNorm: .string("frozen"), .augment: .string("crop+flip"),
-            .minSteps: .int(500),
+            .minSteps: .int(500), .precision: .string("bf16"),
         ]
         for (name, value) in values { h[name] = value }
         for (name, value) in values { XCTAssertEqual(h[name], value, name.rawValue) }

@@ -54,7 +54,7 @@ final class SearchSpaceTests: XCTestCase {
         XCTAssertEqual(parseError(#"{ "strategy": "p", "parameters": { "c": { "choice": [] } } }"#),
                        #"s.json:1:50: 'a': parameter 'c': "choice" needs at least one value"#)
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "learning_rate": 0.5 } }"#),
-                       #"s.json:1:41: 'a': unknown training setting "learning_rate" (known: lr, epochs, batch_size, weight_decay, momentum, l1, schedule, batch_norm, augment, min_steps)"#)
+                       #"s.json:1:41: 'a': unknown training setting "learning_rate" (known: lr, epochs, batch_size, weight_decay, momentum, l1, schedule, batch_norm, augment, min_steps, precision)"#)
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "lr": { "uniform": [-1, 1] } } }"#),
                        "s.json:1:41: 'a': training setting 'lr' must be at least 1e-12, not -1.0")
         XCTAssertEqual(parseError(#"{ "strategy": "p", "training": { "epochs": 2.5 } }"#),
