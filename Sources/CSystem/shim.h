@@ -16,4 +16,21 @@ static inline int harness_affinity_count(void) {
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
 }
+// The CPUs of this process's affinity mask, up to `capacity` of them, into `out`; returns how
+// many (-1 when the mask cannot be read).
+static inline int harness_affinity_cpus(int *out, int capacity) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    int n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < capacity; cpu++) if (CPU_ISSET(cpu, &set)) out[n++] = cpu;
+    return n;
+}
+// Binds the calling thread, and every thread it starts afterwards (OpenMP's pool), to `cpus`.
+static inline int harness_bind_cpus(const int *cpus, int n) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < n; i++) if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}
 #endif

@@ -2,6 +2,7 @@
 // reporting each start and each result; `ComparisonRun` decides which cells, stores the results
 // and reads them back. `LocalLauncher` runs here; `SlurmLauncher` runs on a cluster.
 import Foundation
+import HarnessSupport
 import HarnessData
 import HarnessEngine
 
@@ -42,6 +43,8 @@ public struct LocalLauncher: Launcher {
     /// Seconds before a cell's worker is killed as hung.
     public var timeout: Double
     public var decoders: DecoderProcesses?
+    /// Bind each worker's threads to CPUs of its own (--bind-cores).
+    public var bindsCores = false
 
     public init(executable: String, jobs: Int, timeout: Double, decoders: DecoderProcesses? = nil) {
         self.executable = executable
@@ -58,7 +61,15 @@ public struct LocalLauncher: Launcher {
         }
         // The source data is freed; hand its pages back to the system before workers start.
         EngineMemory.releaseFreePages()
-        WorkerProcesses(executable: executable, jobs: jobs, timeout: timeout, deadline: deadline)
+        if bindsCores {
+            let threads = cells.first?.threads ?? 1
+            if let placement = WorkerProcesses.placement(cpus: AvailableCores.cpus, jobs: jobs, threads: threads) {
+                events.log("workers bound to cores: " + placement.enumerated().map { "slot \($0.offset + 1) on \($0.element.map(String.init).joined(separator: ","))" }.joined(separator: ", "))
+            } else {
+                events.log("--bind-cores: \(jobs) workers x \(threads) threads do not fit the \(AvailableCores.count) cores this process may use; workers are not bound")
+            }
+        }
+        WorkerProcesses(executable: executable, jobs: jobs, timeout: timeout, deadline: deadline, bindsCores: bindsCores)
             .run(cells, started: events.started, finished: events.finished)
     }
 }

@@ -13,12 +13,22 @@ public final class WorkerProcesses: Sendable {
     let timeout: Double
     /// No cell starts after this moment (--budget); cells already running finish.
     let deadline: Date?
+    /// Whether each worker's threads are bound to CPUs of their own (when the workers' threads
+    /// fit the CPUs this process may use), instead of left to the scheduler.
+    let bindsCores: Bool
 
-    public init(executable: String, jobs: Int, timeout: Double, deadline: Date? = nil) {
+    public init(executable: String, jobs: Int, timeout: Double, deadline: Date? = nil, bindsCores: Bool = false) {
         self.executable = executable
         self.jobs = max(1, jobs)
         self.timeout = timeout
         self.deadline = deadline
+        self.bindsCores = bindsCores
+    }
+
+    /// The CPUs of each of `jobs` slots of `threads` threads, or nil when they do not fit.
+    public static func placement(cpus: [Int]?, jobs: Int, threads: Int) -> [[Int]]? {
+        guard let cpus, threads >= 1, jobs * threads <= cpus.count else { return nil }
+        return (0..<jobs).map { Array(cpus[($0 * threads)..<(($0 + 1) * threads)]) }
     }
 
     public func run(_ cells: [Cell], started: @escaping @Sendable (Cell) -> Void, finished: @escaping @Sendable (Cell, CellResult) -> Void) {
@@ -29,6 +39,9 @@ public final class WorkerProcesses: Sendable {
         let scratch = ChildProcess.scratchDirectory("cells", unique: false)
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
+        // Which slot (and so which CPUs) each running worker holds; touched on `reporting` only.
+        let placement = bindsCores ? Self.placement(cpus: AvailableCores.cpus, jobs: jobs, threads: cells.first?.threads ?? 1) : nil
+        let free = SlotList(count: jobs)
 
         for (index, cell) in cells.enumerated() {
             slots.wait()
@@ -37,9 +50,10 @@ public final class WorkerProcesses: Sendable {
                 break
             }
             group.enter()
-            reporting.sync { started(cell) }
-            launch(cell, in: scratch, name: "cell-\(index)") { result in
+            let slot = reporting.sync { started(cell); return free.take() }
+            launch(cell, in: scratch, name: "cell-\(index)", cpus: placement?[slot]) { result in
                 reporting.async {
+                    free.give(slot)
                     finished(cell, result)
                     slots.signal()
                     group.leave()
@@ -50,7 +64,7 @@ public final class WorkerProcesses: Sendable {
     }
 
     /// Starts one worker and calls `done` exactly once with its result.
-    private func launch(_ cell: Cell, in scratch: URL, name: String, done: @escaping @Sendable (CellResult) -> Void) {
+    private func launch(_ cell: Cell, in scratch: URL, name: String, cpus: [Int]?, done: @escaping @Sendable (CellResult) -> Void) {
         let cellFile = scratch.appendingPathComponent(name + ".json")
         do {
             try HarnessJSON.encoder.encode(cell).write(to: cellFile)
@@ -59,6 +73,7 @@ public final class WorkerProcesses: Sendable {
         }
         let resultFile = scratch.appendingPathComponent(name + ".result.json")
         let arguments = ["worker", "--cell", cellFile.path, "--result", resultFile.path] + ChildProcess.guardArguments(timeout: timeout)
+            + (cpus.map { ["--cpus", $0.map(String.init).joined(separator: ",")] } ?? [])
         ChildProcess.start(executable, arguments, resultFile: resultFile, timeout: timeout + 5) { [timeout] outcome in
             try? FileManager.default.removeItem(at: cellFile)
             if let data = outcome.result, var result = try? HarnessJSON.decoder.decode(CellResult.self, from: data) {
@@ -69,4 +84,12 @@ public final class WorkerProcesses: Sendable {
             done(.failure(cell.key, outcome.failure(timeout: timeout), seconds: outcome.seconds, log: outcome.log))
         }
     }
+}
+
+/// The free worker slots (their indices), taken and given back on one queue.
+private final class SlotList: @unchecked Sendable {
+    private var free: [Int]
+    init(count: Int) { free = Array((0..<count).reversed()) }
+    func take() -> Int { free.popLast()! }
+    func give(_ slot: Int) { free.append(slot) }
 }

@@ -9,9 +9,24 @@ import CSystem
 public enum AvailableCores {
     /// The cores this process may use, at least 1.
     public static var count: Int {
-        var cores = affinityCount ?? AvailableCores.count
+        var cores = affinityCount ?? ProcessInfo.processInfo.activeProcessorCount
         if let quota = cgroupQuota { cores = min(cores, quota) }
         return max(1, cores)
+    }
+
+    /// The CPUs of this process's affinity mask, in order (nil when it cannot be read).
+    public static var cpus: [Int]? {
+        var out = [Int32](repeating: 0, count: 1024)
+        let n = Int(harness_affinity_cpus(&out, Int32(out.count)))
+        return n > 0 ? out.prefix(n).map(Int.init) : nil
+    }
+
+    /// Binds this thread and the threads it starts from now on to `cpus` (a worker's share).
+    public static func bind(to cpus: [Int]) throws {
+        let list = cpus.map(Int32.init)
+        guard harness_bind_cpus(list, Int32(list.count)) == 0 else {
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "cannot bind to CPUs \(cpus): \(String(cString: strerror(errno)))"])
+        }
     }
 
     /// CPUs in this process's affinity mask (nil when it cannot be read).

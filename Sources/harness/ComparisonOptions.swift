@@ -46,6 +46,10 @@ struct ComparisonOptions: ParsableArguments {
     @OptionGroup var threading: ThreadOptions
     var threads: Int { threading.threads }
 
+    @Flag(help: ArgumentHelp("Bind each cell's worker to cores of its own (when --jobs x threads fit the cores this process may use). "
+                             + "Off by default: on a shared machine it keeps a worker on a core another process is using."))
+    var bindCores = false
+
     @Option(help: ArgumentHelp("Outputs of frozen prefixes (the first layers a strategy freezes): on (computed once per image and kept on disk "
                                + "for other cells, trials and comparisons), memory (once per training run) or off (every epoch runs every layer). "
                                + "Numbers are the same either way.", valueName: "on|memory|off"))
@@ -124,6 +128,9 @@ struct ComparisonOptions: ParsableArguments {
         guard prefixCacheGib > 0, prefixCacheGib.isFinite else { throw ValidationError("--prefix-cache-gib must be a positive number of GiB") }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of minutes") }
         if launcher == .local && (noWait || !slurmArgs.isEmpty) { throw ValidationError("--no-wait and --slurm-args go with --launcher slurm") }
+        if launcher == .slurm && bindCores {
+            throw ValidationError("--bind-cores binds local workers; on Slurm, ask the scheduler to bind tasks (e.g. --slurm-args \"--cpu-bind=cores\")")
+        }
         if launcher == .slurm && budget != nil {
             throw ValidationError("--budget stops starting cells here; on Slurm give the jobs a time limit instead: --slurm-args \"--time=...\"")
         }
@@ -209,7 +216,11 @@ struct ComparisonOptions: ParsableArguments {
             ? SlurmLauncher(executable: executable, runRoot: runDir, database: URL(fileURLWithPath: db).standardizedFileURL.path, cellsPerTask: cellsPerTask,
                             cpusPerTask: perCell, sourceThreads: threads, timeout: timeout, slurmArguments: slurmArgs.split(separator: " ").map(String.init),
                             wait: !noWait, parallelCells: jobs)
-            : LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders)
+            : {
+                var local = LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders)
+                local.bindsCores = bindCores
+                return local
+            }()
         var run = ComparisonRun(plan: plan, database: db, launcher: chosen, events: events)
         run.retryFailed = retryFailed
         run.budget = budget

@@ -14,10 +14,18 @@ struct Worker: ParsableCommand {
     @Option(help: "The cell, as JSON.")
     var cell: String
 
+    @Option(help: "CPUs this worker's threads are bound to, e.g. 0,1 (default: the scheduler places them).")
+    var cpus: String?
+
     @OptionGroup var child: ChildOptions
 
     func run() throws {
         try child.guardSelf()
+        if let cpus {
+            let list = cpus.split(separator: ",").compactMap { Int($0) }
+            guard !list.isEmpty, list.count == cpus.split(separator: ",").count else { throw ValidationError("--cpus: '\(cpus)' is not a list of CPU numbers") }
+            try AvailableCores.bind(to: list)
+        }
         let spec = try child.read(Cell.self, from: cell)
         EngineThreads.set(spec.threads)
         let outcome = CellRunner.run(spec, log: { note($0) })

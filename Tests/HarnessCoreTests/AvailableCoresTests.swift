@@ -3,6 +3,7 @@
 import XCTest
 import Foundation
 @testable import HarnessSupport
+@testable import HarnessCompare
 
 final class AvailableCoresTests: XCTestCase {
     func testACgroupQuotaIsReadInWholeCores() {
@@ -58,5 +59,29 @@ final class AvailableCoresTests: XCTestCase {
         // 150 busy ticks of 200: 1.5 of 2 cores.
         XCTAssertEqual(MachineLoad.busyCores(from: a, to: b), 1.5, accuracy: 1e-9)
         XCTAssertNotNil(MachineLoad.busyCores(over: 0.05), "this machine has a /proc/stat")
+    }
+}
+
+final class WorkerPlacementTests: XCTestCase {
+    func testWorkersGetCoresOfTheirOwnOnlyWhenTheyFit() {
+        XCTAssertEqual(WorkerProcesses.placement(cpus: [0, 1, 2, 3], jobs: 2, threads: 2), [[0, 1], [2, 3]])
+        XCTAssertEqual(WorkerProcesses.placement(cpus: [4, 6], jobs: 2, threads: 1), [[4], [6]], "the CPUs of the affinity mask, not 0..<n")
+        XCTAssertNil(WorkerProcesses.placement(cpus: [0, 1], jobs: 2, threads: 2), "four threads on two cores: left to the scheduler")
+        XCTAssertNil(WorkerProcesses.placement(cpus: nil, jobs: 1, threads: 1))
+    }
+
+    func testBindingNarrowsThisThreadsAffinity() throws {
+        let cpus = try XCTUnwrap(AvailableCores.cpus)
+        // In a thread of its own, so the test process keeps its mask.
+        let done = expectation(description: "bound")
+        Thread {
+            do {
+                try AvailableCores.bind(to: [cpus[0]])
+                XCTAssertEqual(AvailableCores.cpus, [cpus[0]])
+            } catch { XCTFail("\(error)") }
+            done.fulfill()
+        }.start()
+        wait(for: [done], timeout: 10)
+        XCTAssertEqual(AvailableCores.cpus, cpus, "other threads keep theirs")
     }
 }
