@@ -52,15 +52,25 @@ public final class PrefixFeatureCache {
 
     /// A set of images as the cache can key it: a fingerprint of its content in its canonical
     /// order (computed when first needed: hashing every pixel costs a pass), and where each image
-    /// as given sits in that order.
+    /// as given sits in that order. With `source`, the set in that order as the host holds it:
+    /// entries are computed from it, never from a copy a plugin was lent (and could write to).
     public final class Identity {
         public let canonical: [Int]
+        public let source: ImageSet?
         private let fingerprinting: () -> String
         public private(set) lazy var fingerprint: String = fingerprinting()
 
         public init(canonical: [Int], fingerprint: @escaping () -> String) {
             self.canonical = canonical
+            source = nil
             fingerprinting = fingerprint
+        }
+
+        /// The identity of `source` shown in `order` (order[j]: the index in `source` of image j).
+        public init(_ source: ImageSet, shownIn order: [Int]) {
+            canonical = order
+            self.source = source
+            fingerprinting = { Identity.fingerprint(of: source) }
         }
 
         /// The content of a set, in its own order: shape, normalisation and every value as read.
@@ -153,11 +163,13 @@ public final class PrefixFeatureCache {
             return Outputs(rows: rows, width: width, count: images.count, canonical: identity?.canonical)
         }
         func compute(into rows: Rows) {
+            // From the host's own set in its own order when there is one; else the images given, put in that order.
+            let source = identity?.source.flatMap { $0.count == images.count ? $0 : nil }
             network.run(count: images.count, batch: kernelBatch, upTo: end, training: training, fill: { start, n, into in
-                images.copyImages(start..<(start + n), into: into)
+                (source ?? images).copyImages(start..<(start + n), into: into)
             }) { values, start, n, _ in
                 for j in 0..<n {
-                    let slot = identity?.canonical[start + j] ?? (start + j)
+                    let slot = source != nil ? start + j : (identity?.canonical[start + j] ?? (start + j))
                     (rows.base + slot * width).update(from: values + j * width, count: width)
                 }
             }

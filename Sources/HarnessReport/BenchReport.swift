@@ -167,7 +167,7 @@ public struct BenchReport {
             out += Self.loadingText(l, threads: r.threads)
         }
         out.append("")
-        out.append("Targets (issues 6, 11 and 23):")
+        out.append("Targets (issues 6, 11, 23 and 27):")
         out += Self.table(["target", "measured", "goal", ""], targets.map { t in
             let fmt = t.unit == "%" ? "%.0f%%" : (t.unit == "x" ? "%.2fx" : "%.2f" + t.unit)
             let verdict: String

@@ -140,9 +140,10 @@ extension ConfiguredStrategy {
         if let settings = task.prefixCache {
             session.prefixCache = PrefixFeatureCache(settings, log: log)
             // The task's own sets, keyed by their content in the caller's order: another trial,
-            // strategy or comparison on the same images finds the same entries.
-            session.identify(lent[0], PrefixFeatureCache.Identity(canonical: order.train) { PrefixFeatureCache.Identity.fingerprint(of: task.train) })
-            session.identify(lent[1], PrefixFeatureCache.Identity(canonical: order.eval) { PrefixFeatureCache.Identity.fingerprint(of: task.eval) })
+            // strategy or comparison on the same images finds the same entries, computed from
+            // the host's sets, never from the floats lent to the plugin.
+            session.identify(lent[0], PrefixFeatureCache.Identity(task.train, shownIn: order.train))
+            session.identify(lent[1], PrefixFeatureCache.Identity(task.eval, shownIn: order.eval))
         }
         let sourcePointer = session.lend(task.source)
         var predictions = [Int32](repeating: -1, count: task.evalCount)

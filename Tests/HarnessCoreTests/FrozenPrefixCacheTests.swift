@@ -129,6 +129,20 @@ final class FrozenPrefixCacheTests: XCTestCase {
         XCTAssertEqual(b.logits(for: eval), c.logits(for: eval))
     }
 
+    func testEntriesAreComputedFromTheHostsImagesNotFromWhatAPluginWasLent() throws {
+        let directory = try temporaryDirectory(self)
+        let data = images(24, seed: 1), order = Array((0..<24).reversed())
+        // What a plugin holds (and could have written over): the images in its order, zeroed.
+        let lent = ImageSet(channels: 1, height: 28, width: 28, pixels: [Float](repeating: 0, count: 24 * 784), labels: order.map { data.labels[$0] })
+        let settings = Hyperparameters.testing(epochs: 2, batch: 8)
+        let cache = PrefixFeatureCache(.init(mode: .on, directory: directory))
+        let fromHost = try frozenStandard(), honest = try frozenStandard()
+        _ = try Trainer.train(fromHost, on: lent, hyperparameters: settings, seed: 3, prefixCache: cache,
+                              identity: PrefixFeatureCache.Identity(data, shownIn: order))
+        _ = try Trainer.train(honest, on: data.subset(order), hyperparameters: settings, seed: 3)
+        for (p, q) in zip(fromHost.parameters, honest.parameters) { XCTAssertEqual(p.values, q.values, p.name) }
+    }
+
     func testBudgetsBoundMemoryAndDiskAndSaySo() throws {
         let directory = try temporaryDirectory(self)
         let data = images(40, seed: 1)
