@@ -86,11 +86,17 @@ extension MemoryDesc {
 
 /// A buffer oneDNN can read and write: a descriptor plus 64-byte aligned, zero-initialised
 /// storage owned by this object. Padding in blocked layouts must stay zero, hence the zeroing.
+///
+/// The storage is allocated when first used (its pointer read or a kernel run on it), not when
+/// the buffer is described: kernels for a batch size build every layer's output gradient and
+/// every backward reorder's target, and evaluation, frozen layers below the lowest one that
+/// trains, and a frozen prefix read from the cache never touch them. `release` hands storage
+/// back; the next use allocates it again, zeroed.
 final class DNNLMemory {
     let desc: MemoryDesc
-    let handle: dnnl_memory_t
     let byteCount: Int
-    let floats: UnsafeMutablePointer<Float>
+    private let memory: dnnl_memory_t
+    private var storage: UnsafeMutableRawPointer?
     /// Set when this object is another descriptor over someone else's storage.
     private let owner: DNNLMemory?
 
@@ -98,13 +104,10 @@ final class DNNLMemory {
         self.desc = desc
         owner = nil
         byteCount = max(desc.byteCount, 4)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
-        floats = raw.bindMemory(to: Float.self, capacity: byteCount / 4)
         var md = desc
         var handle: dnnl_memory_t?
-        dnnlCheck(dnnl_memory_create(&handle, &md, DNNL.engine, raw), "dnnl_memory_create")
-        self.handle = handle!
+        dnnlCheck(dnnl_memory_create(&handle, &md, DNNL.engine, nil), "dnnl_memory_create")
+        memory = handle!
     }
 
     convenience init(plain dims: [Int]) { self.init(.plain(dims)) }
@@ -116,16 +119,43 @@ final class DNNLMemory {
         self.desc = desc
         self.owner = owner
         byteCount = owner.byteCount
-        floats = owner.floats
+        storage = UnsafeMutableRawPointer(owner.floats)
         var md = desc
         var handle: dnnl_memory_t?
-        dnnlCheck(dnnl_memory_create(&handle, &md, DNNL.engine, UnsafeMutableRawPointer(floats)), "dnnl_memory_create")
-        self.handle = handle!
+        dnnlCheck(dnnl_memory_create(&handle, &md, DNNL.engine, storage), "dnnl_memory_create")
+        memory = handle!
     }
 
     deinit {
-        dnnl_memory_destroy(handle)
-        if owner == nil { UnsafeMutableRawPointer(floats).deallocate() }
+        dnnl_memory_destroy(memory)
+        if owner == nil { storage?.deallocate() }
+    }
+
+    /// The storage, allocated (zeroed) on first use.
+    var floats: UnsafeMutablePointer<Float> {
+        if let storage { return storage.assumingMemoryBound(to: Float.self) }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        dnnlCheck(dnnl_memory_set_data_handle(memory, raw), "dnnl_memory_set_data_handle")
+        storage = raw
+        return raw.assumingMemoryBound(to: Float.self)
+    }
+
+    /// The oneDNN memory object, its storage allocated.
+    var handle: dnnl_memory_t {
+        _ = floats
+        return memory
+    }
+
+    /// Whether storage is allocated now (tests, memory accounting).
+    var isAllocated: Bool { storage != nil }
+
+    /// Hands the storage back (an alias keeps its owner's); the next use allocates it again, zeroed.
+    func release() {
+        guard owner == nil, let storage else { return }
+        dnnlCheck(dnnl_memory_set_data_handle(memory, nil), "dnnl_memory_set_data_handle")
+        storage.deallocate()
+        self.storage = nil
     }
 
     /// Number of floats in storage, including any padding of a blocked layout.

@@ -55,6 +55,14 @@ extension Network {
     package func outputShape(of layer: Int) -> [Int] { Array(layers[layer].output.desc.shape.dropFirst()) }
 
     package func layerName(_ index: Int) -> String { layers[index].name }
+
+    /// Hands back the storage of the images and of every output before layer `end` (a frozen
+    /// prefix's, once its outputs are cached): training steps never touch them again, and
+    /// anything that runs the whole network (early stopping's scoring) allocates them anew.
+    func releaseBuffers(before end: Int) {
+        input.release()
+        for layer in layers[..<end] { layer.output.release() }
+    }
 }
 
 extension Network {

@@ -12,7 +12,7 @@ public final class Network {
     private(set) var batchSize = 0
     /// The precision the kernels were built in: another rebuilds them.
     private var builtPrecision = Precision.fp32
-    private var input: DNNLMemory!
+    private(set) var input: DNNLMemory!
     private(set) var inputGradient: DNNLMemory?
 
     public init(spec: NetworkSpec, seed: UInt64, initializer: Initializer = .xavier) throws {

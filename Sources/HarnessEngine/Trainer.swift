@@ -188,6 +188,7 @@ public enum Trainer {
             }
             guard let end, let outputs = prefixCache.outputs(of: network, through: end, images: data, identity: identity, batch: rows, training: true)
             else { return nil }
+            network.releaseBuffers(before: end)
             return (PrefixLoader(layer: end), outputs)
         }()
         let firstComputed = prefix.map { $0.loader.layer + 1 } ?? 0

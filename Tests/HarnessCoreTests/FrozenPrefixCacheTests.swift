@@ -143,6 +143,23 @@ final class FrozenPrefixCacheTests: XCTestCase {
         for (p, q) in zip(fromHost.parameters, honest.parameters) { XCTAssertEqual(p.values, q.values, p.name) }
     }
 
+    func testBuffersNoPassTouchesAreNeverAllocatedOrAreHandedBack() throws {
+        // Evaluation builds gradient buffers with the kernels but never touches them.
+        let net = try frozenStandard()
+        _ = net.logits(for: images(8, seed: 1))
+        XCTAssertTrue(net.layers.allSatisfy { !$0.outputGradient.isAllocated }, "no gradient buffer allocated by evaluation")
+        XCTAssertTrue(net.layers.allSatisfy { $0.output.isAllocated })
+
+        // Training below the lowest trainable layer writes no gradient; a cached prefix's outputs are handed back.
+        let frozen = try frozenStandard()
+        _ = try Trainer.train(frozen, on: images(32, seed: 2), hyperparameters: .testing(epochs: 1, batch: 8), seed: 1,
+                              prefixCache: PrefixFeatureCache(.init(mode: .memory)))
+        let end = try frozen.layerIndex("relu3")
+        XCTAssertTrue(frozen.layers[..<end].allSatisfy { !$0.output.isAllocated && !$0.outputGradient.isAllocated })
+        XCTAssertTrue(frozen.layers[end].output.isAllocated, "the prefix's last output is where the cached rows are loaded")
+        XCTAssertTrue(frozen.layers[(end + 1)...].allSatisfy { $0.output.isAllocated && $0.outputGradient.isAllocated })
+    }
+
     func testBudgetsBoundMemoryAndDiskAndSaySo() throws {
         let directory = try temporaryDirectory(self)
         let data = images(40, seed: 1)
