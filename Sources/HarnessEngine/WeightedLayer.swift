@@ -18,8 +18,6 @@ class WeightedLayer: Layer {
     private(set) var output: DNNLMemory!
     private(set) var outputGradient: DNNLMemory!
     private(set) var inputGradient: DNNLMemory?
-    /// The precision the kernels were built in (`prepare`).
-    private(set) var precision = Precision.fp32
 
     private var forwardKernel: DNNLPrimitive!
     private var forwardSource: Relayout!
@@ -70,7 +68,6 @@ class WeightedLayer: Layer {
         let plainWeights: MemoryDesc = .plain(wDims)
         let biasDesc: MemoryDesc? = bias.map { .plain([$0.count]) }
         let products = Precision.current == .bf16 ? dnnl_bf16 : dnnl_f32
-        precision = Precision.current
 
         let fwd = makeForward(src: .anyCompute(inDims, products), weights: .anyCompute(wDims, products), bias: biasDesc, dst: outputDesc(dims: outDims))
         forwardKernel = fwd

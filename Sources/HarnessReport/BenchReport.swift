@@ -144,7 +144,7 @@ public struct BenchReport {
             out += Self.table(["case", "harness", "PyTorch", "harness / PyTorch", "harness peak", "PyTorch peak", "augmented / plain"],
                               r.backbones.map { b in [b.name, Self.spread(b.harness, digits: 1), b.torchFailure == nil ? Self.spread(b.torch, digits: 1) : "failed*",
                                                       b.ratio.isNaN ? "-" : String(format: "%.2fx", b.ratio),
-                                                      gib(b.harnessPeakBytes), gib(b.torchPeakBytes),
+                                                      gib(b.harnessPeakBytes), b.torchFailure == nil ? gib(b.torchPeakBytes) : "-",
                                                       b.augmentedRatio.map { String(format: "%.2fx", $0) } ?? "-"] })
             out.append("  augmented / plain: harness training with random resized crops and flips (--augment crop+flip) over the same without, paired runs")
             out.append("  bf16: the harness's convolutions and matrix products on bfloat16 copies, fp32 weights and sums (--precision bf16); PyTorch under torch.autocast(\"cpu\", bfloat16)")
