@@ -1,7 +1,7 @@
 #ifndef HARNESS_CSYSTEM_SHIM_H
 #define HARNESS_CSYSTEM_SHIM_H
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE  // sched_getaffinity and CPU_COUNT
+#define _GNU_SOURCE  // sched_getaffinity and the CPU_* macros
 #endif
 #include <sched.h>
 #include <signal.h>
@@ -9,15 +9,8 @@
 // Makes this process the reaper of its orphaned descendants (a daemon a plugin double-forks is
 // re-parented here, not to init), so the host can still find and kill it. Returns 0 on success.
 static inline int harness_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
-// CPUs in this process's affinity mask (taskset, a cgroup cpuset), or -1 when it cannot be read.
-static inline int harness_affinity_count(void) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
-    return CPU_COUNT(&set);
-}
-// The CPUs of this process's affinity mask, up to `capacity` of them, into `out`; returns how
-// many (-1 when the mask cannot be read).
+// The CPUs of this process's affinity mask (taskset, a cgroup cpuset), up to `capacity` of
+// them, into `out`; returns how many (-1 when the mask cannot be read).
 static inline int harness_affinity_cpus(int *out, int capacity) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -30,10 +30,7 @@ public enum AvailableCores {
     }
 
     /// CPUs in this process's affinity mask (nil when it cannot be read).
-    static var affinityCount: Int? {
-        let n = Int(harness_affinity_count())
-        return n > 0 ? n : nil
-    }
+    static var affinityCount: Int? { cpus?.count }
 
     /// A cgroup v2 CPU quota in whole cores, rounded up (cpu.max "200000 100000" is 2; "max" none).
     static var cgroupQuota: Int? {
