@@ -44,13 +44,14 @@ public struct LocalLauncher: Launcher {
     public var timeout: Double
     public var decoders: DecoderProcesses?
     /// Bind each worker's threads to CPUs of its own (--bind-cores).
-    public var bindsCores = false
+    public var bindsCores: Bool
 
-    public init(executable: String, jobs: Int, timeout: Double, decoders: DecoderProcesses? = nil) {
+    public init(executable: String, jobs: Int, timeout: Double, decoders: DecoderProcesses? = nil, bindsCores: Bool = false) {
         self.executable = executable
         self.jobs = max(1, jobs)
         self.timeout = timeout
         self.decoders = decoders
+        self.bindsCores = bindsCores
     }
 
     public var parallelCells: Int { jobs }
@@ -61,15 +62,17 @@ public struct LocalLauncher: Launcher {
         }
         // The source data is freed; hand its pages back to the system before workers start.
         EngineMemory.releaseFreePages()
+        var placement: [[Int]]?
         if bindsCores {
             let threads = cells.first?.threads ?? 1
-            if let placement = WorkerProcesses.placement(cpus: AvailableCores.cpus, jobs: jobs, threads: threads) {
+            placement = WorkerProcesses.placement(cpus: AvailableCores.cpus, jobs: jobs, threads: threads)
+            if let placement {
                 events.log("workers bound to cores: " + placement.enumerated().map { "slot \($0.offset + 1) on \($0.element.map(String.init).joined(separator: ","))" }.joined(separator: ", "))
             } else {
                 events.log("--bind-cores: \(jobs) workers x \(threads) threads do not fit the \(AvailableCores.count) cores this process may use; workers are not bound")
             }
         }
-        WorkerProcesses(executable: executable, jobs: jobs, timeout: timeout, deadline: deadline, bindsCores: bindsCores)
+        WorkerProcesses(executable: executable, jobs: jobs, timeout: timeout, deadline: deadline, placement: placement)
             .run(cells, started: events.started, finished: events.finished)
     }
 }

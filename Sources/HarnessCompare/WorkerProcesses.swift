@@ -13,16 +13,16 @@ public final class WorkerProcesses: Sendable {
     let timeout: Double
     /// No cell starts after this moment (--budget); cells already running finish.
     let deadline: Date?
-    /// Whether each worker's threads are bound to CPUs of their own (when the workers' threads
-    /// fit the CPUs this process may use), instead of left to the scheduler.
-    let bindsCores: Bool
+    /// The CPUs each of the `jobs` worker slots is bound to (`placement`), or nil: the
+    /// scheduler places the workers.
+    let placement: [[Int]]?
 
-    public init(executable: String, jobs: Int, timeout: Double, deadline: Date? = nil, bindsCores: Bool = false) {
+    public init(executable: String, jobs: Int, timeout: Double, deadline: Date? = nil, placement: [[Int]]? = nil) {
         self.executable = executable
         self.jobs = max(1, jobs)
         self.timeout = timeout
         self.deadline = deadline
-        self.bindsCores = bindsCores
+        self.placement = placement
     }
 
     /// The CPUs of each of `jobs` slots of `threads` threads, or nil when they do not fit.
@@ -40,7 +40,6 @@ public final class WorkerProcesses: Sendable {
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         // Which slot (and so which CPUs) each running worker holds; touched on `reporting` only.
-        let placement = bindsCores ? Self.placement(cpus: AvailableCores.cpus, jobs: jobs, threads: cells.first?.threads ?? 1) : nil
         let free = SlotList(count: jobs)
 
         for (index, cell) in cells.enumerated() {

@@ -216,11 +216,7 @@ struct ComparisonOptions: ParsableArguments {
             ? SlurmLauncher(executable: executable, runRoot: runDir, database: URL(fileURLWithPath: db).standardizedFileURL.path, cellsPerTask: cellsPerTask,
                             cpusPerTask: perCell, sourceThreads: threads, timeout: timeout, slurmArguments: slurmArgs.split(separator: " ").map(String.init),
                             wait: !noWait, parallelCells: jobs)
-            : {
-                var local = LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders)
-                local.bindsCores = bindCores
-                return local
-            }()
+            : LocalLauncher(executable: executable, jobs: jobs, timeout: timeout, decoders: Installation.decoders, bindsCores: bindCores)
         var run = ComparisonRun(plan: plan, database: db, launcher: chosen, events: events)
         run.retryFailed = retryFailed
         run.budget = budget
