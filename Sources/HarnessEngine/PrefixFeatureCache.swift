@@ -232,21 +232,19 @@ public final class PrefixFeatureCache {
             log("frozen prefix: outputs of \(Self.size(bytes)) exceed the disk cache's budget of \(Self.size(settings.diskBudget)); not written")
             return false
         }
-        let entries = ((try? files.contentsOfDirectory(atPath: settings.directory)) ?? []).filter { $0.hasSuffix(".f32") }.compactMap { name -> (String, Int, Date)? in
+        let listed = ((try? files.contentsOfDirectory(atPath: settings.directory)) ?? []).compactMap { name -> (name: String, path: String, size: Int, date: Date)? in
             let p = settings.directory + "/" + name
             guard let a = try? files.attributesOfItem(atPath: p), let size = a[.size] as? Int, let date = a[.modificationDate] as? Date else { return nil }
-            return (p, size, date)
-        }.sorted { $0.2 < $1.2 }
-        // Writes a crash left behind (an hour old: no run writes one that long).
-        for name in (try? files.contentsOfDirectory(atPath: settings.directory)) ?? [] where name.contains(".partial-") {
-            let p = settings.directory + "/" + name
-            if let date = (try? files.attributesOfItem(atPath: p))?[.modificationDate] as? Date, date < Date(timeIntervalSinceNow: -3600) { try? files.removeItem(atPath: p) }
+            return (name, p, size, date)
         }
-        var total = entries.reduce(0) { $0 + $1.1 }
+        // Writes a crash left behind (an hour old: no run writes one that long).
+        for file in listed where file.name.contains(".partial-") && file.date < Date(timeIntervalSinceNow: -3600) { try? files.removeItem(atPath: file.path) }
+        let entries = listed.filter { $0.name.hasSuffix(".f32") }.sorted { $0.date < $1.date }
+        var total = entries.reduce(0) { $0 + $1.size }
         var evicted = 0
-        for (p, size, _) in entries where total + bytes > settings.diskBudget {
-            try? files.removeItem(atPath: p)
-            total -= size
+        for entry in entries where total + bytes > settings.diskBudget {
+            try? files.removeItem(atPath: entry.path)
+            total -= entry.size
             evicted += 1
         }
         if evicted > 0 { log("frozen prefix: removed the \(evicted) least recently used cache entries to stay within \(Self.size(settings.diskBudget))") }
