@@ -51,10 +51,15 @@ public struct PhotoComparisonRace {
     public func run(scratch: URL, log: (String) -> Void) throws -> PhotoComparisonCase {
         let folder = scratch.appendingPathComponent("photos-\(size)").path
         let model = scratch.appendingPathComponent("lite0-\(size).safetensors").path
-        log("photo comparison: writing \(perClass) train and test images per class of \(classes) Fashion-MNIST classes as \(size)-px PNGs to \(folder)")
-        try step("export-images", ["export-images", "fashion-mnist:0-\(classes - 1)", "--per-class", "\(perClass)", "--sizes", "\(size)", "--out", folder], scratch: scratch)
-        try step("import", ["import", weights, "--network", "efficientnet_lite0", "--input", "3x\(size)x\(size)", "--mean", "0.498,0.498,0.498",
-                            "--std", "0.502,0.502,0.502", "--framing", "stretch", "--out", model], scratch: scratch)
+        // Both photo races of a bench share the folder and the imported model (this bench's scratch).
+        if !FileManager.default.fileExists(atPath: folder) {
+            log("photo comparison: writing \(perClass) train and test images per class of \(classes) Fashion-MNIST classes as \(size)-px PNGs to \(folder)")
+            try step("export-images", ["export-images", "fashion-mnist:0-\(classes - 1)", "--per-class", "\(perClass)", "--sizes", "\(size)", "--out", folder], scratch: scratch)
+        }
+        if !FileManager.default.fileExists(atPath: model) {
+            try step("import", ["import", weights, "--network", "efficientnet_lite0", "--input", "3x\(size)x\(size)", "--mean", "0.498,0.498,0.498",
+                                "--std", "0.502,0.502,0.502", "--framing", "stretch", "--out", model], scratch: scratch)
+        }
         let how = strategy == "finetune" ? "fine-tuned" : "with its first half frozen and the rest fine-tuned (\(strategy))"
         var result = PhotoComparisonCase(description: "EfficientNet-Lite0 (ImageNet weights) \(how) for \(epochs) epoch\(epochs == 1 ? "" : "s"), batch \(batch), on \(classes) classes x \(perClass) "
                                          + "training images at \(size)x\(size) (20% held out for validation), then scored on \(classes * perClass) test images")
