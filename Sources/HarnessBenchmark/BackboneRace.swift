@@ -115,8 +115,10 @@ public struct BackboneRace {
         return cases
     }
 
-    private func side(_ who: String, _ executable: String, _ arguments: [String], scratch: URL) throws -> (throughput: Throughput, peak: Int) {
-        let run = try MeasuredProcess.run(executable, arguments, environment: ["PYTHONPATH": pythonPath],
+    /// One run of one side in a fresh process: its throughput line and its peak memory.
+    func side(_ who: String, _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+              scratch: URL) throws -> (throughput: Throughput, peak: Int) {
+        let run = try MeasuredProcess.run(executable, arguments, environment: environment.merging(["PYTHONPATH": pythonPath]) { $1 },
                                           log: scratch.appendingPathComponent("backbone-\(who).log"))
         guard run.status == 0, let line = run.output.split(separator: "\n").last,
               let throughput = try? JSONDecoder().decode(Throughput.self, from: Data(line.utf8)) else {

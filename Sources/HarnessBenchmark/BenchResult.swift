@@ -24,6 +24,11 @@ public struct BenchResult: Codable, Sendable {
     /// The same with half the backbone frozen for several epochs: the prefix cache against
     /// PyTorch running the frozen layers every epoch.
     public var frozenPrefixComparison: PhotoComparisonCase?
+    /// The pretrained-backbone scenario (ten strategies, several seeds), whole and cold, against
+    /// a PyTorch script of the same strategies.
+    public var scenario: ScenarioCase?
+    /// Training beside a process that keeps a core busy, harness against PyTorch.
+    public var sharedMachine: SharedMachineCase?
 
     public init(threads: Int, cores: Int, onednn: String, forwardGFLOPPerImage: Double) {
         self.threads = threads

