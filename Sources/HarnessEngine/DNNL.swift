@@ -99,6 +99,8 @@ final class DNNLMemory {
     private var storage: UnsafeMutableRawPointer?
     /// Set when this object is another descriptor over someone else's storage.
     private let owner: DNNLMemory?
+    /// Set when this buffer takes turns with others on one allocation (`share`).
+    private var shared: SharedStorage?
 
     init(_ desc: MemoryDesc) {
         self.desc = desc
@@ -128,14 +130,28 @@ final class DNNLMemory {
 
     deinit {
         dnnl_memory_destroy(memory)
-        if owner == nil { storage?.deallocate() }
+        if owner == nil && shared == nil { storage?.deallocate() }
     }
 
-    /// The storage, allocated (zeroed) on first use.
+    /// From now on this buffer lives in `storage`, which other buffers use at other times (a
+    /// gradient between the steps of a backward pass that write and read it): its contents are
+    /// only what was last written while it was in use. Only before first use.
+    func share(_ storage: SharedStorage) {
+        precondition(owner == nil && self.storage == nil && shared == nil, "a buffer shares storage before it is first used, once")
+        storage.reserve(byteCount)
+        shared = storage
+    }
+
+    /// The storage, allocated (zeroed) on first use; a shared buffer binds to its shared storage.
     var floats: UnsafeMutablePointer<Float> {
         if let storage { return storage.assumingMemoryBound(to: Float.self) }
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        let raw: UnsafeMutableRawPointer
+        if let shared {
+            raw = shared.pointer
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+            raw.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        }
         dnnlCheck(dnnl_memory_set_data_handle(memory, raw), "dnnl_memory_set_data_handle")
         storage = raw
         return raw.assumingMemoryBound(to: Float.self)
@@ -150,11 +166,12 @@ final class DNNLMemory {
     /// Whether storage is allocated now (tests, memory accounting).
     var isAllocated: Bool { storage != nil }
 
-    /// Hands the storage back (an alias keeps its owner's); the next use allocates it again, zeroed.
+    /// Hands the storage back (an alias keeps its owner's, a shared buffer only lets go of its
+    /// shared storage); the next use allocates it again, zeroed, or binds to the shared storage.
     func release() {
         guard owner == nil, let storage else { return }
         dnnlCheck(dnnl_memory_set_data_handle(memory, nil), "dnnl_memory_set_data_handle")
-        storage.deallocate()
+        if shared == nil { storage.deallocate() }
         self.storage = nil
     }
 
@@ -169,6 +186,30 @@ final class DNNLMemory {
         let e = floats
         for i in 0..<storageCount { g[i] += e[i] }
     }
+}
+
+/// One allocation that several buffers take turns on (Network's gradient pool): sized to the
+/// largest of them before any is used, allocated (zeroed) when the first one is.
+final class SharedStorage {
+    private(set) var byteCount = 0
+    private var raw: UnsafeMutableRawPointer?
+
+    func reserve(_ bytes: Int) {
+        precondition(raw == nil, "shared storage is sized before its first use")
+        byteCount = max(byteCount, bytes)
+    }
+
+    var pointer: UnsafeMutableRawPointer {
+        if let raw { return raw }
+        let r = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        r.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        raw = r
+        return r
+    }
+
+    var isAllocated: Bool { raw != nil }
+
+    deinit { raw?.deallocate() }
 }
 
 /// A created primitive (convolution, pooling, reorder, …) with its descriptor, built once per

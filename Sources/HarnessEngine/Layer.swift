@@ -34,6 +34,10 @@ protocol Layer: AnyObject {
     /// (or the loss) writes it.
     var output: DNNLMemory! { get }
     var outputGradient: DNNLMemory! { get }
+
+    /// Buffers read and written only inside the layer's own backward step (a kernel-layout
+    /// copy of the output gradient, say), which the network's gradient pool may share.
+    var backwardScratch: [DNNLMemory] { get }
 }
 
 extension Layer {
@@ -41,5 +45,6 @@ extension Layer {
     var buffers: [Parameter] { [] }
     func backwardWeights() {}
     var implementations: [(StepProfile.Phase, String)] { [] }
+    var backwardScratch: [DNNLMemory] { [] }
     var isTrainable: Bool { parameters.contains { !$0.isFrozen } }
 }

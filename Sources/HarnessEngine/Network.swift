@@ -184,26 +184,47 @@ public final class Network {
         // each other consumer writes a buffer of its own, added in before the producer's backward.
         extraGradients = Array(repeating: [], count: layers.count)
         var claimed = Set<Int>()
-        func gradientBuffer(for producer: Int) -> DNNLMemory? {
+        // Each gradient buffer of a layer's output, with the layer whose backward step writes it.
+        var gradients: [GradientLife] = []
+        func gradientBuffer(for producer: Int, writtenBy consumer: Int) -> DNNLMemory? {
             guard producer >= 0 else { return inputGradient }
-            if claimed.insert(producer).inserted { return layers[producer].outputGradient }
-            let extra = DNNLMemory(layers[producer].output.desc)
-            extraGradients[producer].append(extra)
-            return extra
+            let buffer: DNNLMemory
+            if claimed.insert(producer).inserted {
+                buffer = layers[producer].outputGradient
+            } else {
+                buffer = DNNLMemory(layers[producer].output.desc)
+                extraGradients[producer].append(buffer)
+            }
+            gradients.append(GradientLife(buffer: buffer, readAt: producer, writtenAt: consumer))
+            return buffer
         }
         for (i, layer) in layers.enumerated() {
             let producer = inputOf[i]
             let x: DNNLMemory = producer < 0 ? input : layers[producer].output
-            let dx = gradientBuffer(for: producer)
+            let dx = gradientBuffer(for: producer, writtenBy: i)
             if let addition = layer as? Addition, let s = operandOf[i] {
-                addition.connect(shortcut: layers[s].output, gradient: gradientBuffer(for: s))
+                addition.connect(shortcut: layers[s].output, gradient: gradientBuffer(for: s, writtenBy: i))
             }
             if let multiply = layer as? ChannelMultiply, let g = operandOf[i] {
-                multiply.connect(gate: layers[g].output, gradient: gradientBuffer(for: g))
+                multiply.connect(gate: layers[g].output, gradient: gradientBuffer(for: g, writtenBy: i))
             }
             _ = layer.prepare(input: x, inputGradient: dx)
         }
+        // The loss writes the last layer's gradient before the backward pass starts.
+        if !claimed.contains(layers.count - 1) {
+            gradients.append(GradientLife(buffer: layers[layers.count - 1].outputGradient, readAt: layers.count - 1, writtenAt: layers.count))
+        }
+        for (i, layer) in layers.enumerated() {
+            gradients += layer.backwardScratch.map { GradientLife(buffer: $0, readAt: i, writtenAt: i) }
+        }
+        gradientStorage = poolsGradients ? GradientLife.pool(gradients) : []
     }
+
+    /// Whether gradient buffers share memory by lifetime (GradientLife); off only to check that
+    /// pooling changes nothing.
+    package var poolsGradients = true
+    /// The shared allocations behind the gradient buffers (GradientLife.pool), for accounting.
+    private(set) var gradientStorage: [SharedStorage] = []
 
     /// The memory evaluation may grow the kernels to: 2 GiB of layer buffers.
     static let evaluationMemoryBudget = 2 << 30

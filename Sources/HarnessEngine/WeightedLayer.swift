@@ -101,6 +101,17 @@ class WeightedLayer: Layer {
         return output
     }
 
+    /// The kernel-layout (or bf16) copies the backward kernels read and write: made and used
+    /// within this layer's backward step.
+    var backwardScratch: [DNNLMemory] {
+        var copies = [weightsPass.source, weightsPass.outputGradient].filter { !$0.isIdentity }.map(\.target)
+        if let p = dataPass {
+            if !p.outputGradient.isIdentity && !copies.contains(where: { $0 === p.outputGradient.target }) { copies.append(p.outputGradient.target) }
+            if !p.inputGradient.isIdentity { copies.append(p.inputGradient.source) }
+        }
+        return copies
+    }
+
     var implementations: [(StepProfile.Phase, String)] {
         var kernels: [(StepProfile.Phase, DNNLPrimitive)] = [(.forward, forwardKernel), (.backwardWeights, weightsPass.kernel)]
         if let dataPass { kernels.append((.backwardData, dataPass.kernel)) }
