@@ -56,9 +56,15 @@ final class ChannelMultiply: Layer {
             productKernel = Self.multiply(input.desc, input.desc, into: input.desc, "\(name) backward-gate product")
             let reduced = Relayout(producing: .plain(gateDims), into: g)
             var src = input.desc, dst = reduced.source.desc
-            var desc = dnnl_reduction_desc_t()
-            dnnlCheck(dnnl_reduction_desc_init(&desc, dnnl_reduction_sum, &src, &dst, 0, 0), "dnnl_reduction_desc_init(\(name))")
-            reduceKernel = DNNLPrimitive("\(name) backward-gate sum", opDesc: desc)
+            if dims[2] * dims[3] == 1 {
+                // A 1x1 map (EfficientNet's last blocks at 32 px) has nothing to sum, and oneDNN
+                // refuses a reduction that keeps every dimension: a copy is the sum.
+                reduceKernel = DNNLPrimitive(reorderFrom: src, to: dst)
+            } else {
+                var desc = dnnl_reduction_desc_t()
+                dnnlCheck(dnnl_reduction_desc_init(&desc, dnnl_reduction_sum, &src, &dst, 0, 0), "dnnl_reduction_desc_init(\(name))")
+                reduceKernel = DNNLPrimitive("\(name) backward-gate sum", opDesc: desc)
+            }
             reducedGate = reduced
         } else {
             product = nil
@@ -68,6 +74,9 @@ final class ChannelMultiply: Layer {
         }
         return output
     }
+
+    /// The product summed into the gate's gradient: made and used within the backward step.
+    var backwardScratch: [DNNLMemory] { product.map { [$0] } ?? [] }
 
     var implementations: [(StepProfile.Phase, String)] {
         [(.forward, forwardKernel.implementation)] + (inputGradientKernel.map { [(.backwardData, $0.implementation)] } ?? [])
