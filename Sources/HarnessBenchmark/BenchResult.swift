@@ -188,13 +188,14 @@ public struct ComparisonRace: Codable, Sendable {
 
     static func parseHarness(output: String, log: String) -> (accuracy: [String: Double], stages: [String: Double]) {
         var accuracy: [String: Double] = [:], stages: [String: Double] = [:]
+        // `harness compare --format json`: {"comparisons": [{"rows": [...]}]} (ResultsExport).
         if let start = output.firstIndex(of: "{"),
            let doc = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any],
-           let rows = doc["rows"] as? [[String: Any]] {
-            for row in rows {
-                guard let name = row["configuration"] as? String else { continue }
-                if let acc = row["accuracy"] as? [String: Any], let mean = acc["mean"] as? Double { accuracy[name] = mean }
-                if let mean = row["meanSeconds"] as? Double, let seeds = row["seeds"] as? [Any] { stages[name] = mean * Double(seeds.count) }
+           let comparisons = doc["comparisons"] as? [[String: Any]] {
+            for row in comparisons.flatMap({ $0["rows"] as? [[String: Any]] ?? [] }) {
+                guard let name = row["strategy"] as? String else { continue }
+                if let mean = row["accuracy_mean"] as? Double { accuracy[name] = mean }
+                if let mean = row["mean_seconds"] as? Double, let seeds = row["seeds"] as? [Any] { stages[name] = mean * Double(seeds.count) }
             }
         }
         // "source network: 90.54% test accuracy on its own classes (trained in 84.1 s)"

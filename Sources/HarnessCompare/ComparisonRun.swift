@@ -13,6 +13,8 @@ public struct ComparisonRun {
     /// Minutes: start no cell after this, and keep only the trials that fit the estimate.
     public var budget: Double?
     public var events: CellEvents
+    /// Recorded in the database as the comparison starts (nil: not recorded).
+    public var provenance: Provenance?
 
     public init(plan: ComparisonPlan, database: String, launcher: Launcher, events: CellEvents) {
         self.plan = plan
@@ -28,6 +30,7 @@ public struct ComparisonRun {
             events.log("stored \(db.recovered.count) result\(db.recovered.count == 1 ? "" : "s") an earlier run could not write to \(database), "
                        + "from \(db.recovered.folders.joined(separator: ", "))")
         }
+        if let provenance { try db.recordRun(setting: plan.setting.key, provenance) }
         let deadline = budget.map { Date().addingTimeInterval($0 * 60) }
         var stored = try execute(plan.cells, in: db, deadline: deadline, what: "cells")
         let refits = plan.refitCells(after: stored)

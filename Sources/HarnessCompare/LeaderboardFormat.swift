@@ -7,7 +7,9 @@ import HarnessSupport
 
 public enum LeaderboardFormat: String, CaseIterable, Sendable {
     case table, markdown, csv, json, latex
-    /// One CSV line per trial cell (every trial of every seed, selected or not).
+    /// One JSON object per leaderboard row, a line each.
+    case jsonl
+    /// The long format: one CSV line per trial cell (every strategy x seed x trial, selected or not).
     case trials
 }
 
@@ -34,10 +36,9 @@ extension Leaderboard {
         switch format {
         case .table: return text(markdown: false)
         case .markdown: return text(markdown: true)
-        case .csv: return csv()
-        case .json: return json()
         case .latex: return latex()
-        case .trials: return trialsCSV()
+        // The formats pipelines read have one schema whether a database holds one comparison or several.
+        case .csv, .json, .jsonl, .trials: return ResultsExport(boards: [self]).render(format)
         }
     }
 
@@ -172,68 +173,8 @@ extension Leaderboard {
         return out.joined(separator: "\n")
     }
 
-    private func csv() -> String {
-        var out = ["rank,strategy,plugin,parameters,source,accuracy_mean,accuracy_ci95,accuracy_sd,seeds_ok,seeds_failed,seeds_missing,seeds_collapsed,delta_vs_\(baseline),p_value,p_holm,mean_seconds,trainable_parameters,failures,collapsed,validation_mean,trials,trials_failed,chosen,search_spaces,mean_steps,mean_epochs,under_trained,accuracy_bootstrap_low,accuracy_bootstrap_high"]
-        for r in rows {
-            let fields: [String] = [
-                r.rank.map(String.init) ?? "", r.configuration, r.strategy, r.parameters, r.source,
-                r.accuracy.n > 0 ? "\(r.accuracy.mean)" : "", r.accuracy.confidence95.map { "\($0)" } ?? "",
-                r.accuracy.n > 1 ? "\(r.accuracy.standardDeviation)" : "", "\(r.accuracy.n)", "\(r.failures.count)", "\(r.missing)", "\(r.collapsed.count)",
-                r.versusBaseline.map { "\($0.meanDifference)" } ?? "", r.versusBaseline?.pValue.map { "\($0)" } ?? "", r.adjustedP.map { "\($0)" } ?? "",
-                "\(r.meanSeconds)", "\(r.trainableParameters)", r.failures.joined(separator: "; "), r.collapsed.joined(separator: "; "),
-                r.validation.n > 0 ? "\(r.validation.mean)" : "", "\(r.trials)", "\(r.failedTrials.count)", r.chosen, r.searchSpaces,
-                r.meanSteps.map { "\($0)" } ?? "", r.meanEpochs.map { "\($0)" } ?? "", r.underTrained.joined(separator: "; "),
-                r.accuracy.bootstrap95.map { "\($0[0])" } ?? "", r.accuracy.bootstrap95.map { "\($0[1])" } ?? "",
-            ]
-            out.append(fields.map(Self.quote).joined(separator: ","))
-        }
-        return out.joined(separator: "\n")
-    }
-
     static func quote(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
-    /// One line per trial cell, for plotting a search or checking a selection by hand.
-    private func trialsCSV() -> String {
-        var out = ["strategy,seed,trial,selected,refit,status,validation_accuracy,test_accuracy,parameters,training,searched,seconds,kept_epochs,error"]
-        out += trialRecords.map { t in
-            [t.configuration, "\(t.seed)", "\(t.trial)", "\(t.selected)", "\(t.refit)", t.status,
-             t.validationAccuracy.map { "\($0)" } ?? "", t.testAccuracy.map { "\($0)" } ?? "", t.parameters, t.training,
-             t.searched, "\(t.seconds)", (t.keptEpochs ?? []).map(String.init).joined(separator: " "), t.error ?? ""].map(Self.quote).joined(separator: ",")
-        }
-        return out.joined(separator: "\n")
-    }
-
-    /// Every trial cell behind the rows, selected or not.
-    public var trialRecords: [TrialRecord] {
-        rows.flatMap { row in
-            (selection.choices[row.configuration] ?? [:]).values.sorted { $0.seed < $1.seed }.flatMap { choice in
-                (choice.trials + (choice.refit.map { [$0] } ?? [])).map { s in
-                    TrialRecord(configuration: row.configuration, seed: s.cell.seed, trial: s.cell.trial ?? 0,
-                                selected: s.cell.refit != true && s.cell.key == choice.selected?.cell.key, refit: s.cell.refit == true,
-                                status: s.result.status.rawValue, validationAccuracy: s.result.validation?.accuracy,
-                                testAccuracy: s.result.metrics?.accuracy, parameters: s.cell.parameterSummary,
-                                training: s.cell.training.summary, searched: s.cell.chosenSummary, seconds: s.result.seconds,
-                                keptEpochs: s.result.keptEpochs, error: s.result.error)
-                }
-            }
-        }
-    }
-
-    private func json() -> String {
-        struct Document: Encodable {
-            var caption: String
-            var baseline: String
-            var setting: ComparisonSetting?
-            var selection: String
-            var rows: [LeaderboardRow]
-            var trials: [TrialRecord]
-        }
-        let encoder = HarnessJSON.encoder
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: (try? encoder.encode(Document(caption: caption, baseline: baseline, setting: setting, selection: selectionProtocol,
-                                                                                        rows: rows, trials: trialRecords))) ?? Data(), as: UTF8.self)
     }
 
     private func latex() -> String {

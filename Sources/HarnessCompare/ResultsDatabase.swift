@@ -89,6 +89,7 @@ public final class ResultsDatabase: @unchecked Sendable {
         try execute("PRAGMA synchronous=FULL")
         try execute(Self.createCells)
         try execute("CREATE INDEX IF NOT EXISTS cells_setting ON cells(setting)")
+        try execute(Self.createRuns)
         if version < StoredRowMigration.schemaVersion { try migrate() }
         try storeRecovered()
     }
@@ -117,6 +118,15 @@ public final class ResultsDatabase: @unchecked Sendable {
                 cell_json TEXT NOT NULL,        -- the full configuration (Cell)
                 result_json TEXT NOT NULL,      -- metrics, per-class accuracy, confusion, training curve
                 finished_at TEXT NOT NULL
+            )
+            """
+
+    /// Every start of a comparison: which setting, when, and its provenance (Provenance).
+    static let createRuns = """
+            CREATE TABLE IF NOT EXISTS runs (
+                setting TEXT NOT NULL,          -- ComparisonSetting.key, as in cells
+                started_at TEXT NOT NULL,
+                provenance_json TEXT NOT NULL   -- Provenance: command, harness, commit, oneDNN, processor
             )
             """
 
@@ -313,6 +323,27 @@ public final class ResultsDatabase: @unchecked Sendable {
             guard let cell = try? decoder.decode(Cell.self, from: Data(text(0).utf8)),
                   let result = try? decoder.decode(CellResult.self, from: Data(text(1).utf8)) else { continue }
             out.append(StoredCell(cell: cell, result: result, finishedAt: text(2)))
+        }
+        return out
+    }
+
+    /// Records that a comparison of `setting` starts, with where its numbers come from.
+    public func recordRun(setting: String, _ provenance: Provenance) throws {
+        let stmt = try prepare("INSERT INTO runs (setting, started_at, provenance_json) VALUES (?, ?, ?)")
+        defer { sqlite3_finalize(stmt) }
+        let json = String(decoding: try HarnessJSON.encoder.encode(provenance), as: UTF8.self)
+        for (i, t) in [setting, provenance.startedAt, json].enumerated() { sqlite3_bind_text(stmt, Int32(i + 1), t, -1, harness_sqlite_transient()) }
+        guard sqlite3_step(stmt) == SQLITE_DONE else { throw fail("record the run of \(setting.prefix(12))") }
+    }
+
+    /// Every recorded start, by setting key, oldest first (none in databases from before runs were recorded).
+    public func runs() throws -> [String: [Provenance]] {
+        let stmt = try prepare("SELECT setting, provenance_json FROM runs ORDER BY started_at")
+        defer { sqlite3_finalize(stmt) }
+        var out: [String: [Provenance]] = [:]
+        while sqlite3_step(stmt) == SQLITE_ROW {
+            guard let p = try? HarnessJSON.decoder.decode(Provenance.self, from: Data(String(cString: sqlite3_column_text(stmt, 1)).utf8)) else { continue }
+            out[String(cString: sqlite3_column_text(stmt, 0)), default: []].append(p)
         }
         return out
     }

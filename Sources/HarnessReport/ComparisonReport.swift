@@ -296,3 +296,30 @@ public struct ComparisonReport {
         return directory + "/report.html"
     }
 }
+
+extension ComparisonReport {
+    /// index.html beside the comparisons' folders (one per id): a line per comparison with what
+    /// it transferred, its strategies, its cells and the command that last ran it.
+    public static func writeIndex(_ runs: [RunSummary], to directory: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let rows = runs.map { r -> String in
+            let link = r.cellsOK + r.cellsFailed > 0 ? "<a href=\"\(r.id)/report.html\">\(r.id)</a>" : r.id
+            let command = r.runs.last.map { "<code>\(SVG.escape($0.command))</code><br><small>\(SVG.escape($0.summary))</small>" } ?? ""
+            return "<tr><td>\(link)</td><td>\(SVG.escape(String(r.started.prefix(19))))</td><td>\(SVG.escape(r.source))</td><td>\(SVG.escape(r.target))</td>"
+                + "<td>\(SVG.escape(r.strategies.joined(separator: ", ")))</td><td>\(r.cellsOK)</td><td>\(r.cellsFailed)</td><td>\(command)</td></tr>"
+        }
+        let html = """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>harness: \(runs.count) comparisons</title>
+            <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}</style>
+            </head><body>
+            <h1>\(runs.count) comparisons</h1>
+            <table><tr><th>id</th><th>started</th><th>source</th><th>target</th><th>strategies</th><th>cells ok</th><th>failed</th><th>last command</th></tr>
+            \(rows.joined(separator: "\n"))
+            </table></body></html>
+            """
+        let path = directory + "/index.html"
+        try html.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}

@@ -220,6 +220,7 @@ struct ComparisonOptions: ParsableArguments {
         var run = ComparisonRun(plan: plan, database: db, launcher: chosen, events: events)
         run.retryFailed = retryFailed
         run.budget = budget
+        run.provenance = Provenance.current(sourceRoot: Installation.sourceRoot)
         return (plan, try run.execute())
     }
 }

@@ -19,6 +19,19 @@ struct StoredResults: ParsableArguments {
     }
 }
 
+/// `--run`, for the commands that show stored comparisons.
+struct RunChoice: ParsableArguments {
+    @Option(help: ArgumentHelp("Only the comparison with this id, or a unique start of it (harness runs lists them).", valueName: "id"))
+    var run: String?
+
+    /// The stored cells, of the chosen comparison when --run is given.
+    func cells(in database: ResultsDatabase) throws -> [StoredCell] {
+        let all = try database.cells()
+        guard let run else { return all }
+        do { return try RunListing.select(run, from: all) } catch let e as ComparisonError { throw CLIError(e.description) }
+    }
+}
+
 struct LeaderboardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leaderboard",
@@ -26,10 +39,12 @@ struct LeaderboardCommand: ParsableCommand {
 
     @OptionGroup var results: StoredResults
 
+    @OptionGroup var choice: RunChoice
+
     @Option(help: ArgumentHelp("Format: \(LeaderboardFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
     var format: String = "table"
 
-    @Option(help: "Only comparisons on this data set.")
+    @Option(help: "Only comparisons on this data set (its name as harness runs shows it, e.g. fashion-mnist).")
     var dataset: String?
 
     @Option(help: "Only comparisons on this split (random(seed 1), dissimilar, explicit).")
@@ -63,17 +78,15 @@ struct LeaderboardCommand: ParsableCommand {
             return
         }
         let wanted = strategies.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        var stored = try database.cells()
+        var stored = try choice.cells(in: database)
         if let dataset { stored = stored.filter { $0.cell.setting.datasetName == dataset } }
         if let split { stored = stored.filter { $0.cell.setting.splitName == split } }
         if let wanted { stored = stored.filter { wanted.contains($0.cell.configuration) || $0.cell.configuration == baseline } }
         guard !stored.isEmpty else { throw CLIError("no stored cells match") }
-        let settings = Dictionary(grouping: stored, by: { $0.cell.setting.key })
-        for (i, key) in settings.keys.sorted().enumerated() {
-            if i > 0 { print("") }
-            var board = Leaderboard(cells: settings[key]!, baseline: baseline)
-            board.interval = interval
-            print(board.render(LeaderboardFormat(rawValue: format)!))
-        }
+        // One document for every comparison the database holds (csv, json, jsonl and trials
+        // name each row's comparison), oldest first.
+        var export = ResultsExport(cells: stored, baseline: baseline, interval: interval)
+        export.provenance = try database.runs()
+        print(export.render(LeaderboardFormat(rawValue: format)!))
     }
 }

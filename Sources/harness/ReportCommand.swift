@@ -9,6 +9,8 @@ struct Report: ParsableCommand {
 
     @OptionGroup var results: StoredResults
 
+    @OptionGroup var choice: RunChoice
+
     @Option(help: ArgumentHelp("Where to write report.html and the SVG figures (one sub-folder per comparison when there are several).", valueName: "dir"))
     var out: String = "results/report"
 
@@ -16,13 +18,16 @@ struct Report: ParsableCommand {
     var baseline: String = "scratch"
 
     func run() throws {
-        let stored = try results.open().cells()
+        let database = try results.open()
+        let stored = try choice.cells(in: database)
         guard !stored.isEmpty else { throw CLIError("\(results.db) holds no cells yet") }
-        let settings = Dictionary(grouping: stored, by: { $0.cell.setting.key })
-        for key in settings.keys.sorted() {
-            let dir = settings.count == 1 ? out : out + "/" + key
-            let page = try ComparisonReport(cells: settings[key]!, baseline: baseline).write(to: dir)
+        let runs = RunListing.summaries(cells: stored, runs: try database.runs())
+        // One comparison: its page in --out. Several: a folder each (named by id) and an index linking them.
+        for run in runs where run.cellsOK + run.cellsFailed > 0 {
+            let dir = runs.count == 1 ? out : out + "/" + run.id
+            let page = try ComparisonReport(cells: stored.filter { $0.cell.setting.key == run.key }, baseline: baseline).write(to: dir)
             print(page)
         }
+        if runs.count > 1 { print(try ComparisonReport.writeIndex(runs, to: out)) }
     }
 }

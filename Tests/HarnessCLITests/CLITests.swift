@@ -38,6 +38,27 @@ struct HarnessCLI {
     }
 }
 
+/// A CSV document's records by column name (quoted fields may hold commas and doubled quotes).
+func csvRecords(_ text: String) -> [[String: String]] {
+    var records: [[String]] = [], record: [String] = [], field = "", quoted = false
+    var chars = Array(text).makeIterator()
+    while let c = chars.next() {
+        if quoted {
+            if c == "\"" {
+                if let next = chars.next() {
+                    if next == "\"" { field.append("\"") } else { quoted = false; if next == "," { record.append(field); field = "" } else if next == "\n" { record.append(field); records.append(record); record = []; field = "" } else { field.append(next) } }
+                } else { quoted = false }
+            } else { field.append(c) }
+        } else if c == "\"" { quoted = true }
+        else if c == "," { record.append(field); field = "" }
+        else if c == "\n" { record.append(field); records.append(record); record = []; field = "" }
+        else { field.append(c) }
+    }
+    if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+    guard let header = records.first else { return [] }
+    return records.dropFirst().map { Dictionary(zip(header, $0), uniquingKeysWith: { a, _ in a }) }
+}
+
 extension XCTestCase {
     /// Comparisons here check behaviour, not budgets: they run at the epochs they give
     /// (--min-steps 0) unless they pass --min-steps themselves, as 300 steps a training run would

@@ -38,9 +38,8 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stderr.contains("training the source network"), first.stderr)
         XCTAssertTrue(first.stderr.contains("6 of 6 cells to run"), first.stderr)
-        let lines = first.stdout.split(separator: "\n")
-        XCTAssertTrue(lines[0].hasPrefix("rank,strategy,plugin"))
-        XCTAssertEqual(Set(lines.dropFirst().map { $0.split(separator: ",")[1] }), ["freeze3", "svm-codes", "scratch"])
+        XCTAssertTrue(first.stdout.hasPrefix("comparison_id,dataset,split,"), first.stdout)
+        XCTAssertEqual(Set(csvRecords(first.stdout).compactMap { $0["strategy"] }), ["freeze3", "svm-codes", "scratch"])
 
         // One more strategy: no source network trained, no finished cell rerun, same numbers for the old rows.
         let second = try harness(args.map { $0 == "freeze3,svm-codes" ? "freeze3,svm-codes,random3" : $0 } + ["--format", "csv"],
@@ -49,7 +48,8 @@ final class CompareTests: XCTestCase {
         XCTAssertFalse(second.stderr.contains("training the source network"), second.stderr)
         XCTAssertTrue(second.stderr.contains("2 of 8 cells to run (6 already in"), second.stderr)
         for name in ["freeze3", "svm-codes", "scratch"] {
-            func row(_ out: String) -> String? { out.split(separator: "\n").first { $0.split(separator: ",")[1] == name }.map { String($0.split(separator: ",")[5]) } }
+            func row(_ out: String) -> String? { csvRecords(out).first { $0["strategy"] == name }?["accuracy_mean"] }
+            XCTAssertNotNil(row(first.stdout), first.stdout)
             XCTAssertEqual(row(first.stdout), row(second.stdout), "\(name): same mean accuracy")
         }
 
@@ -61,7 +61,8 @@ final class CompareTests: XCTestCase {
         func rows(_ db: String) throws -> [NSDictionary] {
             let json = try harness(["leaderboard", "--db", db, "--format", "json", "--strategies", "freeze3,svm-codes"]).stdout
             let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            return try XCTUnwrap(doc["rows"] as? [[String: Any]]).map { NSDictionary(dictionary: $0.filter { $0.key != "meanSeconds" }) }
+            let comparison = try XCTUnwrap((doc["comparisons"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(comparison["rows"] as? [[String: Any]]).map { NSDictionary(dictionary: $0.filter { $0.key != "mean_seconds" }) }
         }
         let fresh = try rows(dir + "/other.sqlite")
         XCTAssertEqual(fresh.count, 3)

@@ -37,9 +37,8 @@ final class SlurmTests: XCTestCase {
     func accuracies(_ db: String) throws -> [String: String] {
         let csv = try harness(["leaderboard", "--db", db, "--format", "trials"]).stdout
         var byCell: [String: String] = [:]
-        for line in csv.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            byCell["\(f[0]) seed \(f[1]) trial \(f[2])"] = "\(f[5]) \(f[7])"
+        for r in csvRecords(csv) {
+            byCell["\(r["strategy"] ?? "?") seed \(r["seed"] ?? "?") trial \(r["trial"] ?? "?")"] = "\(r["status"] ?? "?") \(r["test_accuracy"] ?? "?")"
         }
         return byCell
     }

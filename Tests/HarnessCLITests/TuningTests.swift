@@ -25,24 +25,25 @@ final class TuningTests: XCTestCase {
                                  "--trials", "3", "--db", db, "--format", "json"] + CompareTests.small(seeds: 1), environment: environment)
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stderr.contains("6 of 6 cells to run"), r.stderr)
-            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return try XCTUnwrap((doc["comparisons"] as? [[String: Any]])?.first, "one comparison in the document")
         }
         let honest = try run(photos, db: dir + "/a.sqlite"), shuffled = try run(permuted, db: dir + "/b.sqlite")
         func trials(_ doc: [String: Any]) throws -> [[String: Any]] { try XCTUnwrap(doc["trials"] as? [[String: Any]]) }
         func selected(_ doc: [String: Any]) throws -> [String] {
-            try trials(doc).filter { $0["selected"] as? Bool == true }.map { "\($0["configuration"]!) seed \($0["seed"]!): trial \($0["trial"]!)" }.sorted()
+            try trials(doc).filter { $0["selected"] as? Bool == true }.map { "\($0["strategy"]!) seed \($0["seed"]!): trial \($0["trial"]!)" }.sorted()
         }
         XCTAssertEqual(try trials(honest).count, 6)
         XCTAssertEqual(try selected(honest).count, 2)
         XCTAssertEqual(try selected(shuffled), try selected(honest), "permuting the test labels changes no selection")
         // (Rows are ranked by test accuracy, which the permutation changes: compare trial by trial.)
         func byTrial(_ doc: [String: Any], _ field: String) throws -> [String: Double] {
-            Dictionary(uniqueKeysWithValues: try trials(doc).map { ("\($0["configuration"]!) \($0["seed"]!) \($0["trial"]!)", $0[field] as? Double ?? -1) })
+            Dictionary(uniqueKeysWithValues: try trials(doc).map { ("\($0["strategy"]!) \($0["seed"]!) \($0["trial"]!)", $0[field] as? Double ?? -1) })
         }
-        XCTAssertEqual(try byTrial(shuffled, "validationAccuracy"), try byTrial(honest, "validationAccuracy"), "the validation images are the training folder's")
-        XCTAssertNotEqual(try byTrial(shuffled, "testAccuracy"), try byTrial(honest, "testAccuracy"), "the test labels did change")
-        let svm = try XCTUnwrap((honest["rows"] as? [[String: Any]])?.first { $0["configuration"] as? String == "svm-codes" })
-        XCTAssertGreaterThan(svm["validation"].flatMap { ($0 as? [String: Any])?["mean"] as? Double } ?? 0, 0.5, "a working strategy beats chance (20%) on validation")
+        XCTAssertEqual(try byTrial(shuffled, "validation_accuracy"), try byTrial(honest, "validation_accuracy"), "the validation images are the training folder's")
+        XCTAssertNotEqual(try byTrial(shuffled, "test_accuracy"), try byTrial(honest, "test_accuracy"), "the test labels did change")
+        let svm = try XCTUnwrap((honest["rows"] as? [[String: Any]])?.first { $0["strategy"] as? String == "svm-codes" })
+        XCTAssertGreaterThan(svm["validation_mean"] as? Double ?? 0, 0.5, "a working strategy beats chance (20%) on validation")
         XCTAssertTrue((honest["selection"] as? String ?? "").hasPrefix("Selection: per strategy and seed, the trial with the best validation accuracy"))
 
         // More trials under a budget the estimate (from the 6 stored cells) says they cannot fit: none is started.
@@ -121,7 +122,7 @@ final class TuningTests: XCTestCase {
         let row = try XCTUnwrap(table.split(separator: "\n").first { $0.hasPrefix("| 2 |") })
         XCTAssertFalse(row.contains("—"), "every treatment has a selected trial: \(row)")
         let board = try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", "trials"])
-        XCTAssertEqual(board.stdout.split(separator: "\n").filter { $0.contains(",true,false,ok,") }.count, 6, board.stdout)
+        XCTAssertEqual(csvRecords(board.stdout).filter { $0["selected"] == "true" && $0["refit"] == "false" && $0["status"] == "ok" }.count, 6, board.stdout)
     }
 
     func testEarlyStoppingKeepsEachRunsBestValidationEpoch() throws {
@@ -130,11 +131,10 @@ final class TuningTests: XCTestCase {
                             + CompareTests.small(seeds: 2), environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("Early stopping: every training run keeps the weights of its epoch with the best validation accuracy."), r.stdout)
-        let trials = try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", "trials"]).stdout.split(separator: "\n").dropFirst()
+        let trials = csvRecords(try harness(["leaderboard", "--db", dir + "/r.sqlite", "--format", "trials"]).stdout)
         XCTAssertEqual(trials.count, 2)
-        for line in trials {
-            let kept = line.split(separator: ",", omittingEmptySubsequences: false).dropLast().last.map(String.init) ?? ""
-            XCTAssertTrue(["1", "2"].contains(kept), "one training run of 2 epochs, its kept epoch recorded: \(line)")
+        for record in trials {
+            XCTAssertTrue(["1", "2"].contains(record["kept_epochs"] ?? ""), "one training run of 2 epochs, its kept epoch recorded: \(record)")
         }
     }
 

@@ -14,7 +14,7 @@ final class LeaderboardTests: XCTestCase {
         XCTAssertNil(PairedTTest([0.9], [0.8]).pValue)
     }
 
-    func testRanksPairsAndNeverHidesAFailingOrMissingRow() {
+    func testRanksPairsAndNeverHidesAFailingOrMissingRow() throws {
         let cells = [
             storedCell("scratch", seed: 1, accuracy: 0.80), storedCell("scratch", seed: 2, accuracy: 0.82), storedCell("scratch", seed: 3, accuracy: 0.81),
             storedCell("good", seed: 1, accuracy: 0.90), storedCell("good", seed: 2, accuracy: 0.91), storedCell("good", seed: 3, accuracy: 0.93),
@@ -37,7 +37,9 @@ final class LeaderboardTests: XCTestCase {
         XCTAssertTrue(board.render(.markdown).hasPrefix("| rank | strategy |"))
         XCTAssertEqual(board.render(.csv).split(separator: "\n").count, 6)
         XCTAssertTrue(board.render(.latex).contains("\\begin{tabular}"))
-        XCTAssertTrue(board.render(.json).contains("\"configuration\" : \"flaky\""))
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(board.render(.json).utf8)) as? [String: Any])
+        let rows = try XCTUnwrap((doc["comparisons"] as? [[String: Any]])?.first?["rows"] as? [[String: Any]])
+        XCTAssertTrue(rows.contains { $0["strategy"] as? String == "flaky" })
     }
 
     func testACollapsedModelIsFlaggedNotPassedAsAnOrdinaryRow() {
