@@ -177,16 +177,17 @@ def to_layout(x, channels_last):
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
 
-def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, channels_last=False, bf16=False):
+def train(network, images, labels, epochs, batch, lr, lr_mults=None, seed=1, channels_last=False, bf16=False, min_steps=0):
     """The harness's training loop: shuffled minibatches (last partial batch dropped), softmax
-    cross-entropy, SGD with a per-step one-cycle rate; with bf16, the forward pass under CPU
-    autocast to bfloat16."""
+    cross-entropy, SGD with a per-step one-cycle rate, `epochs` or more to reach `min_steps`
+    steps (the harness's --min-steps); with bf16, the forward pass under CPU autocast to bfloat16."""
     optimizer = make_optimizer(network, lr, lr_mults)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     n = images.shape[0]
     batch = min(batch, n)
     steps = max(n // batch, 1)
+    epochs = max(epochs, -(-min_steps // steps))
     total = steps * epochs
     network.train()
     step = 0

@@ -6,7 +6,8 @@ on the target classes' test images. `harness bench` times it against the harness
 Same protocol as the harness: the same network (from the harness's NetworkSpec JSON), Xavier
 initialisation, SGD with momentum 0.9 and weight decay 5e-4 on weights, one-cycle rate, batch 64,
 source network for --base-epochs on every source-class training image, K target images per class
-drawn per seed, the target test set normalised with the source network's training statistics,
+drawn per seed of which 20% are held out for validation, every target training run at least 300
+SGD steps (the harness's comparison defaults), the target test set normalised with the source network's training statistics,
 and LIBLINEAR (Debian's python3-liblinear: L2-regularised L2-loss SVC, dual, C=1, eps 0.1, bias 1)
 on standardised relu7 codes.
 
@@ -73,6 +74,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--base-epochs", type=int, default=3)
+    parser.add_argument("--min-steps", type=int, default=300, help="fewest SGD steps of each target training run (the harness's comparison default)")
+    parser.add_argument("--validation", type=float, default=0.2, help="fraction of each target class's training images held out (never trained on), as the harness does")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--threads", type=int, default=2)
@@ -126,13 +129,18 @@ def main():
     for seed in range(1, args.seeds + 1):
         g = torch.Generator().manual_seed(seed)
         pick = stratified(train_y, target_classes, args.target_per_class, g)
+        # As the harness: a share of each class held out for validation (scored, never trained on).
+        held = torch.cat([members[torch.randperm(len(members), generator=g)[:round(len(members) * args.validation)]]
+                          for members in (pick[train_y[pick] == c] for c in target_classes)])
+        pick = pick[~torch.isin(pick, held)]
         x, y = (train_x[pick] - mean) / std, relabel(train_y[pick], target_classes)
+        vx = (train_x[held] - mean) / std
         classes = len(target_classes)
 
         clock[0] = time.perf_counter()
         torch.manual_seed(seed)
         scratch = network(classes)
-        peer.train(scratch, x, y, args.epochs, args.batch, args.lr, seed=seed, channels_last=channels_last)
+        peer.train(scratch, x, y, args.epochs, args.batch, args.lr, seed=seed, channels_last=channels_last, min_steps=args.min_steps)
         results["scratch"].append(accuracy(scratch, tx, ty, channels_last))
         lap("scratch")
 
@@ -142,7 +150,7 @@ def main():
             frozen[i].load_state_dict(modules[i].state_dict())
             frozen[i].requires_grad_(False)
         mults = [0.0] * 3 + [1.0] * (len(learnable) - 3)
-        peer.train(frozen, x, y, args.epochs, args.batch, args.lr, lr_mults=mults, seed=seed, channels_last=channels_last)
+        peer.train(frozen, x, y, args.epochs, args.batch, args.lr, lr_mults=mults, seed=seed, channels_last=channels_last, min_steps=args.min_steps)
         results["freeze3"].append(accuracy(frozen, tx, ty, channels_last))
         lap("freeze3")
 
@@ -151,7 +159,7 @@ def main():
         for i in learnable[:-1]:
             tuned[i].load_state_dict(modules[i].state_dict())
         mults = [0.1] * (len(learnable) - 1) + [1.0]
-        peer.train(tuned, x, y, args.epochs, args.batch, args.lr, lr_mults=mults, seed=seed, channels_last=channels_last)
+        peer.train(tuned, x, y, args.epochs, args.batch, args.lr, lr_mults=mults, seed=seed, channels_last=channels_last, min_steps=args.min_steps)
         results["finetune"].append(accuracy(tuned, tx, ty, channels_last))
         lap("finetune")
 

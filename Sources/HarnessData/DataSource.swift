@@ -1,6 +1,7 @@
 // One way in for every data set: the bundled default (Fashion-MNIST from its Debian package),
 // a folder of IDX files, or a folder of images per class.
 import Foundation
+import HarnessSupport
 
 public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case fashionMNIST(directory: String?)
@@ -13,7 +14,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         switch name.lowercased() {
         case "fashion-mnist", "fashion_mnist", "fashionmnist": self = .fashionMNIST(directory: nil)
         default:
-            throw DataError.notADataset(path: name, expected: "a known data set name (\(DataSource.knownNames.joined(separator: ", "))) or --data DIR")
+            throw DataError.notADataset(path: name, expected: "a known data set name\(Suggestion.phrase(for: name, among: DataSource.knownNames)) "
+                                        + "(\(DataSource.knownNames.joined(separator: ", "))) or --data DIR")
         }
     }
 

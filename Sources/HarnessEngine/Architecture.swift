@@ -3,6 +3,7 @@
 // grayscale and 32x32 colour alike; `harness networks` lists them with their size and cost.
 import Foundation
 import HarnessData
+import HarnessSupport
 
 public enum Architecture: String, CaseIterable, Sendable {
     /// AlexNet's shape: 5 convolutional + 3 fully connected layers (Yosinski et al.'s unit of "layer").
@@ -141,7 +142,8 @@ public enum NetworkChoice: Equatable, Sendable, CustomStringConvertible {
         } else if text.hasSuffix(".json") {
             self = .file(text)
         } else {
-            throw EngineError.invalidSpec("unknown network '\(text)' (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")); "
+            throw EngineError.invalidSpec("unknown network '\(text)'\(Suggestion.phrase(for: text, among: Architecture.allCases.map(\.rawValue))) "
+                                          + "(known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")); "
                                           + "or a spec file ending in .json). help: harness networks lists them")
         }
     }

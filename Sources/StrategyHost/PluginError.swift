@@ -1,6 +1,7 @@
 // Every way finding, loading and configuring a strategy can fail, each naming the file or the
 // place in strategies.json, and what to do. Codable: the plugin scanner sends these back from
 // its child process, and the scan cache keeps them.
+import HarnessSupport
 
 public enum PluginError: Error, Equatable, Codable, Sendable, CustomStringConvertible {
     case notLoadable(path: String, reason: String)
@@ -43,12 +44,12 @@ public enum PluginError: Error, Equatable, Codable, Sendable, CustomStringConver
         case let .duplicateName(name, first, second):
             return "two plugins are both named '\(name)': \(first) and \(second). help: remove one, or rename it"
         case let .unknownStrategy(name, known, broken):
-            return "unknown strategy plugin '\(name)' (known: \(known.joined(separator: ", ")))"
+            return "unknown strategy plugin '\(name)'\(Suggestion.phrase(for: name, among: known)) (known: \(known.joined(separator: ", ")))"
                 + (broken > 0 ? "; \(broken) plugin file\(broken == 1 ? "" : "s") failed to load, see `harness strategies`" : "")
         case let .failedToLoad(name, cause):
             return "strategy plugin '\(name)' failed to load: \(cause). help: see `harness strategies`"
         case let .unknownConfiguration(name, known):
-            return "unknown strategy '\(name)' (known: \(known.joined(separator: ", ")))"
+            return "unknown strategy '\(name)'\(Suggestion.phrase(for: name, among: known)) (known: \(known.joined(separator: ", "))). help: harness strategies lists them"
         case let .badConfigFile(path, line, column, reason):
             return "\(path):\(line):\(column): \(reason)"
         case let .unknownParameter(configuration, strategy, parameter, place, known):

@@ -12,5 +12,5 @@ struct Harness: ParsableCommand {
             Networks run on oneDNN; set threads with --threads.
             """,
         version: "harness 0.1 (engine \(EngineInfo.engineVersion))",
-        subcommands: [Compare.self, TransferCurveCommand.self, LeaderboardCommand.self, Runs.self, Report.self, Telemetry.self, Train.self, Networks.self, Evaluate.self, Import.self, ExportImages.self, DecodeImages.self, Bench.self, BenchBackbone.self, Strategies.self, Cache.self, SDK.self, Collect.self, Status.self, Worker.self, ScanPlugin.self, SlurmTaskCommand.self])
+        subcommands: [Compare.self, TransferCurveCommand.self, LeaderboardCommand.self, Runs.self, Report.self, Telemetry.self, Train.self, Networks.self, Evaluate.self, Import.self, ExportImages.self, DecodeImages.self, Bench.self, BenchBackbone.self, Strategies.self, Cache.self, Version.self, SDK.self, Collect.self, Status.self, Worker.self, ScanPlugin.self, SlurmTaskCommand.self])
 }

@@ -108,6 +108,15 @@ extension XCTestCase {
 }
 
 final class CLITests: XCTestCase {
+    func testVersionSaysWhatRanAndMisspeltNamesGetASuggestion() throws {
+        let version = try harness(["version"])
+        XCTAssertEqual(version.status, 0, version.stderr)
+        XCTAssertTrue(version.stdout.contains("oneDNN: ") && version.stdout.contains("commit: "), version.stdout)
+        assertOneLineError(try harness(["compare", "--strategies", "Finetune", "--db", NSTemporaryDirectory() + "/never-\(UUID().uuidString).sqlite"]),
+                           mentions: "did you mean 'finetune'?")
+        assertOneLineError(try harness(["networks", "resnet-18"]), mentions: "did you mean 'resnet18'?")
+    }
+
     func testHelpListsSubcommands() throws {
         let r = try harness(["--help"])
         XCTAssertEqual(r.status, 0)

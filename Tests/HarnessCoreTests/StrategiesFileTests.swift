@@ -17,7 +17,11 @@ final class StrategiesFileTests: XCTestCase {
         let registry = scannedRegistry()
         XCTAssertEqual(registry.failures.count, 0, "\(registry.failures)")
         for c in file.configurations { XCTAssertNoThrow(try ConfiguredStrategy(c, plugin: try registry.loaded(c.strategy)), c.name) }
-        XCTAssertThrowsError(try file.configuration(named: "freeze9")) { XCTAssertTrue("\($0)".hasPrefix("unknown strategy 'freeze9' (known: scratch, freeze3,")) }
+        XCTAssertThrowsError(try file.configuration(named: "freeze9")) {
+            XCTAssertTrue("\($0)".hasPrefix("unknown strategy 'freeze9' (did you mean 'freeze3'?) (known: scratch, freeze3,"), "\($0)")
+        }
+        XCTAssertThrowsError(try file.configuration(named: "Finetune")) { XCTAssertTrue("\($0)".contains("(did you mean 'finetune'?)"), "\($0)") }
+        XCTAssertThrowsError(try file.configuration(named: "zzzzzzzz")) { XCTAssertFalse("\($0)".contains("did you mean"), "nothing close: \($0)") }
     }
 
     func testKeepsOrderValuesAndPlaces() throws {
