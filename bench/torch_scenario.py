@@ -91,29 +91,31 @@ class Scenario:
                 decayed = p.dim() > 1  # convolution and linear weights; not biases or batch normalisation
                 groups.append({"params": [p], "lr": a.lr * mult, "weight_decay": 5e-4 if decayed else 0.0, "mult": mult})
         optimizer = torch.optim.SGD(groups, lr=a.lr, momentum=0.9)
-        batch = min(a.batch, len(x))
-        per_epoch = max(len(x) // batch, 1)
-        total = max(epochs or a.epochs, math.ceil(a.min_steps / per_epoch)) * per_epoch
-        generator = torch.Generator().manual_seed(seed)
         network.train()
         for m in network.modules():
             if isinstance(m, nn.BatchNorm2d) and not any(p.requires_grad for p in m.parameters()):
                 m.eval()
-        step = 0
-        while step < total:
-            order = torch.randperm(len(x), generator=generator)
-            for s in range(per_epoch):
-                if step == total:
-                    break
-                index = order[s * batch:(s + 1) * batch]
-                rate, momentum = peer.one_cycle(a.lr, step, total)
-                for g in optimizer.param_groups:
-                    g["lr"] = rate * g["mult"]
-                    g["momentum"] = momentum
-                optimizer.zero_grad(set_to_none=True)
-                nn.functional.cross_entropy(network(x[index]), y[index]).backward()
-                optimizer.step()
-                step += 1
+        for step, total, index in self.batches(len(x), a.batch, epochs or a.epochs, seed):
+            rate, momentum = peer.one_cycle(a.lr, step, total)
+            for g in optimizer.param_groups:
+                g["lr"] = rate * g["mult"]
+                g["momentum"] = momentum
+            optimizer.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(network(x[index]), y[index]).backward()
+            optimizer.step()
+
+    def batches(self, count, batch, epochs, seed):
+        """(step, total steps, image indices) of a run: shuffled whole batches, `epochs` or more
+        to reach --min-steps steps, as the harness's Trainer."""
+        batch = min(batch, count)
+        per_epoch = max(count // batch, 1)
+        total = max(epochs, math.ceil(self.args.min_steps / per_epoch)) * per_epoch
+        generator = torch.Generator().manual_seed(seed)
+        for step in range(total):
+            if step % per_epoch == 0:
+                order = torch.randperm(count, generator=generator)
+            s = step % per_epoch
+            yield step, total, order[s * batch:(s + 1) * batch]
 
     @torch.no_grad()
     def predict(self, network, x):
@@ -172,23 +174,12 @@ class Scenario:
         nn.init.zeros_(linear.weight)
         nn.init.zeros_(linear.bias)
         optimizer = torch.optim.SGD([{"params": [linear.weight], "weight_decay": 1 / len(train)}, {"params": [linear.bias]}], lr=a.lr, momentum=0.9)
-        batch = min(32, len(train))
-        per_epoch = max(len(train) // batch, 1)
-        total = max(40, math.ceil(a.min_steps / per_epoch)) * per_epoch
-        generator = torch.Generator().manual_seed(seed)
-        step = 0
-        while step < total:
-            order = torch.randperm(len(train), generator=generator)
-            for s in range(per_epoch):
-                if step == total:
-                    break
-                index = order[s * batch:(s + 1) * batch]
-                for g in optimizer.param_groups:
-                    g["lr"] = a.lr * (1 + math.cos(math.pi * step / total)) / 2
-                optimizer.zero_grad(set_to_none=True)
-                nn.functional.cross_entropy(linear(train[index]), y[index]).backward()
-                optimizer.step()
-                step += 1
+        for step, total, index in self.batches(len(train), 32, 40, seed):
+            for g in optimizer.param_groups:
+                g["lr"] = a.lr * (1 + math.cos(math.pi * step / total)) / 2
+            optimizer.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(linear(train[index]), y[index]).backward()
+            optimizer.step()
         with torch.no_grad():
             return linear(test).argmax(1)
 

@@ -41,7 +41,7 @@ public struct SharedMachineRace {
 
     public func run(scratch: URL, log: (String) -> Void) throws -> SharedMachineCase {
         let network = backbone.networks[0], threads = backbone.threads
-        var arguments = backbone.arguments(network, training: true)
+        let arguments = backbone.arguments(network, training: true)
         let description = "\(network.rawValue) train \(backbone.size)px batch \(backbone.batch)"
         log("shared machine: \(description), \(threads) threads, alone and beside `yes > /dev/null`, \(backbone.repeats) alternating runs per side")
         var alone: [(Double, Double)] = []
@@ -65,14 +65,15 @@ public struct SharedMachineRace {
         result.aloneHarness = RepeatedMeasurement(alone.map(\.0))
         result.aloneTorch = RepeatedMeasurement(alone.map(\.1))
         let waiting = asked.passive ? ["OMP_WAIT_POLICY": "PASSIVE"] : [:]
+        // The same run at the thread count harness would choose by itself here.
+        var chosenArguments = arguments
+        chosenArguments[chosenArguments.firstIndex(of: "--threads")! + 1] = "\(chosen.threads)"
         for r in 1...backbone.repeats {
             result.busyHarness.values.append(try backbone.side("harness", backbone.executable, ["bench-backbone"] + arguments, environment: waiting,
                                                                scratch: scratch).throughput.imagesPerSecond)
             result.busyTorch.values.append(try backbone.side("PyTorch", backbone.python, [backbone.script] + arguments, scratch: scratch).throughput.imagesPerSecond)
-            arguments[arguments.firstIndex(of: "--threads")! + 1] = "\(chosen.threads)"
-            result.busyHarnessDefault.values.append(try backbone.side("harness", backbone.executable, ["bench-backbone"] + arguments,
+            result.busyHarnessDefault.values.append(try backbone.side("harness", backbone.executable, ["bench-backbone"] + chosenArguments,
                                                                       scratch: scratch).throughput.imagesPerSecond)
-            arguments[arguments.firstIndex(of: "--threads")! + 1] = "\(threads)"
             log(String(format: "shared machine run %d/%d beside the busy core: harness %.1f images/s (%d threads; %.1f with its default %d), PyTorch %.1f",
                        r, backbone.repeats, result.busyHarness.values.last!, threads, result.busyHarnessDefault.values.last!, chosen.threads,
                        result.busyTorch.values.last!))

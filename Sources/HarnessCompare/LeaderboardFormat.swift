@@ -190,23 +190,3 @@ extension Leaderboard {
         return out.joined(separator: "\n")
     }
 }
-
-/// One trial cell, as json and trials output list them.
-public struct TrialRecord: Codable, Sendable {
-    public var configuration: String
-    public var seed: UInt64
-    public var trial: Int
-    public var selected: Bool
-    public var refit: Bool
-    public var status: String
-    public var validationAccuracy: Double?
-    public var testAccuracy: Double?
-    public var parameters: String
-    public var training: String
-    /// The searched hyperparameters' values.
-    public var searched: String
-    public var seconds: Double
-    /// With early stopping: the epoch each training run kept.
-    public var keptEpochs: [Int]?
-    public var error: String?
-}

@@ -12,11 +12,9 @@ import HarnessMetrics
 import HarnessSupport
 
 /// A value in an export: what JSON can hold, with object fields in a fixed order.
-public indirect enum ExportValue: Equatable, Sendable {
+public indirect enum ExportValue: Sendable {
     case null, bool(Bool), int(Int), double(Double), string(String)
     case array([ExportValue]), object([(String, ExportValue)])
-
-    public static func == (a: ExportValue, b: ExportValue) -> Bool { a.json as? NSObject == b.json as? NSObject }
 
     static func number(_ x: Double?) -> ExportValue { x.map { $0.isFinite ? .double($0) : .null } ?? .null }
     static func text(_ s: String?) -> ExportValue { s.map { $0.isEmpty ? .null : .string($0) } ?? .null }
@@ -113,27 +111,29 @@ extension Leaderboard {
     }
 
     /// One trial cell's fields (the long format), in CSV column order.
-    static func exportFields(_ t: TrialRecord, _ cell: Cell) -> [(String, ExportValue)] {
-        [("strategy", .string(t.configuration)), ("seed", .int(Int(t.seed))), ("trial", .int(t.trial)), ("selected", .bool(t.selected)),
-         ("refit", .bool(t.refit)), ("status", .string(t.status)), ("validation_accuracy", .number(t.validationAccuracy)),
-         ("test_accuracy", .number(t.testAccuracy)),
-         ("parameters", .object(cell.parameterOrder.map { ($0, cell.parameters[$0].map(ExportValue.parameter) ?? .null) })),
-         ("training", .object(cell.training.changed.map { ($0.rawValue, ExportValue.parameter(cell.training[$0])) })),
-         ("searched", .object((cell.searched ?? []).map { ($0.name, cell.value(of: $0.name).map(ExportValue.parameter) ?? .null) })),
-         ("seconds", .number(t.seconds)), ("kept_epochs", .array((t.keptEpochs ?? []).map(ExportValue.int))), ("error", .text(t.error))]
+    static func exportFields(_ t: TrialCell) -> [(String, ExportValue)] {
+        let cell = t.stored.cell, result = t.stored.result
+        return [("strategy", .string(cell.configuration)), ("seed", .int(Int(cell.seed))), ("trial", .int(cell.trial ?? 0)), ("selected", .bool(t.selected)),
+                ("refit", .bool(cell.refit == true)), ("status", .string(result.status.rawValue)), ("validation_accuracy", .number(result.validation?.accuracy)),
+                ("test_accuracy", .number(result.metrics?.accuracy)),
+                ("parameters", .object(cell.parameterOrder.map { ($0, cell.parameters[$0].map(ExportValue.parameter) ?? .null) })),
+                ("training", .object(cell.training.changed.map { ($0.rawValue, ExportValue.parameter(cell.training[$0])) })),
+                ("searched", .object((cell.searched ?? []).map { ($0.name, cell.value(of: $0.name).map(ExportValue.parameter) ?? .null) })),
+                ("seconds", .number(result.seconds)), ("kept_epochs", .array((result.keptEpochs ?? []).map(ExportValue.int))), ("error", .text(result.error))]
     }
 
-    /// Every trial cell behind the rows with the cell it came from.
-    var trialCells: [(TrialRecord, Cell)] {
+    /// A stored trial cell and whether selection picked it for its seed.
+    struct TrialCell {
+        var stored: StoredCell
+        var selected: Bool
+    }
+
+    /// Every trial cell behind the rows (refits too), row by row and seed by seed.
+    var trialCells: [TrialCell] {
         rows.flatMap { row in
             (selection.choices[row.configuration] ?? [:]).values.sorted { $0.seed < $1.seed }.flatMap { choice in
                 (choice.trials + (choice.refit.map { [$0] } ?? [])).map { s in
-                    (TrialRecord(configuration: row.configuration, seed: s.cell.seed, trial: s.cell.trial ?? 0,
-                                 selected: s.cell.refit != true && s.cell.key == choice.selected?.cell.key, refit: s.cell.refit == true,
-                                 status: s.result.status.rawValue, validationAccuracy: s.result.validation?.accuracy,
-                                 testAccuracy: s.result.metrics?.accuracy, parameters: s.cell.parameterSummary,
-                                 training: s.cell.training.summary, searched: s.cell.chosenSummary, seconds: s.result.seconds,
-                                 keptEpochs: s.result.keptEpochs, error: s.result.error), s.cell)
+                    TrialCell(stored: s, selected: s.cell.refit != true && s.cell.key == choice.selected?.cell.key)
                 }
             }
         }
@@ -168,7 +168,7 @@ public struct ResultsExport {
         case .jsonl: return jsonLines()
         case .csv: return csv(rows: boards.flatMap { b in b.rows.map { (b.setting?.exportColumns ?? []) + b.exportFields($0) } })
         case .trials:
-            return csv(rows: boards.flatMap { b in b.trialCells.map { (b.setting?.exportColumns ?? []) + Leaderboard.exportFields($0.0, $0.1) } })
+            return csv(rows: boards.flatMap { b in b.trialCells.map { (b.setting?.exportColumns ?? []) + Leaderboard.exportFields($0) } })
         }
     }
 
@@ -188,7 +188,7 @@ public struct ResultsExport {
                      ("runs", .array((b.setting.flatMap { provenance[$0.key] } ?? []).map(\.export))),
                      ("setting", b.setting?.exportObject ?? .null), ("selection", .string(b.selectionProtocol)),
                      ("rows", .array(b.rows.map { .object(b.exportFields($0)) })),
-                     ("trials", .array(b.trialCells.map { .object(Leaderboard.exportFields($0.0, $0.1)) }))])
+                     ("trials", .array(b.trialCells.map { .object(Leaderboard.exportFields($0)) }))])
         }
     }
 

@@ -5,19 +5,22 @@ import Foundation
 import XCTest
 
 final class ExportTests: XCTestCase {
-    func testEveryFormatLoadsInPythonAndPandasFromADatabaseOfTwoComparisons() throws {
-        let dir = NSTemporaryDirectory() + "harness-export-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// Two comparisons in one database (the README's "two comparisons can share a database"):
+    /// the same strategies at 20 and 10 target images per class, so two settings.
+    func twoComparisons(_ strategies: String, extra: [String] = [], seeds: Int, in dir: String) throws -> String {
         let db = dir + "/shared.sqlite"
-        // Two comparisons in one database (the README's "two comparisons can share a database"):
-        // the same strategies at two target sizes, so two settings.
         for perClass in ["20", "10"] {
-            var options = CompareTests.small(seeds: 2)
+            var options = CompareTests.small(seeds: seeds)
             options[options.firstIndex(of: "--target-per-class")! + 1] = perClass
-            let r = try harness(["compare", "--strategies", "svm-codes,freeze3", "--db", db] + options, environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
+            let r = try harness(["compare", "--strategies", strategies, "--db", db] + extra + options, environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
             XCTAssertEqual(r.status, 0, r.stderr)
         }
+        return db
+    }
+
+    func testEveryFormatLoadsInPythonAndPandasFromADatabaseOfTwoComparisons() throws {
+        let dir = try temporaryDirectory()
+        let db = try twoComparisons("svm-codes,freeze3", seeds: 2, in: dir)
         var files: [String: String] = [:]
         for format in ["json", "jsonl", "csv", "trials"] {
             let r = try harness(["leaderboard", "--db", db, "--format", format])
@@ -61,16 +64,8 @@ final class ExportTests: XCTestCase {
     }
 
     func testRunsListsTheComparisonsAndRunPicksOne() throws {
-        let dir = NSTemporaryDirectory() + "harness-runs-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let db = dir + "/shared.sqlite"
-        for perClass in ["20", "10"] {
-            var options = CompareTests.small(seeds: 1)
-            options[options.firstIndex(of: "--target-per-class")! + 1] = perClass
-            let r = try harness(["compare", "--strategies", "svm-codes", "--no-baseline", "--db", db] + options, environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
-            XCTAssertEqual(r.status, 0, r.stderr)
-        }
+        let dir = try temporaryDirectory()
+        let db = try twoComparisons("svm-codes", extra: ["--no-baseline"], seeds: 1, in: dir)
         let listing = try harness(["runs", "--db", db, "--format", "json"])
         XCTAssertEqual(listing.status, 0, listing.stderr)
         let runs = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
