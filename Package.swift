@@ -8,7 +8,8 @@
 //   <- StrategyHost (plugins: scanning, configuring, running them against the engine)
 //   <- HarnessCompare (plans, cells, launchers, the results database, leaderboards)
 //   <- HarnessReport (HTML, SVG and text reports); HarnessBenchmark on HarnessEngine and HarnessData;
-//   HarnessMetrics on HarnessSupport; HarnessCore re-exports them all for the CLI <- harness.
+//   HarnessMetrics on HarnessSupport; HarnessTracking (MLflow's REST API) on Foundation alone;
+//   HarnessCore re-exports them all for the CLI, with its workflows (bench, curves, MLflow) <- harness.
 // StrategyAPI is the boundary: each plugin under Plugins/ depends on it alone and is built as
 // its own shared library, which the CLI finds and loads with dlopen (it never imports a plugin).
 import PackageDescription
@@ -69,8 +70,9 @@ let package = Package(
         .target(name: "HarnessCompare", dependencies: ["StrategyHost", "CSQLite"]),
         .target(name: "HarnessBenchmark", dependencies: ["HarnessEngine"]),
         .target(name: "HarnessReport", dependencies: ["HarnessCompare", "HarnessBenchmark"]),
+        .target(name: "HarnessTracking"),
         // What the CLI imports: every layer above, re-exported.
-        .target(name: "HarnessCore", dependencies: ["HarnessReport"]),
+        .target(name: "HarnessCore", dependencies: ["HarnessReport", "HarnessTracking"]),
 
         // The command-line tool.
         .executableTarget(

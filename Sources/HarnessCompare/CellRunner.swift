@@ -64,20 +64,50 @@ public enum CellRunner {
                 task.rateOrigin = "the lr of '\(cell.configuration)' in strategies.json (this cell's is \(training.learningRate))"
             }
             var kept: [Int] = []
+            var model: StrategyModel?
             let predictions = try strategy.run(task, log: log, trained: { network, report in
                 curve += report.epochs
                 trainable = network.trainableParameterCount
                 if let k = report.keptEpoch { kept.append(k) }
-            })
+            }, model: cell.modelFile == nil ? nil : { model = $0 })
             let metrics = ClassificationMetrics(predictions: Array(predictions[validation.count...]), labels: data.test.labels, classCount: data.classCount)
             let validated = validation.count == 0 ? nil
                 : ClassificationMetrics(predictions: Array(predictions[..<validation.count]), labels: validation.labels, classCount: data.classCount)
             var result = CellResult(key: cell.key, status: .ok, error: nil, metrics: metrics, validation: validated,
                                     seconds: Date().timeIntervalSince(start), trainableParameters: trainable, curve: curve)
             result.keptEpochs = kept.isEmpty ? nil : kept
+            if let path = cell.modelFile, let model {
+                (result.modelFile, result.modelNote) = save(model, of: cell, to: path, classNames: data.classNames, normalization: stats,
+                                                            testAccuracy: metrics.accuracy)
+            }
             return result
         } catch {
             return .failure(cell.key, "\(error)", seconds: Date().timeIntervalSince(start))
+        }
+    }
+}
+
+extension CellRunner {
+    /// Writes the network behind a cell's predictions as a harness model (its spec, weights,
+    /// class names, normalisation and framing: all `harness eval` needs), with the cell it came
+    /// from in the metadata. A model that cannot be written leaves the cell's result standing.
+    static func save(_ model: StrategyModel, of cell: Cell, to path: String, classNames: [String], normalization: Normalization,
+                     testAccuracy: Double) -> (file: String?, note: String?) {
+        guard case let .network(network) = model else {
+            if case let .unavailable(why) = model { return (nil, "no model saved: \(why)") }
+            return (nil, nil)
+        }
+        let made: [String: Any] = ["comparison": cell.setting.id, "configuration": cell.configuration, "strategy": cell.strategy,
+                                   "seed": cell.seed, "trial": cell.trial ?? 0, "refit": cell.refit ?? false, "cell_key": cell.key,
+                                   "test_accuracy": testAccuracy, "precision": cell.training.precision.rawValue]
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: made, options: [.sortedKeys]), as: UTF8.self)
+            try SavedModel(network: network, classNames: classNames, normalization: normalization, framing: cell.setting.framing ?? .stretch,
+                           metadata: ["harness_cell": json]).write(to: path)
+            return (path, nil)
+        } catch {
+            return (nil, "no model saved: writing \(path) failed: \(error)")
         }
     }
 }

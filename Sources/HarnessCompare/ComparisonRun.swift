@@ -15,6 +15,8 @@ public struct ComparisonRun {
     public var events: CellEvents
     /// Recorded in the database as the comparison starts (nil: not recorded).
     public var provenance: Provenance?
+    /// Each cell run writes the network behind its predictions here (`Cell.modelPath(in:)`).
+    public var modelFolder: String?
 
     public init(plan: ComparisonPlan, database: String, launcher: Launcher, events: CellEvents) {
         self.plan = plan
@@ -54,6 +56,15 @@ public struct ComparisonRun {
     private func execute(_ cells: [Cell], in db: ResultsDatabase, deadline: Date?, what: String) throws -> [StoredCell] {
         var (todo, failedBefore) = try pending(cells, in: db)
         let jobs = launcher.parallelCells
+        if let modelFolder {
+            for i in todo.indices { todo[i].modelFile = todo[i].modelPath(in: modelFolder) }
+            let here = Set(try db.cells(setting: plan.setting.key).filter { $0.result.modelFile?.hasPrefix(modelFolder + "/") == true }.map(\.cell.key))
+            let elsewhere = cells.count - todo.count - cells.filter { here.contains($0.key) }.count
+            if elsewhere > 0 {
+                events.log("--save-models: \(elsewhere) \(what) finished before are not rerun, so \(modelFolder) has no model of theirs "
+                           + "(the model_file column of harness leaderboard --format trials says where one was kept); a new --db trains them afresh")
+            }
+        }
 
         // Cost up front, from the speed of cells stored before; --budget keeps the trials that fit.
         let estimate = CostEstimate(history: try db.cells())

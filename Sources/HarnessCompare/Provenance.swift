@@ -25,7 +25,7 @@ public struct Provenance: Codable, Equatable, Sendable {
     }
 
     /// An argument as a shell reads it back: bare when safe, else in single quotes.
-    static func shellQuoted(_ s: String) -> String {
+    public static func shellQuoted(_ s: String) -> String {
         let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_./=:,+@%"))
         if !s.isEmpty && s.unicodeScalars.allSatisfy(safe.contains) { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"

@@ -19,7 +19,7 @@ public indirect enum ExportValue: Sendable {
     static func number(_ x: Double?) -> ExportValue { x.map { $0.isFinite ? .double($0) : .null } ?? .null }
     static func text(_ s: String?) -> ExportValue { s.map { $0.isEmpty ? .null : .string($0) } ?? .null }
     static func list(_ xs: [String]) -> ExportValue { .array(xs.map(ExportValue.string)) }
-    static func parameter(_ v: ParameterValue) -> ExportValue {
+    public static func parameter(_ v: ParameterValue) -> ExportValue {
         switch v {
         case let .int(i): return .int(i)
         case let .double(x): return .number(x)
@@ -29,7 +29,7 @@ public indirect enum ExportValue: Sendable {
     }
 
     /// For JSONSerialization (NSNull for null; non-finite numbers are null already).
-    var json: Any {
+    public var json: Any {
         switch self {
         case .null: return NSNull()
         case let .bool(b): return b
@@ -41,8 +41,23 @@ public indirect enum ExportValue: Sendable {
         }
     }
 
+    /// Nested objects as dotted keys ("training.lr"), for stores of flat key-value pairs (MLflow).
+    public func flattened(_ prefix: String) -> [(String, ExportValue)] {
+        guard case let .object(fields) = self else { return [(prefix, self)] }
+        return fields.flatMap { $0.1.flattened(prefix.isEmpty ? $0.0 : prefix + "." + $0.0) }
+    }
+
+    /// The number, when this is one.
+    public var number: Double? {
+        switch self {
+        case let .int(i): return Double(i)
+        case let .double(x): return x
+        default: return nil
+        }
+    }
+
     /// One CSV field.
-    var csv: String {
+    public var csv: String {
         switch self {
         case .null: return ""
         case let .bool(b): return b ? "true" : "false"
@@ -70,7 +85,7 @@ extension ComparisonSetting {
     }
 
     /// The whole setting, as JSON's comparison object holds it.
-    var exportObject: ExportValue {
+    public var exportObject: ExportValue {
         .object([("dataset", .string(datasetName)), ("dataset_fingerprint", .string(datasetFingerprint)), ("split", .string(splitName)),
                  ("source_classes", .array(sourceClasses.map(ExportValue.int))), ("target_classes", .array(targetClasses.map(ExportValue.int))),
                  ("target_class_names", targetClassNames.map(ExportValue.list) ?? .null),
@@ -94,7 +109,7 @@ extension Leaderboard {
     }
 
     /// A row's fields, in CSV column order.
-    func exportFields(_ r: LeaderboardRow) -> [(String, ExportValue)] {
+    public func exportFields(_ r: LeaderboardRow) -> [(String, ExportValue)] {
         [("rank", r.rank.map(ExportValue.int) ?? .null), ("strategy", .string(r.configuration)), ("plugin", .string(r.strategy)),
          ("parameters", .text(r.parameters)), ("source_network", .string(r.source)), ("baseline", .string(baseline)),
          ("accuracy_mean", r.accuracy.n > 0 ? .number(r.accuracy.mean) : .null), ("accuracy_ci95", .number(r.accuracy.confidence95)),
@@ -111,7 +126,7 @@ extension Leaderboard {
     }
 
     /// One trial cell's fields (the long format), in CSV column order.
-    static func exportFields(_ t: TrialCell) -> [(String, ExportValue)] {
+    public static func exportFields(_ t: TrialCell) -> [(String, ExportValue)] {
         let cell = t.stored.cell, result = t.stored.result
         return [("strategy", .string(cell.configuration)), ("seed", .int(Int(cell.seed))), ("trial", .int(cell.trial ?? 0)), ("selected", .bool(t.selected)),
                 ("refit", .bool(cell.refit == true)), ("status", .string(result.status.rawValue)), ("validation_accuracy", .number(result.validation?.accuracy)),
@@ -119,17 +134,18 @@ extension Leaderboard {
                 ("parameters", .object(cell.parameterOrder.map { ($0, cell.parameters[$0].map(ExportValue.parameter) ?? .null) })),
                 ("training", .object(cell.training.changed.map { ($0.rawValue, ExportValue.parameter(cell.training[$0])) })),
                 ("searched", .object((cell.searched ?? []).map { ($0.name, cell.value(of: $0.name).map(ExportValue.parameter) ?? .null) })),
-                ("seconds", .number(result.seconds)), ("kept_epochs", .array((result.keptEpochs ?? []).map(ExportValue.int))), ("error", .text(result.error))]
+                ("seconds", .number(result.seconds)), ("kept_epochs", .array((result.keptEpochs ?? []).map(ExportValue.int))), ("error", .text(result.error)),
+                ("model_file", .text(result.modelFile)), ("model_note", .text(result.modelNote))]
     }
 
     /// A stored trial cell and whether selection picked it for its seed.
-    struct TrialCell {
-        var stored: StoredCell
-        var selected: Bool
+    public struct TrialCell: Sendable {
+        public var stored: StoredCell
+        public var selected: Bool
     }
 
     /// Every trial cell behind the rows (refits too), row by row and seed by seed.
-    var trialCells: [TrialCell] {
+    public var trialCells: [TrialCell] {
         rows.flatMap { row in
             (selection.choices[row.configuration] ?? [:]).values.sorted { $0.seed < $1.seed }.flatMap { choice in
                 (choice.trials + (choice.refit.map { [$0] } ?? [])).map { s in

@@ -9,3 +9,4 @@
 @_exported import HarnessCompare
 @_exported import HarnessBenchmark
 @_exported import HarnessReport
+@_exported import HarnessTracking

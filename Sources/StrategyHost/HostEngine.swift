@@ -27,6 +27,10 @@ final class HostSession {
     let unlabelled: ImageSet?
     /// Frozen prefixes' outputs (nil: not cached), and the lent sets it can key, by their pixels.
     var prefixCache: PrefixFeatureCache?
+    /// With the model asked for: the lent evaluation images, and the network that last predicted
+    /// all of them with what it predicted, as long as it stays unchanged (`changed`).
+    var evaluationImages: (pixels: UnsafeMutablePointer<Float>, count: Int)?
+    private(set) var evaluationPredictor: (network: Network, predictions: [Int32])?
     private var identities: [UnsafeMutablePointer<Float>: (count: Int, identity: PrefixFeatureCache.Identity)] = [:]
 
     init(log: @escaping (String) -> Void, progress: ((TrainingProgress) -> Void)?, trained: ((Network, TrainingReport) -> Void)?,
@@ -74,6 +78,19 @@ final class HostSession {
     }
 
     func release(_ p: OpaquePointer?) { if let p { owned[p] = nil } }
+
+    /// Records a predict call: one on the whole evaluation set names the network that may be
+    /// the strategy's model (kept alive here even if the strategy releases it).
+    func predicted(_ network: Network, images: UnsafePointer<harness_images>?, _ out: UnsafeMutablePointer<Int32>) {
+        guard let e = evaluationImages, let raw = images?.pointee, raw.pixels == UnsafePointer(e.pixels), Int(raw.count) == e.count else { return }
+        evaluationPredictor = (network, Array(UnsafeBufferPointer(start: out, count: e.count)))
+    }
+
+    /// A network's weights changed (trained, copied into, reinitialised): what it predicted
+    /// before is no longer what it would predict.
+    func changed(_ network: Network) {
+        if evaluationPredictor?.network === network { evaluationPredictor = nil }
+    }
 
     /// The network behind a pointer, if it is one this session handed out.
     func network(_ p: OpaquePointer?) throws -> Network {
@@ -217,7 +234,11 @@ enum HostEngine {
 
     private static let copyLayer: @convention(c) (OpaquePointer?, OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?) -> Int32 = { host, to, from, layer in
         let s = HostSession.from(host)
-        return s.attempt { try s.network(to).copyLayers([try cString(layer, "copy_layer", "layer name")], from: try s.network(from)) }
+        return s.attempt {
+            let target = try s.network(to)
+            s.changed(target)
+            try target.copyLayers([try cString(layer, "copy_layer", "layer name")], from: try s.network(from))
+        }
     }
 
     private static let reinitialize: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UInt64) -> Int32 = { host, network, layer, initializer, seed in
@@ -227,7 +248,9 @@ enum HostEngine {
             guard let i = Initializer(text) else {
                 throw EngineError.badArgument(call: "reinitialize", reason: "unknown initializer '\(text)' (use xavier, he, gaussian:SIGMA or constant:VALUE)")
             }
-            try s.network(network).reinitialize(layer: try cString(layer, "reinitialize", "layer name"), with: i, seed: seed)
+            let net = try s.network(network)
+            s.changed(net)
+            try net.reinitialize(layer: try cString(layer, "reinitialize", "layer name"), with: i, seed: seed)
         }
     }
 
@@ -259,6 +282,7 @@ enum HostEngine {
             guard let t = settings?.pointee else { throw EngineError.badArgument(call: "train", reason: "the training settings are NULL") }
             guard data?.pointee.labels != nil else { throw EngineError.badArgument(call: "train", reason: "the images have no labels (NULL); train on task->train") }
             let request = try TrainingRequest(t, session: s, network: net)
+            s.changed(net)
             let h = request.hyperparameters, penalties = request.penalties, adaptation = request.adaptation
             do {
                 let keeper = s.task.earlyStopping.map(BestEpoch.init)
@@ -314,6 +338,7 @@ enum HostEngine {
             let logits = net.logits(for: set, cache: s.prefixCache, identity: s.identity(of: images))
             try checkFinite(logits, width: net.classes, what: "outputs")
             for (i, p) in Network.argmax(logits, classes: net.classes).enumerated() { out[i] = Int32(p) }
+            s.predicted(net, images: images, out)
         }
     }
 

@@ -117,10 +117,12 @@ struct PresentationOrder {
 }
 
 extension ConfiguredStrategy {
-    /// One predicted class per evaluation image, in the task's order.
+    /// One predicted class per evaluation image, in the task's order. `model`, when given, is
+    /// told which network those predictions came from (or why none did).
     public func run(_ task: TransferTask, log: @escaping (String) -> Void = { _ in },
                     progress: ((TrainingProgress) -> Void)? = nil,
-                    trained: ((Network, TrainingReport) -> Void)? = nil) throws -> [Int] {
+                    trained: ((Network, TrainingReport) -> Void)? = nil,
+                    model: ((StrategyModel) -> Void)? = nil) throws -> [Int] {
         // Unlabelled images in a seeded order of their own too, over their content order: sorted
         // by class, or in a shuffle a plugin can recompute, their order would say which class each is.
         var ordering = SeededGenerator(seed: task.seed, stream: "presentation-order/unlabelled")
@@ -145,6 +147,7 @@ extension ConfiguredStrategy {
             session.identify(lent[0], PrefixFeatureCache.Identity(task.train, shownIn: order.train))
             session.identify(lent[1], PrefixFeatureCache.Identity(task.eval, shownIn: order.eval))
         }
+        if model != nil { session.evaluationImages = (lent[1].pixels.baseAddress!, lent[1].count) }
         let sourcePointer = session.lend(task.source)
         var predictions = [Int32](repeating: -1, count: task.evalCount)
         let (channels, height, width) = (Int32(task.train.channels), Int32(task.train.height), Int32(task.train.width))
@@ -169,8 +172,26 @@ extension ConfiguredStrategy {
             throw StrategyFailure.badPredictions(strategy: configuration.name,
                                                  reason: "prediction \(predictions[bad]) for image \(order.eval[bad]) is not a class in 0..<\(task.classes)")
         }
+        if let model {
+            if let p = session.evaluationPredictor, p.predictions == predictions {
+                model(.network(p.network))
+            } else {
+                let name = configuration.name == plugin.name ? plugin.name : "\(configuration.name) (\(plugin.name))"
+                model(.unavailable("the predictions of \(name) are not those of one network's predict call on the "
+                                   + "evaluation images, unchanged since: it classifies in its own way (as svm-codes' linear SVM does)"))
+            }
+        }
         return order.restore(predictions).map(Int.init)
     }
+}
+
+/// Which network a strategy's predictions came from: the model a cell can hand over.
+public enum StrategyModel {
+    /// The network whose predict call on the whole evaluation set returned exactly the
+    /// strategy's predictions, its weights unchanged since.
+    case network(Network)
+    /// Why no network stands for the strategy.
+    case unavailable(String)
 }
 
 /// Images copied, in a given order, into buffers a plugin can read for the length of its run:

@@ -11,10 +11,10 @@ struct BenchBackbone: ParsableCommand {
         shouldDisplay: false)
 
     @Option(help: "A zoo network.") var network: String
-    @Option(help: "Input height and width.") var size: Int
-    @Option(help: "Images per batch.") var batch: Int
-    @Option(help: "Timed batches.") var steps: Int
-    @Option(help: "Untimed batches first.") var warmup: Int
+    @Option(parsing: .unconditional, help: "Input height and width.") var size: Int
+    @Option(parsing: .unconditional, help: "Images per batch.") var batch: Int
+    @Option(parsing: .unconditional, help: "Timed batches.") var steps: Int
+    @Option(parsing: .unconditional, help: "Untimed batches first.") var warmup: Int
     @Option(help: "train or infer.") var op: String
     @Option(help: "Training-image augmentation (train only).") var augment = "none"
     @Option(help: "fp32, or bf16 products (native bf16 processors only).") var precision: Precision = .fp32

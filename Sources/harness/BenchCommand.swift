@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "A small, fast run that exercises every part (figures are not meaningful).")
     var quick = false
 
-    @Option(help: "Runs of each engine per case, alternating (default: 5, or 2 with --quick).")
+    @Option(parsing: .unconditional, help: "Runs of each engine per case, alternating (default: 5, or 2 with --quick).")
     var repeats: Int?
 
     @OptionGroup var threading: ThreadOptions
@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("The folder with the PyTorch peer scripts (default: bench/ beside the harness sources).", valueName: "dir"))
     var peerDir: String?
 
-    @Option(help: "Timed runs of the whole comparison on each side, alternating.")
+    @Option(parsing: .unconditional, help: "Timed runs of the whole comparison on each side, alternating.")
     var compareRuns: Int = 1
 
     @Flag(help: "Skip the whole-comparison race.")
@@ -46,22 +46,22 @@ struct Bench: ParsableCommand {
     @Flag(help: "Run only the image-folder loading race (harness's libvips loading against torchvision's ImageFolder).")
     var loadingOnly = false
 
-    @Option(help: ArgumentHelp("Train and test images per class in the loading race's folder (default: 200, or 20 with --quick).", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Train and test images per class in the loading race's folder (default: 200, or 20 with --quick).", valueName: "K"))
     var loadingPerClass: Int?
 
     @Option(help: ArgumentHelp("Zoo networks of the backbone race, against PyTorch's own modules (comma-separated).", valueName: "names"))
     var backbones = "resnet18,efficientnet_lite0"
 
-    @Option(help: ArgumentHelp("Input size of the backbone race (default: 224, or 64 with --quick).", valueName: "pixels"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Input size of the backbone race (default: 224, or 64 with --quick).", valueName: "pixels"))
     var backboneSize: Int?
 
-    @Option(help: ArgumentHelp("Batch size of the backbone race (default: 32, or 8 with --quick).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Batch size of the backbone race (default: 32, or 8 with --quick).", valueName: "n"))
     var backboneBatch: Int?
 
     @Flag(help: "Skip the photo comparison (EfficientNet-Lite0 fine-tuned on a folder of photos at the backbone size, harness against a PyTorch script: peak memory and time).")
     var skipPhotoComparison = false
 
-    @Option(help: ArgumentHelp("Training (and test) images per class in the photo comparison (default: 200, or 10 with --quick).", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Training (and test) images per class in the photo comparison (default: 200, or 10 with --quick).", valueName: "K"))
     var photoPerClass: Int?
 
     @Flag(help: "Skip the backbone race.")
@@ -70,7 +70,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the real-scenario race (scripts/pretrained-scenario.sh, EfficientNet-Lite0 at 64 px with ten strategies and 3 seeds, against bench/torch_scenario.py).")
     var skipScenario = false
 
-    @Option(help: ArgumentHelp("Training images per class in the real-scenario race (default: 10, or 2 with --quick).", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Training images per class in the real-scenario race (default: 10, or 2 with --quick).", valueName: "K"))
     var scenarioPerClass: Int?
 
     @Flag(help: "Skip the shared-machine race (training beside a process that keeps one core busy, harness against PyTorch).")

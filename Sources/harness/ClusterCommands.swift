@@ -55,13 +55,13 @@ struct SlurmTaskCommand: ParsableCommand {
     @Flag(help: "Train the plan's missing source networks.")
     var sources = false
 
-    @Option(help: "Run the cells of this submission's task ($SLURM_ARRAY_TASK_ID, or --task).")
+    @Option(parsing: .unconditional, help: "Run the cells of this submission's task ($SLURM_ARRAY_TASK_ID, or --task).")
     var submission: Int?
 
-    @Option(help: "The array task (default: $SLURM_ARRAY_TASK_ID).")
+    @Option(parsing: .unconditional, help: "The array task (default: $SLURM_ARRAY_TASK_ID).")
     var task: Int?
 
-    @Option(help: "Seconds before a cell is killed as hung.")
+    @Option(parsing: .unconditional, help: "Seconds before a cell is killed as hung.")
     var timeout: Double = 1800
 
     @OptionGroup var threading: ThreadOptions
@@ -74,12 +74,12 @@ struct SlurmTaskCommand: ParsableCommand {
             try SlurmTask.trainSources(in: dir, decoders: Installation.decoders, log: note)
         } else if let submission {
             guard let index = task ?? ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"].flatMap(Int.init) else {
-                throw CLIError("no task index: pass --task or run inside a Slurm array job")
+                throw ValidationError("no task index: pass --task or run inside a Slurm array job")
             }
             guard let executable = Installation.executablePath else { throw CLIError("cannot locate the harness binary to start workers") }
             try SlurmTask.runCells(in: dir, submission: submission, task: index, executable: executable, timeout: timeout, log: { note($0) })
         } else {
-            throw CLIError("slurm-task needs --sources or --submission N")
+            throw ValidationError("slurm-task needs --sources or --submission N")
         }
     }
 }

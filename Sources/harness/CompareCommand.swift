@@ -15,13 +15,14 @@ struct Compare: ParsableCommand {
             A source network is trained on the source classes (A) and cached, or given with \
             --source-model; each strategy then transfers it to the target classes (B) at each seed, \
             in a worker process of its own. \
-            The scratch baseline is added unless --no-baseline. Exit status 3 means some cells failed.
+            The scratch baseline is added unless --no-baseline. Exit status: \(HarnessExit.table).
             """)
 
-    @Option(help: ArgumentHelp("Comma-separated configurations from strategies.json.", valueName: "names"))
+    @Option(help: ArgumentHelp("Comma-separated configurations from strategies.json.", valueName: "names"), completion: PluginOptions.strategyCompletion)
     var strategies: String = "freeze3,finetune,svm-codes"
 
-    @Option(help: ArgumentHelp("Leaderboard format: \(LeaderboardFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    @Option(help: ArgumentHelp("Leaderboard format: \(LeaderboardFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"),
+            completion: .list(LeaderboardFormat.allCases.map(\.rawValue)))
     var format: String = "table"
 
     @Option(help: "The configuration every other is measured against (default: scratch; source-only with --target-labels, where the target's few or no labels leave scratch little or nothing to train on).")
@@ -32,11 +33,19 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var comparison: ComparisonOptions
 
+    @Option(help: ArgumentHelp("Also log the comparison to this MLflow tracking server when its cells are done (as harness export-mlflow does); "
+                               + "a server that cannot be reached loses nothing: the results stay in --db.", valueName: "uri"))
+    var mlflow: String?
+
+    @OptionGroup var tracking: MLflowOptions
+
     func validate() throws {
         guard LeaderboardFormat(rawValue: format) != nil else {
             throw ValidationError("--format takes \(LeaderboardFormat.allCases.map(\.rawValue).joined(separator: ", ")), not '\(format)'")
         }
         if strategies.split(separator: ",").isEmpty { throw ValidationError("--strategies names at least one configuration") }
+        if let mlflow { try MLflowOptions.check(mlflow) }
+        if mlflow == nil && tracking.mlflowExperiment != "harness" { throw ValidationError("--mlflow-experiment goes with --mlflow URI") }
     }
 
     func run() throws {
@@ -50,10 +59,51 @@ struct Compare: ParsableCommand {
         print(board.render(LeaderboardFormat(rawValue: format)!))
         if !board.isTuned {
             note("untuned: each strategy ran at its default configuration. To choose hyperparameters on validation images: "
-                 + "harness compare --strategies \(strategies) --trials 8")
+                 + UserCommand.current.setting("--trials", to: "8"))
         }
+        if let folder = comparison.saveModels { noteSavedModels(cells, folder: folder) }
         note("results in \(comparison.db); redraw with: harness leaderboard --db \(comparison.db)")
-        if board.hasFailures { throw ExitCode(3) }
+        if let mlflow {
+            let database = try ResultsDatabase(path: comparison.db)
+            try tracking.export(cells, runs: try database.runs(), to: mlflow, database: comparison.db, baseline: baseline)
+        }
+        if board.hasFailures { throw ExitCode(HarnessExit.cellsFailed.rawValue) }
+    }
+}
+
+/// The user's own command, to suggest a follow-up that keeps every option they gave.
+struct UserCommand {
+    var arguments: [String]
+
+    static var current: UserCommand { UserCommand(arguments: Array(CommandLine.arguments.dropFirst())) }
+
+    /// This command with `flag` given `value` (replacing the value it had), as a shell reads it.
+    func setting(_ flag: String, to value: String) -> String {
+        var kept: [String] = [], i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == flag { i += 2; continue }
+            if a.hasPrefix(flag + "=") { i += 1; continue }
+            kept.append(a)
+            i += 1
+        }
+        return (["harness"] + kept + [flag, value]).map(Provenance.shellQuoted).joined(separator: " ")
+    }
+}
+
+/// What --save-models kept: how many models where, and why the cells without one have none.
+func noteSavedModels(_ cells: [StoredCell], folder: String) {
+    let ok = cells.filter { $0.result.status == .ok }
+    let saved = ok.filter { $0.result.modelFile != nil }
+    let reasons = Dictionary(grouping: ok.compactMap { c in c.result.modelNote.map { (c.cell.configuration, $0) } }, by: \.0)
+    note("--save-models: \(saved.count) of \(ok.count) finished cells have a model in \(folder)"
+         + (saved.isEmpty ? "" : "; harness leaderboard --format trials names each cell's in its model_file column"))
+    if let first = saved.first, let target = first.cell.setting.target {
+        let sample = first.cell.setting.evalPerClass.map { " --test-per-class \($0) --seed 0" } ?? ""
+        note("  scored as its cell was: harness eval --model \(first.result.modelFile!) --target '\(target)'\(sample)")
+    }
+    for (configuration, notes) in reasons.sorted(by: { $0.key < $1.key }) {
+        note("  \(configuration): \(notes[0].1)")
     }
 }
 

@@ -15,13 +15,13 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Explicit target classes, e.g. 5,6,7,8,9.", valueName: "list"))
     var targetClasses: String?
 
-    @Option(help: ArgumentHelp("Training images per target class (the small-target regime); 0 for all.", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Training images per target class (the small-target regime); 0 for all.", valueName: "K"))
     var targetPerClass: Int = 100
 
-    @Option(help: ArgumentHelp("Evaluation images per target class; 0 for the whole test set.", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Evaluation images per target class; 0 for the whole test set.", valueName: "K"))
     var evalPerClass: Int = 0
 
-    @Option(help: "Seeds per strategy (1, 2, …, N).")
+    @Option(parsing: .unconditional, help: "Seeds per strategy (1, 2, …, N).")
     var seeds: Int = 3
 
     @OptionGroup var architecture: NetworkOptions
@@ -30,7 +30,7 @@ struct ComparisonOptions: ParsableArguments {
     /// How the source network trains.
     @OptionGroup var sourceHyperparameters: SourceHyperparameterOptions
 
-    @Option(help: ArgumentHelp("Training images per source class for the source network; 0 for all.", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Training images per source class for the source network; 0 for all.", valueName: "K"))
     var sourcePerClass: Int = 0
 
 
@@ -38,7 +38,7 @@ struct ComparisonOptions: ParsableArguments {
     // thread busier than two, and one cell's start-up (loading data, the plugin, the source
     // network) overlaps the other's training. Measured on 2 cores: 61 s vs 64 s for the default
     // comparison's 12 cells.
-    @Option(name: .customLong("jobs"), help: "Cells run at once, each in its own worker process (default: 2 when 2 or more cores are free, else 1).")
+    @Option(name: .customLong("jobs"), parsing: .unconditional, help: "Cells run at once, each in its own worker process (default: 2 when 2 or more cores are free, else 1).")
     var requestedJobs: Int?
     /// --jobs, else two cells when the threads allow it.
     var jobs: Int { requestedJobs ?? min(2, threads) }
@@ -55,10 +55,10 @@ struct ComparisonOptions: ParsableArguments {
                                + "Numbers are the same either way.", valueName: "on|memory|off"))
     var prefixCache: PrefixFeatureCache.Mode = .on
 
-    @Option(help: ArgumentHelp("Disk space the prefix cache may fill, in GiB; the least recently used entries leave first.", valueName: "GiB"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Disk space the prefix cache may fill, in GiB; the least recently used entries leave first.", valueName: "GiB"))
     var prefixCacheGib: Double = 20
 
-    @Option(help: ArgumentHelp("Seconds before a cell is killed as hung.", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds before a cell is killed as hung.", valueName: "seconds"))
     var timeout: Double = 1800
 
     @Option(help: ArgumentHelp("The results database (SQLite).", valueName: "file"))
@@ -67,18 +67,23 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "Run again the cells that failed before (a finished cell is otherwise never rerun).")
     var retryFailed = false
 
+    @Option(help: ArgumentHelp("Keep the network behind each cell's predictions as a harness model (spec, weights, class names, normalisation), "
+                               + "DIR/<comparison id>/<strategy>-seed<N>[-trial<T>].harness.safetensors, for harness eval and PyTorch; "
+                               + "strategies that classify without one network (svm-codes) keep none and say why.", valueName: "dir"))
+    var saveModels: String?
+
     @Option(help: ArgumentHelp("Validation images held out of each target class's training images, for choosing between trials: "
                                + "K images per class, a fraction (0.2) or a percentage (20%); 0 for none.", valueName: "K|fraction"))
     var validationPerClass: ValidationSplit = ValidationSplit("20%")!
 
-    @Option(help: ArgumentHelp("Trials per strategy: trial 0 is its default configuration, the others draw from the search spaces "
+    @Option(parsing: .unconditional, help: ArgumentHelp("Trials per strategy: trial 0 is its default configuration, the others draw from the search spaces "
                                + "in strategies.json. Per seed, the trial with the best validation accuracy is reported.", valueName: "T"))
     var trials: Int = 1
 
     @Option(help: ArgumentHelp("How trials explore the spaces: \(SearchMethod.allCases.map(\.rawValue).joined(separator: " or ")).", valueName: "method"))
     var search: SearchMethod = .random
 
-    @Option(help: ArgumentHelp("Stop starting cells after this many minutes (fewer trials are run, trial 0 first); running cells finish.", valueName: "minutes"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop starting cells after this many minutes (fewer trials are run, trial 0 first); running cells finish.", valueName: "minutes"))
     var budget: Double?
 
     @Flag(help: "After selection, retrain each selected configuration on training + validation images and report that model's test accuracy.")
@@ -87,7 +92,7 @@ struct ComparisonOptions: ParsableArguments {
     @Flag(help: "Every training run keeps the weights of its epoch with the best accuracy on the validation images.")
     var earlyStopping = false
 
-    @Option(help: ArgumentHelp("A domain-shift scenario (the same classes on both sides, e.g. --target fashion-mnist@rotate:90): keep the labels of "
+    @Option(parsing: .unconditional, help: ArgumentHelp("A domain-shift scenario (the same classes on both sides, e.g. --target fashion-mnist@rotate:90): keep the labels of "
                                + "only K training images per target class and show the others unlabelled, for adaptation strategies "
                                + "(source-only, mmd, coral, dann); 0 is unsupervised adaptation.", valueName: "K"))
     var targetLabels: Int?
@@ -102,7 +107,7 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Options for every sbatch, e.g. \"--partition=cpu --time=1:00:00 --mem=8G --account=lab\".", valueName: "options"))
     var slurmArgs: String = ""
 
-    @Option(help: "Cells per Slurm array task (scheduling costs about a second per batch of tasks).")
+    @Option(parsing: .unconditional, help: "Cells per Slurm array task (scheduling costs about a second per batch of tasks).")
     var cellsPerTask: Int = 4
 
     @Option(help: ArgumentHelp("Where Slurm runs keep their plan, job scripts, logs and result files (shared by every node).", valueName: "dir"))
@@ -116,8 +121,9 @@ struct ComparisonOptions: ParsableArguments {
     /// front end shares them; `request()` runs them with these flags' names.
     func validate() throws {
         if let requestedJobs, requestedJobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        guard timeout > 0, targetPerClass >= 0, evalPerClass >= 0, sourcePerClass >= 0 else {
-            throw ValidationError("--timeout must be positive; --target-per-class, --eval-per-class and --source-per-class not negative")
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)") }
+        for (flag, k) in [("--target-per-class", targetPerClass), ("--eval-per-class", evalPerClass), ("--source-per-class", sourcePerClass)] where k < 0 {
+            throw ValidationError("\(flag) must be 0 (all images) or more, not \(k)")
         }
         guard (sourceClasses == nil) == (targetClasses == nil) else {
             throw ValidationError("--source-classes and --target-classes go together")
@@ -158,7 +164,7 @@ struct ComparisonOptions: ParsableArguments {
     func dataPair() throws -> DataPair {
         if let target = transfer.target {
             guard transfer.source != nil || transfer.sourceModel != nil else {
-                throw CLIError("--target needs a source: --source SPEC (a network is trained on it) or --source-model FILE")
+                throw ValidationError("--target needs a source: --source SPEC (a network is trained on it) or --source-model FILE")
             }
             return DataPair(source: try transfer.sourceSpec?.resolved(), target: try DataSpec(target).resolved(), splitName: "specs")
         }
@@ -194,7 +200,7 @@ struct ComparisonOptions: ParsableArguments {
         r.refit = refit
         r.earlyStopping = earlyStopping
         r.targetLabels = targetLabels
-        do { try r.validate() } catch { throw CLIError(error.description(naming: Self.flag)) }
+        do { try r.validate() } catch { throw ValidationError(error.description(naming: Self.flag)) }
         return r
     }
 
@@ -220,7 +226,10 @@ struct ComparisonOptions: ParsableArguments {
         var run = ComparisonRun(plan: plan, database: db, launcher: chosen, events: events)
         run.retryFailed = retryFailed
         run.budget = budget
+        run.modelFolder = saveModels.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         run.provenance = Provenance.current(sourceRoot: Installation.sourceRoot)
+        let interruption = Interruption(database: db, setting: plan.setting.key, planned: plan.cells.count)
+        defer { interruption.end() }
         return (plan, try run.execute())
     }
 }

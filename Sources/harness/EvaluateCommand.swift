@@ -23,7 +23,8 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var execution: RunOptions
 
-    @Option(help: "Seed for --test-per-class subsampling.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed for --test-per-class subsampling (1: the images harness train --test-per-class draws at its default seed; "
+                  + "0: those a comparison's --eval-per-class draws)."))
     var seed: UInt64 = 1
 
     func validate() throws {

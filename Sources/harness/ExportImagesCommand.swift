@@ -16,7 +16,7 @@ struct ExportImages: ParsableCommand {
     @Option(help: "Where to write the folder.")
     var out: String
 
-    @Option(help: ArgumentHelp("Images per class and split (0: all).", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Images per class and split (0: all).", valueName: "K"))
     var perClass: Int = 10
 
     @Option(help: ArgumentHelp("File formats, cycled over the images: jpg, png, webp, tif.", valueName: "list"))
@@ -25,7 +25,7 @@ struct ExportImages: ParsableCommand {
     @Option(help: ArgumentHelp("Side lengths in pixels, cycled over the images (default: the data's own).", valueName: "list"))
     var sizes: String?
 
-    @Option(help: ArgumentHelp("Write every N-th grayscale image tinted in colour (0: none), to make a mixed folder.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Write every N-th grayscale image tinted in colour (0: none), to make a mixed folder.", valueName: "N"))
     var colourEvery: Int = 0
 
     func validate() throws {

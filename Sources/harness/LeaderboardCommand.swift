@@ -28,7 +28,7 @@ struct RunChoice: ParsableArguments {
     func cells(in database: ResultsDatabase) throws -> [StoredCell] {
         let all = try database.cells()
         guard let run else { return all }
-        do { return try RunListing.select(run, from: all) } catch let e as ComparisonError { throw CLIError(e.description) }
+        do { return try RunListing.select(run, from: all) } catch let e as ComparisonError { throw ValidationError(e.description) }
     }
 }
 

@@ -19,7 +19,7 @@ struct Networks: ParsableCommand {
     @Option(help: ArgumentHelp("The input shape to size the networks for (default: each network's native input: 1x28x28, or 3x224x224 for the ImageNet backbones).", valueName: "CxHxW"))
     var input: String?
 
-    @Option(help: "Classes of the classifier.")
+    @Option(parsing: .unconditional, help: "Classes of the classifier.")
     var classes: Int = 10
 
     @Flag(help: "Print the network's spec as JSON (what a --network FILE.json holds).")

@@ -14,14 +14,14 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How to split the classes into A and B: random (by --split-seed) or dissimilar (Fashion-MNIST garments vs. footwear and bags).", valueName: "split"))
     var split: String = "random"
 
-    @Option(help: "Seed of the random A/B class split.")
+    @Option(parsing: .unconditional, help: "Seed of the random A/B class split.")
     var splitSeed: UInt64 = 1
 
     func validate() throws {
         guard ["random", "dissimilar"].contains(split.lowercased()) else {
             throw ValidationError("--split takes random or dissimilar, not '\(split)'")
         }
-        if data == nil { _ = try DataSource(named: dataset) }
+        if data == nil { do { _ = try DataSource(named: dataset) } catch { throw ValidationError("\(error)") } }
     }
 
     var source: DataSource {
@@ -108,14 +108,14 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Classes to use: all, A or B (the two halves of the class split), or a list like 0,3,7.", valueName: "classes"))
     var classes: String = "all"
 
-    @Option(help: ArgumentHelp("Use only K training images per class, drawn by --seed (the small-target regime).", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Use only K training images per class, drawn by --seed (the small-target regime).", valueName: "K"))
     var trainPerClass: Int?
 
-    @Option(help: ArgumentHelp("Use only K test images per class.", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Use only K test images per class.", valueName: "K"))
     var testPerClass: Int?
 
     func validate() throws {
-        _ = try ClassSelection(classes)
+        do { _ = try ClassSelection(classes) } catch let e as ValidationError { throw e } catch { throw ValidationError("\(error)") }
         if let k = trainPerClass, k < 1 { throw ValidationError("--train-per-class must be at least 1") }
         if let k = testPerClass, k < 1 { throw ValidationError("--test-per-class must be at least 1") }
     }
@@ -175,22 +175,22 @@ struct NetworkOptions: ParsableArguments {
 /// transfer-curve): an option left out keeps the value of the one table of defaults
 /// (`Hyperparameters.defaults`), and the options become one `Hyperparameters` value.
 struct HyperparameterOptions: ParsableArguments {
-    @Option(help: help(.epochs, "compare: of each strategy over the target's training images"))
+    @Option(parsing: .unconditional, help: help(.epochs, "compare: of each strategy over the target's training images"))
     var epochs: Int?
 
-    @Option(name: .customLong("batch"), help: help(.batchSize))
+    @Option(name: .customLong("batch"), parsing: .unconditional, help: help(.batchSize))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp(help(.lr).abstract, valueName: "rate"))
+    @Option(parsing: .unconditional, help: ArgumentHelp(help(.lr).abstract, valueName: "rate"))
     var lr: Double?
 
-    @Option(help: help(.weightDecay))
+    @Option(parsing: .unconditional, help: help(.weightDecay))
     var weightDecay: Double?
 
-    @Option(help: help(.momentum))
+    @Option(parsing: .unconditional, help: help(.momentum))
     var momentum: Double?
 
-    @Option(help: help(.l1))
+    @Option(parsing: .unconditional, help: help(.l1))
     var l1: Double?
 
     @Option(help: ArgumentHelp(help(.schedule).abstract, valueName: "schedule"))
@@ -203,7 +203,7 @@ struct HyperparameterOptions: ParsableArguments {
     @Option(help: ArgumentHelp(help(.augment).abstract, valueName: "augmentation"))
     var augment: String?
 
-    @Option(help: ArgumentHelp("The \(Hyperparameter.minSteps.help) (default: \(Hyperparameters.comparisonDefaults.minSteps) in compare and transfer-curve, \(Hyperparameters.defaults.minSteps) in train).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("The \(Hyperparameter.minSteps.help) (default: \(Hyperparameters.comparisonDefaults.minSteps) in compare and transfer-curve, \(Hyperparameters.defaults.minSteps) in train).",
                                valueName: "steps"))
     var minSteps: Int?
 
@@ -270,13 +270,13 @@ struct HyperparameterOptions: ParsableArguments {
 /// How a comparison's source network trains: its own options, so the target's --lr never
 /// retrains (or re-keys) the cached source network.
 struct SourceHyperparameterOptions: ParsableArguments {
-    @Option(help: "Training epochs of the source network (trained once, then cached) (default: \(Hyperparameters.sourceDefaults.epochs)).")
+    @Option(parsing: .unconditional, help: "Training epochs of the source network (trained once, then cached) (default: \(Hyperparameters.sourceDefaults.epochs)).")
     var baseEpochs: Int?
 
-    @Option(help: ArgumentHelp("The source network's learning rate (default: \(Hyperparameters.sourceDefaults.learningRate)).", valueName: "rate"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The source network's learning rate (default: \(Hyperparameters.sourceDefaults.learningRate)).", valueName: "rate"))
     var baseLr: Double?
 
-    @Option(help: "The source network's images per minibatch (default: \(Hyperparameters.sourceDefaults.batchSize)).")
+    @Option(parsing: .unconditional, help: "The source network's images per minibatch (default: \(Hyperparameters.sourceDefaults.batchSize)).")
     var baseBatch: Int?
 
     var hyperparameters: Hyperparameters {
@@ -313,7 +313,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Weight initialiser: he, xavier, gaussian:SIGMA or constant:VALUE.", valueName: "init"))
     var initializer: String = "xavier"
 
-    @Option(help: "Seed for initialisation, data order, dropout and subsampling.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation, data order, dropout and subsampling.")
     var seed: UInt64 = 1
 
     func validate() throws {
@@ -328,7 +328,7 @@ struct TrainingOptions: ParsableArguments {
 /// --threads, declared once for every command that computes: the compute kernels' threads in
 /// all (compare divides them among its --jobs; bench gives each side this many).
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .customLong("threads"),
+    @Option(name: .customLong("threads"), parsing: .unconditional,
             help: "Threads for the compute kernels, in all (compare divides them among --jobs; bench gives each side as many); default: the cores this process may use (its affinity mask, under a cgroup CPU quota) that other processes leave free.")
     var requested: Int?
 

@@ -25,6 +25,14 @@ struct PluginOptions: ParsableArguments {
     func registry() throws -> PluginRegistry { PluginRegistry(searchPath: searchPath, scanner: try scanner()) }
 
     /// The named configurations of strategies.json, bound to their plugins and checked.
+    /// Shell completion of a comma-separated list of configuration names: the names in the
+    /// strategies.json a default run would read, after what is typed up to the last comma.
+    static let strategyCompletion = CompletionKind.custom { _, _, prefix in
+        let head = prefix.lastIndex(of: ",").map { String(prefix[...$0]) } ?? ""
+        let names = (try? defaultStrategiesFile().map { try StrategiesFile(path: $0).configurations.map(\.name) }) ?? nil
+        return (names ?? []).map { head + $0 }
+    }
+
     func bindings(_ names: [String]) throws -> [StrategyBinding] {
         let file = try strategiesFile()
         return try registry().bind(try names.map { try file.configuration(named: $0) }, checkingWith: try scanner())
@@ -32,11 +40,16 @@ struct PluginOptions: ParsableArguments {
 
     func strategiesFile() throws -> StrategiesFile {
         if let config { return try StrategiesFile(path: config) }
-        let candidates = ["strategies.json", Installation.sourceRoot.map { $0 + "/strategies.json" }].compactMap { $0 }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard let found = Self.defaultStrategiesFile() else {
             throw CLIError("no strategies.json in the current directory or beside the harness sources. help: pass --config FILE")
         }
         return try StrategiesFile(path: found)
+    }
+
+    /// ./strategies.json, else the one beside the harness sources.
+    static func defaultStrategiesFile() -> String? {
+        ["strategies.json", Installation.sourceRoot.map { $0 + "/strategies.json" }].compactMap { $0 }
+            .first { FileManager.default.fileExists(atPath: $0) }
     }
 }
 

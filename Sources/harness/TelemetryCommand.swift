@@ -13,7 +13,7 @@ struct Telemetry: ParsableCommand {
     @Option(help: ArgumentHelp("The configuration whose run to show (e.g. finetune, or \"AnB+ n=3\").", valueName: "name"))
     var strategy: String
 
-    @Option(help: "Which seed's run (default: the first stored).")
+    @Option(parsing: .unconditional, help: "Which seed's run (default: the first stored).")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("Where to write telemetry.svg.", valueName: "dir"))

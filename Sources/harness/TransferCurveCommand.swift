@@ -21,7 +21,7 @@ struct TransferCurveCommand: ParsableCommand {
                                + "e.g. 1-7 or 1,3,5,7 (default: every one but the classifier, 1-7 in the default network).", valueName: "list"))
     var layers: String?
 
-    @Option(help: "How many random class splits (split seeds --split-seed, +1, …) to run the grid on; results pool over them.")
+    @Option(parsing: .unconditional, help: "How many random class splits (split seeds --split-seed, +1, …) to run the grid on; results pool over them.")
     var splitSeeds: Int = 1
 
     @Flag(help: "A small preset: 1 seed, 5 epochs, a source network on 1,000 images per class for 2 epochs.")
@@ -46,7 +46,7 @@ struct TransferCurveCommand: ParsableCommand {
         let ns = try TransferCurve.layerCounts(layers, max: network.units.count - 1)
         let grid = try TransferCurve.grid(layers: ns, from: try c.plugins.strategiesFile(), tuned: c.trials > 1)
         let configured = try c.plugins.registry().bind(grid, checkingWith: try c.plugins.scanner())
-        guard splitSeeds == 1 || c.data.split == "random" else { throw CLIError("--split-seeds needs --split random: the dissimilar split is one fixed split") }
+        guard splitSeeds == 1 || c.data.split == "random" else { throw ValidationError("--split-seeds needs --split random: the dissimilar split is one fixed split") }
         var run = TransferCurveRun(request: try c.request(), layers: ns, out: out, database: c.db)
         run.splitSeeds = splitSeeds
         if c.transfer.target == nil {
@@ -56,7 +56,7 @@ struct TransferCurveCommand: ParsableCommand {
                 return try options.dataPair()
             }
         }
-        do { try run.validate() } catch { throw CLIError("\(error)") }
+        do { try run.validate() } catch { throw ValidationError("\(error)") }
         guard let outcome = try run.execute(strategies: configured, wait: !c.noWait, compare: { try c.run(configured, request: $0) }) else {
             note("submitted to Slurm; once the cells have run (harness status shows them), run the same command without --no-wait to write the curve")
             return

@@ -39,10 +39,10 @@ struct ChildOptions: ParsableArguments {
     @Option(help: "Where to write the result (JSON).")
     var result: String
 
-    @Option(help: "The parent's process id: the child ends when it does.")
+    @Option(parsing: .unconditional, help: "The parent's process id: the child ends when it does.")
     var parent: Int32?
 
-    @Option(help: "Seconds after which the child ends itself (a hung plugin).")
+    @Option(parsing: .unconditional, help: "Seconds after which the child ends itself (a hung plugin).")
     var deadline: Double?
 
     func guardSelf() throws {

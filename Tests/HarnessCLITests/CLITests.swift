@@ -117,6 +117,73 @@ final class CLITests: XCTestCase {
         assertOneLineError(try harness(["networks", "resnet-18"]), mentions: "did you mean 'resnet18'?")
     }
 
+    /// One table of exit statuses: usage errors are 64 whichever layer finds them, a negative
+    /// count is a range error (not "Missing value"), and --version names the commit.
+    func testExitStatusesFollowOneTableAndNegativeNumbersGetRangeErrors() throws {
+        let db = NSTemporaryDirectory() + "/never-\(UUID().uuidString).sqlite"
+        let typo = try harness(["compare", "--strategies", "Finetune", "--db", db])
+        XCTAssertEqual(typo.status, 64, "an unknown strategy name is a usage error: \(typo.stderr)")
+        XCTAssertEqual(try harness(["networks", "resnet-18"]).status, 64)
+        XCTAssertEqual(try harness(["train", "--dataset", "imagenet"]).status, 64)
+        XCTAssertEqual(try harness(["compare", "--no-such-flag"]).status, 64)
+        for (flag, message) in [("--target-per-class", "--target-per-class must be 0 (all images) or more, not -5"),
+                                ("--eval-per-class", "--eval-per-class must be 0 (all images) or more, not -5"),
+                                ("--seeds", "--seeds must be 1 to 1000, not -5"), ("--jobs", "--jobs must be at least 1")] {
+            let r = try harness(["compare", flag, "-5", "--db", db])
+            assertOneLineError(r, mentions: message)
+            XCTAssertEqual(r.status, 64, r.stderr)
+        }
+        assertOneLineError(try harness(["train", "--lr", "-0.1"]), mentions: "--lr")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: db), "no database is made by a command line that is wrong")
+        let data = try harness(["eval", "--model", "/nonexistent.safetensors"])
+        XCTAssertEqual(data.status, 1, data.stderr)
+        let help = try harness(["--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(help.contains("3: the comparison finished with some cells failed"), help)
+        XCTAssertTrue(help.contains("64: the command line is wrong"), help)
+        let version = try harness(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.stdout.contains("commit: ") && version.stdout.contains("oneDNN: "), version.stdout)
+        let completion = try harness(["--generate-completion-script", "bash"])
+        XCTAssertEqual(completion.status, 0)
+        XCTAssertTrue(completion.stdout.contains("--save-models") && completion.stdout.contains("--mlflow"), "completion knows the options")
+    }
+
+    /// Ctrl-C says what is stored and how to resume; the closing suggestion keeps the user's options.
+    func testInterruptingSaysWhatIsStoredAndTheSameCommandResumes() throws {
+        let dir = try temporaryDirectory()
+        let arguments = ["compare", "--strategies", "finetune,freeze3", "--seeds", "3", "--target-per-class", "10", "--eval-per-class", "10",
+                         "--epochs", "3", "--base-epochs", "1", "--source-per-class", "30", "--jobs", "1", "--db", dir + "/r.sqlite", "--min-steps", "0"]
+        let p = Process()
+        p.executableURL = HarnessCLI.binary
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(["HARNESS_CACHE_DIR": dir + "/cache"]) { $1 }
+        FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: dir + "/err")
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, p.isRunning, !((try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "").contains("[2/") {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: dir + "/err", encoding: .utf8)
+        XCTAssertEqual(p.terminationStatus, 130, stderr)
+        let said = try XCTUnwrap(stderr.split(separator: "\n").first { $0.hasPrefix("interrupted: ") }, stderr)
+        XCTAssertTrue(said.contains("of 9 cells of this comparison are stored in \(dir)/r.sqlite"), String(said))
+        let stored = Int(said.dropFirst("interrupted: ".count).prefix { $0.isNumber })!
+        XCTAssertGreaterThanOrEqual(stored, 2)
+        XCTAssertTrue(stderr.contains("Resume with the same command:\n  " + ([HarnessCLI.binary.path] + arguments).joined(separator: " ")), stderr)
+
+        // The same command runs only what is missing, and its suggestion keeps every option given.
+        let resumed = try harness(arguments + ["--trials", "1"], environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("\(9 - stored) of 9 cells to run (\(stored) already in"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("harness compare --strategies finetune,freeze3 --seeds 3 --target-per-class 10 --eval-per-class 10 "
+                                              + "--epochs 3 --base-epochs 1 --source-per-class 30 --jobs 1 --db \(dir)/r.sqlite --min-steps 0 --trials 8"),
+                      resumed.stderr)
+    }
+
     func testHelpListsSubcommands() throws {
         let r = try harness(["--help"])
         XCTAssertEqual(r.status, 0)

@@ -263,4 +263,65 @@ final class StrategyRunTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("n = 9: must be between 0 and 7"), "\($0)")
         }
     }
+
+    /// The model a cell can hand over is the network whose predict call on the evaluation images
+    /// gave exactly the strategy's predictions, unchanged since: kept alive when the strategy
+    /// releases it, refused when the strategy trained it after predicting.
+    func testTheModelIsTheNetworkThatPredictedUnchangedSince() throws {
+        let dir = try temporaryDirectory(self)
+        let so = try compilePlugin("""
+            #include <harness_strategy.h>
+            #include <stdlib.h>
+            #include <string.h>
+            static int mode;
+            static void *configure(int m) { mode = m; return malloc(1); }
+            static int run(void *state, const harness_task *task, const harness_engine *e, harness_host *h, int32_t *predictions) {
+                harness_network *net = e->new_network(h, task->source, task->classes, task->seed);
+                harness_training t = { .struct_size = sizeof t };
+                if (e->copy_layer(h, net, task->source, "conv1") || e->train(h, net, &task->train, &t)) return 1;
+                if (e->predict(h, net, &task->eval, predictions)) return 1;
+                if (mode == 1) {  /* trained again after predicting: those predictions are no longer this network's */
+                    if (e->train(h, net, &task->train, &t)) return 1;
+                }
+                if (mode == 2) {  /* a part of the evaluation images: no network predicted all of them */
+                    harness_images half = task->eval;
+                    half.count /= 2;
+                    if (e->predict(h, net, &half, predictions)) return 1;
+                    int32_t *rest = malloc(sizeof(int32_t) * task->eval.count);
+                    if (e->predict(h, net, &task->eval, rest)) return 1;
+                    memcpy(predictions + half.count, rest + half.count, sizeof(int32_t) * (task->eval.count - half.count));
+                    predictions[0] = (predictions[0] + 1) % task->classes;
+                    free(rest);
+                }
+                e->release_network(h, net);
+                return 0;
+            }
+            static void release(void *s) { free(s); }
+            static const harness_parameter parameters[] = { { "mode", HARNESS_INT, "0", "what the test exercises" } };
+            static const harness_strategy strategy = {
+                .abi_version = HARNESS_STRATEGY_ABI_VERSION, .struct_size = sizeof(harness_strategy), .name = "model-probe",
+                .version = "1", .summary = "test", .parameters = parameters, .parameter_count = 1,
+                .configure = (void *)configure, .run = run, .release = release,
+            };
+            const harness_strategy *harness_strategy_entry_v2(void) { return &strategy; }
+            """, named: "model-probe", in: dir)
+        let plugin = try StrategyPlugin(path: so)
+        let s = try setup()
+        let task = TransferTask(source: s.base, train: s.target.train, eval: s.target.test, classes: 5, seed: 7, training: .testing(epochs: 2, batch: 16, lr: 0.02))
+        func model(_ mode: Int) throws -> (StrategyModel?, [Int]) {
+            let config = StrategyConfiguration(name: "probe\(mode)", strategy: "model-probe", parameters: [("mode", .int(mode))],
+                                               source: .base, description: "", place: "", parameterPlaces: [:])
+            var kept: StrategyModel?
+            let predictions = try ConfiguredStrategy(config, plugin: plugin).run(task, model: { kept = $0 })
+            return (kept, predictions)
+        }
+        let (released, predictions) = try model(0)
+        guard case let .network(network)? = released else { return XCTFail("the released network that predicted is the model: \(String(describing: released))") }
+        XCTAssertEqual(network.predict(s.target.test), predictions, "the kept network predicts what the strategy returned")
+        XCTAssertGreaterThan(ClassificationMetrics(predictions: predictions, labels: s.target.test.labels, classCount: 5).accuracy, 0.4)
+        for mode in [1, 2] {
+            guard case let .unavailable(why)? = try model(mode).0 else { return XCTFail("mode \(mode) has no model") }
+            XCTAssertTrue(why.contains("the predictions of probe\(mode) (model-probe) are not those of one network's predict call"), why)
+        }
+    }
 }

@@ -1,0 +1,75 @@
+// One table of exit statuses for every command, so scripts and schedulers can tell a typo from a
+// bad file from a comparison that ran with some cells failed. `harness --help` prints it and
+// docs/guide.md ("Exit status") holds the same table.
+import ArgumentParser
+import Foundation
+import HarnessCore
+
+enum HarnessExit: Int32, CaseIterable {
+    case ok = 0
+    /// A file, data set, database or system call failed; the message names it and what to do.
+    case error = 1
+    /// The comparison finished, and some of its cells failed (their rows say why).
+    case cellsFailed = 3
+    /// The results are stored, and logging them to MLflow failed.
+    case trackerFailed = 4
+    /// The command line is wrong: an unknown option or name, a value out of range, options that conflict.
+    case usage = 64
+    /// Interrupted (Ctrl-C): finished cells are stored, and the same command resumes.
+    case interrupted = 130
+
+    var meaning: String {
+        switch self {
+        case .ok: return "done"
+        case .error: return "a file, data set, database or system call failed (the message names it)"
+        case .cellsFailed: return "the comparison finished with some cells failed (their rows say why)"
+        case .trackerFailed: return "results stored; logging them to MLflow failed"
+        case .usage: return "the command line is wrong: unknown option or name, value out of range, conflicting options"
+        case .interrupted: return "interrupted: finished cells are stored; the same command resumes"
+        }
+    }
+
+    static var table: String { allCases.map { "\($0.rawValue): \($0.meaning)" }.joined(separator: "; ") }
+
+    /// Errors about a name the user typed (a strategy, network or data set that does not exist)
+    /// are usage errors, whichever layer found them.
+    static func isUsage(_ error: Error) -> Bool {
+        switch error {
+        case let e as PluginError:
+            if case .unknownStrategy = e { return true }
+            if case .unknownConfiguration = e { return true }
+            return false
+        case let e as EngineError:
+            if case let .invalidSpec(text) = e, text.hasPrefix("unknown network") { return true }
+            return false
+        case let e as DataError:
+            if case .notADataset = e, "\(e)".contains("a known data set name") { return true }
+            return false
+        default:
+            return false
+        }
+    }
+}
+
+extension Harness {
+    /// ArgumentParser's main, with usage errors from below the CLI given the usage status.
+    static func main() {
+        // --version says what `harness version` says (the commit too), computed only when asked.
+        if CommandLine.arguments.dropFirst() == ["--version"] {
+            Version().run()
+            return
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if isUsage(error) {
+                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                Foundation.exit(HarnessExit.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+
+    private static func isUsage(_ error: Error) -> Bool { HarnessExit.isUsage(error) }
+}
