@@ -14,6 +14,8 @@ public struct Provenance: Codable, Equatable, Sendable {
     public var onednn: String
     /// Model and oneDNN's instruction set, e.g. "AMD EPYC 9R14 (avx512_core_bf16)".
     public var processor: String
+    /// The contents of the `--run-file` the options came from, as read when the run started.
+    public var runFile: String?
 
     public static let harnessVersion = "0.1"
 
@@ -59,6 +61,6 @@ public struct Provenance: Codable, Equatable, Sendable {
 
     var export: ExportValue {
         .object([("command", .string(command)), ("started_at", .string(startedAt)), ("harness_version", .string(harnessVersion)),
-                 ("commit", .text(commit)), ("onednn", .string(onednn)), ("processor", .string(processor))])
+                 ("commit", .text(commit)), ("onednn", .string(onednn)), ("processor", .string(processor)), ("run_file", .text(runFile))])
     }
 }

@@ -64,6 +64,11 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The results database (SQLite).", valueName: "file"))
     var db: String = ResultsDatabase.defaultPath
 
+    @Option(help: ArgumentHelp("Take options from a JSON file of {\"long-option\": value} pairs (true for a flag, a list for comma-separated values); "
+                               + "options on the command line override it, and its contents are recorded with the comparison (harness runs --format json).",
+                               valueName: "file"), completion: .file(extensions: ["json"]))
+    var runFile: String?
+
     @Flag(help: "Run again the cells that failed before (a finished cell is otherwise never rerun).")
     var retryFailed = false
 
@@ -228,6 +233,7 @@ struct ComparisonOptions: ParsableArguments {
         run.budget = budget
         run.modelFolder = saveModels.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         run.provenance = Provenance.current(sourceRoot: Installation.sourceRoot)
+        run.provenance?.runFile = RunFile.contents(runFile)
         let interruption = Interruption(database: db, setting: plan.setting.key, planned: plan.cells.count)
         defer { interruption.end() }
         return (plan, try run.execute())

@@ -59,10 +59,17 @@ extension Harness {
             Version().run()
             return
         }
+        let typed = Array(CommandLine.arguments.dropFirst())
+        var arguments = typed
         do {
-            var command = try parseAsRoot()
+            arguments = try RunFile.expand(typed)
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
+            if arguments != typed {
+                let added = Array(arguments.dropFirst().prefix(arguments.count - typed.count))
+                FileHandle.standardError.write(Data("note: --run-file gave the options \(added.joined(separator: " ")), ahead of those typed\n".utf8))
+            }
             if isUsage(error) {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 Foundation.exit(HarnessExit.usage.rawValue)

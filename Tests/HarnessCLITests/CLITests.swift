@@ -184,6 +184,29 @@ final class CLITests: XCTestCase {
                       resumed.stderr)
     }
 
+    /// A run's options in a JSON file: expanded ahead of the typed ones (which override it),
+    /// recorded with the run, and an unknown key is the usage error a typed one would be.
+    func testARunFileHoldsTheOptionsAndIsRecordedWithTheRun() throws {
+        let dir = try temporaryDirectory()
+        let file = dir + "/run.json"
+        try Data(#"{"strategies": ["svm-codes"], "seeds": 1, "target_per_class": 10, "eval-per-class": 10, "base-epochs": 1, "source-per-class": 30, "no-baseline": true}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let r = try harness(["compare", "--run-file", file, "--seeds", "2", "--db", dir + "/r.sqlite"], environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("comparing 1 strategies") && r.stderr.contains("10 training images per class, 2 seeds"), r.stderr)
+        let runs = try harness(["runs", "--db", dir + "/r.sqlite", "--format", "json"])
+        XCTAssertTrue(runs.stdout.contains(#""run_file" : "{\"strategies\": [\"svm-codes\"]"#), runs.stdout)
+
+        try Data(#"{"tagret-per-class": 5}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let typo = try harness(["compare", "--run-file", file, "--db", dir + "/r.sqlite"])
+        assertOneLineError(typo, mentions: "Unknown option '--tagret-per-class'. Did you mean '--target-per-class'?")
+        XCTAssertTrue(typo.stderr.contains("note: --run-file gave the options --tagret-per-class 5"), typo.stderr)
+        XCTAssertEqual(typo.status, 64)
+        try Data(#"{"seeds": null}"#.utf8).write(to: URL(fileURLWithPath: file))
+        assertOneLineError(try harness(["compare", "--run-file", file]), mentions: "run.json: 'seeds': a value is a string, a number, true/false or a list")
+        assertOneLineError(try harness(["train", "--run-file", file]), mentions: "--run-file goes with compare or transfer-curve")
+    }
+
     func testHelpListsSubcommands() throws {
         let r = try harness(["--help"])
         XCTAssertEqual(r.status, 0)
