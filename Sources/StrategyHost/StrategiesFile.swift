@@ -18,11 +18,13 @@ public struct StrategiesFile: Sendable {
     public var path: String
     public var configurations: [StrategyConfiguration]
 
+    /// The configuration of that name; a name that differs only in case is the one it matches,
+    /// when it matches one alone (`Finetune` is finetune).
     public func configuration(named name: String) throws -> StrategyConfiguration {
-        guard let c = configurations.first(where: { $0.name == name }) else {
-            throw PluginError.unknownConfiguration(name: name, known: configurations.map(\.name))
-        }
-        return c
+        if let c = configurations.first(where: { $0.name == name }) { return c }
+        let folded = configurations.filter { $0.name.lowercased() == name.lowercased() }
+        guard folded.count == 1 else { throw PluginError.unknownConfiguration(name: name, known: configurations.map(\.name)) }
+        return folded[0]
     }
 
     public init(path: String) throws {

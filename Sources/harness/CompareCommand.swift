@@ -52,10 +52,15 @@ struct Compare: ParsableCommand {
         // Strategies first: a typo should fail in a second, not after training a network.
         var names = strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let baseline = self.baseline ?? (comparison.targetLabels != nil ? "source-only" : "scratch")
-        if !noBaseline && !names.contains(baseline) { names.append(baseline) }
-        let (_, cells) = try comparison.run(try comparison.plugins.bindings(names))
+        if !noBaseline && !names.contains(where: { $0.lowercased() == baseline.lowercased() }) { names.append(baseline) }
+        // Names as strategies.json spells them (Finetune is finetune), each once.
+        var bindings: [StrategyBinding] = [], seen = Set<String>()
+        for b in try comparison.plugins.bindings(names) where seen.insert(b.configuration.name).inserted { bindings.append(b) }
+        names = bindings.map(\.configuration.name)
+        let baselineName = names.first { $0.lowercased() == baseline.lowercased() } ?? baseline
+        let (_, cells) = try comparison.run(bindings)
         if comparison.noWait { return }  // submitted to Slurm; the leaderboard comes when the cells have run
-        let board = Leaderboard(cells: cells, baseline: baseline, order: names, expectedSeeds: comparison.seeds)
+        let board = Leaderboard(cells: cells, baseline: baselineName, order: names, expectedSeeds: comparison.seeds)
         print(board.render(LeaderboardFormat(rawValue: format)!))
         if !board.isTuned {
             note("untuned: each strategy ran at its default configuration. To choose hyperparameters on validation images: "
@@ -65,7 +70,7 @@ struct Compare: ParsableCommand {
         note("results in \(comparison.db); redraw with: harness leaderboard --db \(comparison.db)")
         if let mlflow {
             let database = try ResultsDatabase(path: comparison.db)
-            try tracking.export(cells, runs: try database.runs(), to: mlflow, database: comparison.db, baseline: baseline)
+            try tracking.export(cells, runs: try database.runs(), to: mlflow, database: comparison.db, baseline: baselineName)
         }
         if board.hasFailures { throw ExitCode(HarnessExit.cellsFailed.rawValue) }
     }

@@ -112,7 +112,7 @@ final class CLITests: XCTestCase {
         let version = try harness(["version"])
         XCTAssertEqual(version.status, 0, version.stderr)
         XCTAssertTrue(version.stdout.contains("oneDNN: ") && version.stdout.contains("commit: "), version.stdout)
-        assertOneLineError(try harness(["compare", "--strategies", "Finetune", "--db", NSTemporaryDirectory() + "/never-\(UUID().uuidString).sqlite"]),
+        assertOneLineError(try harness(["compare", "--strategies", "finetun", "--db", NSTemporaryDirectory() + "/never-\(UUID().uuidString).sqlite"]),
                            mentions: "did you mean 'finetune'?")
         assertOneLineError(try harness(["networks", "resnet-18"]), mentions: "did you mean 'resnet18'?")
     }
@@ -121,7 +121,7 @@ final class CLITests: XCTestCase {
     /// count is a range error (not "Missing value"), and --version names the commit.
     func testExitStatusesFollowOneTableAndNegativeNumbersGetRangeErrors() throws {
         let db = NSTemporaryDirectory() + "/never-\(UUID().uuidString).sqlite"
-        let typo = try harness(["compare", "--strategies", "Finetune", "--db", db])
+        let typo = try harness(["compare", "--strategies", "finetun", "--db", db])
         XCTAssertEqual(typo.status, 64, "an unknown strategy name is a usage error: \(typo.stderr)")
         XCTAssertEqual(try harness(["networks", "resnet-18"]).status, 64)
         XCTAssertEqual(try harness(["train", "--dataset", "imagenet"]).status, 64)
@@ -189,13 +189,15 @@ final class CLITests: XCTestCase {
     func testARunFileHoldsTheOptionsAndIsRecordedWithTheRun() throws {
         let dir = try temporaryDirectory()
         let file = dir + "/run.json"
-        try Data(#"{"strategies": ["svm-codes"], "seeds": 1, "target_per_class": 10, "eval-per-class": 10, "base-epochs": 1, "source-per-class": 30, "no-baseline": true}"#.utf8)
+        // "SVM-codes": a name differing only in case is the configuration it matches.
+        try Data(#"{"strategies": ["SVM-codes"], "seeds": 1, "target_per_class": 10, "eval-per-class": 10, "base-epochs": 1, "source-per-class": 30, "no-baseline": true}"#.utf8)
             .write(to: URL(fileURLWithPath: file))
         let r = try harness(["compare", "--run-file", file, "--seeds", "2", "--db", dir + "/r.sqlite"], environment: ["HARNESS_CACHE_DIR": dir + "/cache"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("comparing 1 strategies") && r.stderr.contains("10 training images per class, 2 seeds"), r.stderr)
+        XCTAssertTrue(r.stdout.contains("   1  svm-codes "), r.stdout)
         let runs = try harness(["runs", "--db", dir + "/r.sqlite", "--format", "json"])
-        XCTAssertTrue(runs.stdout.contains(#""run_file" : "{\"strategies\": [\"svm-codes\"]"#), runs.stdout)
+        XCTAssertTrue(runs.stdout.contains(#""run_file" : "{\"strategies\": [\"SVM-codes\"]"#), runs.stdout)
 
         try Data(#"{"tagret-per-class": 5}"#.utf8).write(to: URL(fileURLWithPath: file))
         let typo = try harness(["compare", "--run-file", file, "--db", dir + "/r.sqlite"])

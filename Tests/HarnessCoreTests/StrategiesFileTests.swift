@@ -20,7 +20,8 @@ final class StrategiesFileTests: XCTestCase {
         XCTAssertThrowsError(try file.configuration(named: "freeze9")) {
             XCTAssertTrue("\($0)".hasPrefix("unknown strategy 'freeze9' (did you mean 'freeze3'?) (known: scratch, freeze3,"), "\($0)")
         }
-        XCTAssertThrowsError(try file.configuration(named: "Finetune")) { XCTAssertTrue("\($0)".contains("(did you mean 'finetune'?)"), "\($0)") }
+        XCTAssertEqual(try file.configuration(named: "Finetune").name, "finetune", "case alone does not make another name")
+        XCTAssertThrowsError(try file.configuration(named: "finetun")) { XCTAssertTrue("\($0)".contains("(did you mean 'finetune'?)"), "\($0)") }
         XCTAssertThrowsError(try file.configuration(named: "zzzzzzzz")) { XCTAssertFalse("\($0)".contains("did you mean"), "nothing close: \($0)") }
     }
 
