@@ -73,7 +73,10 @@ public indirect enum ExportValue: Sendable {
 extension ComparisonSetting {
     /// The comparison's id in exports and in `harness runs`: the start of its key, which is what
     /// groups its cells in the database.
-    public var id: String { String(key.prefix(12)) }
+    public var id: String { Self.id(ofKey: key) }
+
+    /// A comparison's id from its setting key: the one place the id's length is decided.
+    public static func id(ofKey key: String) -> String { String(key.prefix(12)) }
 
     /// What a row needs to say which comparison it belongs to, flat (CSV and JSON Lines).
     var exportColumns: [(String, ExportValue)] {
@@ -182,9 +185,16 @@ public struct ResultsExport {
             return boards.map { b in b.render(format) + footer(b, format) }.joined(separator: "\n\n")
         case .json: return json()
         case .jsonl: return jsonLines()
-        case .csv: return csv(rows: boards.flatMap { b in b.rows.map { (b.setting?.exportColumns ?? []) + b.exportFields($0) } })
+        case .csv:
+            return csv(rows: boards.flatMap { b in
+                let columns = b.setting?.exportColumns ?? []
+                return b.rows.map { columns + b.exportFields($0) }
+            })
         case .trials:
-            return csv(rows: boards.flatMap { b in b.trialCells.map { (b.setting?.exportColumns ?? []) + Leaderboard.exportFields($0) } })
+            return csv(rows: boards.flatMap { b in
+                let columns = b.setting?.exportColumns ?? []
+                return b.trialCells.map { columns + Leaderboard.exportFields($0) }
+            })
         }
     }
 
@@ -214,7 +224,10 @@ public struct ResultsExport {
     }
 
     private func jsonLines() -> String {
-        boards.flatMap { b in b.rows.map { Self.serialise(ExportValue.object((b.setting?.exportColumns ?? []) + b.exportFields($0)).json, pretty: false) } }
+        boards.flatMap { b in
+            let columns = b.setting?.exportColumns ?? []
+            return b.rows.map { Self.serialise(ExportValue.object(columns + b.exportFields($0)).json, pretty: false) }
+        }
             .joined(separator: "\n")
     }
 

@@ -40,7 +40,7 @@ public enum RunListing {
                               runs: runs[key] ?? [])
         }
         for (key, started) in runs where grouped[key] == nil {
-            out.append(RunSummary(id: String(key.prefix(12)), key: key, started: started[0].startedAt, lastFinished: nil, source: "?", target: "?",
+            out.append(RunSummary(id: ComparisonSetting.id(ofKey: key), key: key, started: started[0].startedAt, lastFinished: nil, source: "?", target: "?",
                                   strategies: [], cellsOK: 0, cellsFailed: 0, runs: started))
         }
         return out.sorted { ($0.started, $0.id) < ($1.started, $1.id) }
@@ -48,7 +48,9 @@ public enum RunListing {
 
     /// The cells of the comparison whose id starts with `id`.
     public static func select(_ id: String, from cells: [StoredCell]) throws -> [StoredCell] {
-        let ids = Set(cells.map { $0.cell.setting.id })
+        // Each cell's setting hashed once (its key is a hash of the whole setting).
+        let keyed = cells.map { (cell: $0, id: $0.cell.setting.id) }
+        let ids = Set(keyed.map(\.id))
         let matches = ids.filter { $0.hasPrefix(id.lowercased()) }.sorted()
         guard let only = matches.first else {
             throw ComparisonError("--run \(id): no comparison with that id in this database (it holds \(ids.sorted().joined(separator: ", "))). help: harness runs lists them")
@@ -56,7 +58,7 @@ public enum RunListing {
         guard matches.count == 1 else {
             throw ComparisonError("--run \(id) matches \(matches.count) comparisons (\(matches.joined(separator: ", "))). help: give more of the id")
         }
-        return cells.filter { $0.cell.setting.id == only }
+        return keyed.filter { $0.id == only }.map(\.cell)
     }
 
     /// `harness runs` as a table: one line per comparison, then the command that last ran each.

