@@ -77,6 +77,12 @@ public struct MLflowExport {
         guard let parent else { return }
         outcome.parents[id] = parent.id
 
+        // A cell run gets its key tag last, once its numbers are in: one without it is what an
+        // export cut short left behind, and goes, to be logged again whole.
+        for stray in there where stray.tags[Tag.role] == "cell" && stray.tags[Tag.cell] == nil {
+            try client.delete(run: stray.id)
+            log("MLflow: deleted run \(stray.id), a cell an earlier export did not finish logging")
+        }
         // The cells: new ones logged whole; ones already there only get selection's verdict when
         // it changed (more trials can change which one a seed keeps).
         let logged = Dictionary(there.compactMap { r in r.tags[Tag.cell].map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
@@ -113,7 +119,7 @@ public struct MLflowExport {
     private func logCell(_ t: Leaderboard.TrialCell, parent: String, comparison: String, time: (start: Date, end: Date), experiment: String) throws {
         let cell = t.stored.cell, result = t.stored.result
         let name = "\(cell.configuration) seed \(cell.seed)" + ((cell.trial ?? 0) > 0 ? " trial \(cell.trial!)" : "") + (cell.refit == true ? " refit" : "")
-        var tags = [("mlflow.parentRunId", parent), (Tag.role, "cell"), (Tag.comparison, comparison), (Tag.cell, cell.key),
+        var tags = [("mlflow.parentRunId", parent), (Tag.role, "cell"), (Tag.comparison, comparison),
                     (Tag.selected, "\(t.selected)"), ("harness.status", result.status.rawValue), ("harness.protocol", "\(Cell.protocolVersion)"),
                     ("harness.plugin_version", cell.pluginVersion), ("harness.plugin_file", cell.pluginPath)]
         if let hash = cell.pluginHash { tags.append(("harness.plugin_hash", hash)) }
@@ -137,6 +143,7 @@ public struct MLflowExport {
             if let v = e.validationAccuracy { metrics.append(.init("epoch_validation_accuracy", v, step: step)) }
         }
         try client.log(run: run.id, params: params, metrics: metrics, at: time.end)
+        try client.log(run: run.id, tags: [(Tag.cell, cell.key)])
         try client.end(run: run.id, status: result.status == .ok ? .finished : .failed, at: time.end)
     }
 

@@ -110,6 +110,11 @@ public final class MLflowClient: @unchecked Sendable {
         }
     }
 
+    /// Marks a run deleted (MLflow keeps it, out of searches, until its garbage collection).
+    public func delete(run: String) throws {
+        _ = try call("POST", "runs/delete", body: ["run_id": run])
+    }
+
     public enum Status: String, Sendable { case finished = "FINISHED", failed = "FAILED" }
 
     public func end(run: String, status: Status, at time: Date) throws {

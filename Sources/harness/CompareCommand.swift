@@ -105,7 +105,7 @@ func noteSavedModels(_ cells: [StoredCell], folder: String) {
          + (saved.isEmpty ? "" : "; harness leaderboard --format trials names each cell's in its model_file column"))
     if let first = saved.first, let target = first.cell.setting.target {
         let sample = first.cell.setting.evalPerClass.map { " --test-per-class \($0) --seed 0" } ?? ""
-        note("  scored as its cell was: harness eval --model \(first.result.modelFile!) --target '\(target)'\(sample)")
+        note("  scored as its cell was: harness eval --model \(Provenance.shellQuoted(first.result.modelFile!)) --target \(Provenance.shellQuoted(target.description))\(sample)")
     }
     for (configuration, notes) in reasons.sorted(by: { $0.key < $1.key }) {
         note("  \(configuration): \(notes[0].1)")

@@ -70,13 +70,11 @@ extension Harness {
                 let added = Array(arguments.dropFirst().prefix(arguments.count - typed.count))
                 FileHandle.standardError.write(Data("note: --run-file gave the options \(added.joined(separator: " ")), ahead of those typed\n".utf8))
             }
-            if isUsage(error) {
+            if HarnessExit.isUsage(error) {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 Foundation.exit(HarnessExit.usage.rawValue)
             }
             exit(withError: error)
         }
     }
-
-    private static func isUsage(_ error: Error) -> Bool { HarnessExit.isUsage(error) }
 }

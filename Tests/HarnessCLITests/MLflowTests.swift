@@ -123,10 +123,24 @@ final class MLflowTests: XCTestCase {
         }
         XCTAssertEqual(parent.metrics.keys.filter { $0.hasPrefix("accuracy_mean/") }.count, 3)
 
-        // Again: nothing new, nothing doubled.
+        // Again: nothing new, nothing doubled; a cell run an export left unfinished (no key tag yet)
+        // is deleted, not counted.
+        let stray = Process()
+        stray.executableURL = URL(fileURLWithPath: Self.venv + "/bin/python")
+        stray.arguments = ["-c", """
+            from mlflow.tracking import MlflowClient
+            c = MlflowClient('\(uri)')
+            c.create_run('\(logged.experiment_id)', tags={'harness.role': 'cell', 'harness.comparison_id': '\(parent.tags["harness.comparison_id"]!)',
+                                                   'mlflow.parentRunId': '\(parent.id)'})
+            """]
+        try stray.run()
+        stray.waitUntilExit()
+        XCTAssertEqual(stray.terminationStatus, 0)
+        XCTAssertEqual(try readBack(uri).runs.count, logged.runs.count + 1)
         let again = try harness(["export-mlflow", uri, "--db", db])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stderr.contains("0 cell runs logged, 6 already there, 0 comparison runs created"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("a cell an earlier export did not finish logging"), again.stderr)
         XCTAssertEqual(try readBack(uri).runs.count, logged.runs.count)
 
         // A server that is down: a clear error, the tracker's exit status, and the results untouched.
