@@ -34,6 +34,7 @@ public struct MLflowExport {
     /// Tag keys harness sets, by which a later export finds what is already there.
     enum Tag {
         static let role = "harness.role", comparison = "harness.comparison_id", cell = "harness.cell_key", selected = "harness.selected"
+        static let status = "harness.status"
     }
 
     /// Logs the comparisons `cells` belong to (one parent run each) and every cell not yet logged.
@@ -84,15 +85,20 @@ public struct MLflowExport {
             log("MLflow: deleted run \(stray.id), a cell an earlier export did not finish logging")
         }
         // The cells: new ones logged whole; ones already there only get selection's verdict when
-        // it changed (more trials can change which one a seed keeps).
+        // it changed (more trials can change which one a seed keeps). A cell that failed then and
+        // has run again since (--retry-failed keeps its key) is logged again in place of the old run.
         let logged = Dictionary(there.compactMap { r in r.tags[Tag.cell].map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
         var added = 0
         for (t, time) in zip(cells, times) {
             let key = t.stored.cell.key
             if let run = logged[key] {
-                outcome.cellsAlreadyThere += 1
-                if run.tags[Tag.selected] != "\(t.selected)" { try client.log(run: run.id, tags: [(Tag.selected, "\(t.selected)")]) }
-                continue
+                if run.tags[Tag.status] == t.stored.result.status.rawValue {
+                    outcome.cellsAlreadyThere += 1
+                    if run.tags[Tag.selected] != "\(t.selected)" { try client.log(run: run.id, tags: [(Tag.selected, "\(t.selected)")]) }
+                    continue
+                }
+                try client.delete(run: run.id)
+                log("MLflow: \(t.stored.cell.configuration) seed \(t.stored.cell.seed) is now \(t.stored.result.status.rawValue); its run \(run.id) is replaced")
             }
             try logCell(t, parent: parent.id, comparison: id, time: time, experiment: experimentID)
             added += 1
@@ -120,7 +126,7 @@ public struct MLflowExport {
         let cell = t.stored.cell, result = t.stored.result
         let name = "\(cell.configuration) seed \(cell.seed)" + ((cell.trial ?? 0) > 0 ? " trial \(cell.trial!)" : "") + (cell.refit == true ? " refit" : "")
         var tags = [("mlflow.parentRunId", parent), (Tag.role, "cell"), (Tag.comparison, comparison),
-                    (Tag.selected, "\(t.selected)"), ("harness.status", result.status.rawValue), ("harness.protocol", "\(Cell.protocolVersion)"),
+                    (Tag.selected, "\(t.selected)"), (Tag.status, result.status.rawValue), ("harness.protocol", "\(Cell.protocolVersion)"),
                     ("harness.plugin_version", cell.pluginVersion), ("harness.plugin_file", cell.pluginPath)]
         if let hash = cell.pluginHash { tags.append(("harness.plugin_hash", hash)) }
         if let error = result.error { tags.append(("harness.error", error)) }

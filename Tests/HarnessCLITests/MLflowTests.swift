@@ -132,6 +132,7 @@ final class MLflowTests: XCTestCase {
             c = MlflowClient('\(uri)')
             c.create_run('\(logged.experiment_id)', tags={'harness.role': 'cell', 'harness.comparison_id': '\(parent.tags["harness.comparison_id"]!)',
                                                    'mlflow.parentRunId': '\(parent.id)'})
+            c.set_tag('\(children[0].id)', 'harness.status', 'failed')  # as if it had failed then and been rerun since
             """]
         try stray.run()
         stray.waitUntilExit()
@@ -139,9 +140,14 @@ final class MLflowTests: XCTestCase {
         XCTAssertEqual(try readBack(uri).runs.count, logged.runs.count + 1)
         let again = try harness(["export-mlflow", uri, "--db", db])
         XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertTrue(again.stderr.contains("0 cell runs logged, 6 already there, 0 comparison runs created"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("1 cell runs logged, 5 already there, 0 comparison runs created"), again.stderr)
         XCTAssertTrue(again.stderr.contains("a cell an earlier export did not finish logging"), again.stderr)
-        XCTAssertEqual(try readBack(uri).runs.count, logged.runs.count)
+        XCTAssertTrue(again.stderr.contains("is now ok; its run \(children[0].id) is replaced"), again.stderr)
+        let after = try readBack(uri)
+        XCTAssertEqual(after.runs.count, logged.runs.count)
+        XCTAssertEqual(after.runs.filter { $0.tags["harness.status"] == "ok" }.count, 6)
+        let quiet = try harness(["export-mlflow", uri, "--db", db])
+        XCTAssertTrue(quiet.stderr.contains("0 cell runs logged, 6 already there, 0 comparison runs created"), quiet.stderr)
 
         // A server that is down: a clear error, the tracker's exit status, and the results untouched.
         let down = try harness(["export-mlflow", "http://127.0.0.1:\(try freePort())", "--db", db])
