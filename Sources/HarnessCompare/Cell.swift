@@ -232,7 +232,7 @@ public struct Cell: Codable, Sendable {
     /// Where `--save-models FOLDER` keeps this cell's model: a folder per comparison id, a file
     /// per configuration, seed and trial.
     public func modelPath(in folder: String) -> String {
-        let name = configuration.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
+        let name = configuration.map { $0.isLetter || $0.isNumber || "-_.+".contains($0) ? $0 : "_" }
         return "\(folder)/\(setting.id)/\(String(name))-seed\(seed)" + ((trial ?? 0) > 0 ? "-trial\(trial!)" : "")
             + (refit == true ? "-refit" : "") + ".harness.safetensors"
     }

@@ -1,6 +1,7 @@
 // Ctrl-C during a comparison: say what is safe (every finished cell is already in the database)
-// and the command that resumes, then exit with the interrupted status. Workers get the terminal's
-// SIGINT too, and each watches its parent, so none outlives the comparison.
+// and the command that resumes, then exit with the interrupted status. Workers run in process
+// groups of their own, so the terminal's SIGINT reaches only this process; each worker watches
+// its parent and ends when it does, so none outlives the comparison and none is stored as failed.
 import Dispatch
 import Foundation
 import HarnessCore
