@@ -7,17 +7,13 @@ import HarnessCore
 
 enum HarnessExit: Int32, CaseIterable {
     case ok = 0
-    /// A file, data set, database or system call failed; the message names it and what to do.
     case error = 1
-    /// The comparison finished, and some of its cells failed (their rows say why).
     case cellsFailed = 3
-    /// The results are stored, and logging them to MLflow failed.
     case trackerFailed = 4
-    /// The command line is wrong: an unknown option or name, a value out of range, options that conflict.
     case usage = 64
-    /// Interrupted (Ctrl-C): finished cells are stored, and the same command resumes.
     case interrupted = 130
 
+    /// What the status means, as `harness --help` and docs/guide.md say it.
     var meaning: String {
         switch self {
         case .ok: return "done"
@@ -31,22 +27,14 @@ enum HarnessExit: Int32, CaseIterable {
 
     static var table: String { allCases.map { "\($0.rawValue): \($0.meaning)" }.joined(separator: "; ") }
 
-    /// Errors about a name the user typed (a strategy, network or data set that does not exist)
-    /// are usage errors, whichever layer found them.
+    /// A strategy name that strategies.json does not hold is a usage error, though it is found
+    /// only when run() binds the strategies. (Network and data-set names are checked in the
+    /// commands' validate(), which ArgumentParser already gives the usage status.)
     static func isUsage(_ error: Error) -> Bool {
-        switch error {
-        case let e as PluginError:
-            if case .unknownStrategy = e { return true }
-            if case .unknownConfiguration = e { return true }
-            return false
-        case let e as EngineError:
-            if case let .invalidSpec(text) = e, text.hasPrefix("unknown network") { return true }
-            return false
-        case let e as DataError:
-            if case .notADataset = e, "\(e)".contains("a known data set name") { return true }
-            return false
-        default:
-            return false
+        guard let e = error as? PluginError else { return false }
+        switch e {
+        case .unknownStrategy, .unknownConfiguration: return true
+        default: return false
         }
     }
 }
